@@ -1,0 +1,1 @@
+"""Gateway clients: one interface, one module per gateway."""

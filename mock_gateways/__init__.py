@@ -1,0 +1,1 @@
+"""Runnable fake payment gateways A (JSON) and B (XML) with fault injection."""

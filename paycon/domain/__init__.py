@@ -1,0 +1,1 @@
+"""Pure domain rules: money, statuses, balances, routing, masking. No I/O here."""

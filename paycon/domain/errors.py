@@ -1,0 +1,87 @@
+"""The exception tree of paycon's domain and use cases.
+
+Every error carries a machine-readable ``code`` (it becomes the problem ``type``)
+and an HTTP-ish ``status`` so the API maps them in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input field: where it is and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class PayconError(Exception):
+    """Base of every error paycon raises on purpose."""
+
+    code = "paycon_error"
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors)
+
+
+class InvalidInput(PayconError):
+    """The request is malformed or a field is invalid."""
+
+    code = "invalid_request"
+    status = 400
+    title = "Invalid request"
+
+
+class UnprocessablePayment(PayconError):
+    """The request is well-formed but cannot be accepted as a payment."""
+
+    code = "unprocessable"
+    status = 422
+    title = "Payment cannot be accepted"
+
+
+class InsufficientFunds(UnprocessablePayment):
+    code = "insufficient_funds"
+    title = "Insufficient funds"
+
+
+class GatewayNotAllowed(UnprocessablePayment):
+    code = "gateway_not_allowed"
+    title = "Gateway cannot serve this payment"
+
+
+class NoRoute(UnprocessablePayment):
+    code = "no_route"
+    title = "No gateway serves this payment"
+
+
+class IdempotencyKeyReused(PayconError):
+    code = "idempotency_key_reused"
+    status = 422
+    title = "Idempotency key reused with another request"
+
+
+class IdempotencyInFlight(PayconError):
+    code = "idempotency_in_flight"
+    status = 409
+    title = "A request with this idempotency key is still running"
+
+
+class NotFound(PayconError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class ConfigError(PayconError):
+    """The configuration is invalid; ``detail`` names the setting."""
+
+    code = "config_error"
+    title = "Invalid configuration"

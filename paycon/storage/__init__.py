@@ -1,0 +1,1 @@
+"""Storage: tables, migrations, the group-commit writer and read queries."""

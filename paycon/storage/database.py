@@ -1,0 +1,153 @@
+"""The database: one group-commit writer and a pool of read connections."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
+
+from paycon.config import DatabaseSettings
+from paycon.storage.migrate import upgrade_to_head
+from paycon.storage.runners import AsyncRunner, BatchRunner, ThreadRunner
+from paycon.storage.writer import GroupCommitWriter
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened."""
+
+
+def _sqlite_pragmas(settings: DatabaseSettings, *, read_only: bool) -> Callable[..., None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        # WAL lets readers run beside the single writer; FULL survives power loss.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    if url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+class Database:
+    """Owns the engines. Writes go through ``write``; reads through ``read``."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self.url = make_url(settings.url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._read_engine: AsyncEngine | None = None
+        self._writer: GroupCommitWriter | None = None
+
+    @property
+    def writer(self) -> GroupCommitWriter:
+        if self._writer is None:
+            raise RuntimeError("the database is not open")
+        return self._writer
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        if self._read_engine is None:
+            raise RuntimeError("the database is not open")
+        return self._read_engine
+
+    async def open(self) -> None:
+        """Connect, apply migrations and start the writer.
+
+        Raises DatabaseUnavailable with a message that says what to check.
+        """
+        runner = self._make_runner()
+        try:
+            await runner.run_in_transaction(upgrade_to_head)
+        except (SQLAlchemyError, OSError) as exc:
+            await runner.close()
+            raise DatabaseUnavailable(f"cannot open database {self._safe_url()}: {exc}") from exc
+        self._writer = GroupCommitWriter(runner, max_batch=self.settings.max_batch)
+        self._writer.start()
+        self._read_engine = self._make_read_engine()
+        log.info("database open", extra={"database": self._safe_url()})
+
+    def _safe_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def _make_runner(self) -> BatchRunner:
+        if not self.is_sqlite:
+            engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
+            return AsyncRunner(engine)
+        path = _sqlite_path(self.url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+        event.listen(sync_engine, "connect", _sqlite_pragmas(self.settings, read_only=False))
+
+        # pysqlite's own transaction handling breaks SAVEPOINT; take it over and
+        # take the write lock at BEGIN so a batch never waits half-way through.
+        @event.listens_for(sync_engine, "connect")
+        def _autocommit_driver(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(sync_engine, "begin")
+        def _begin_immediate(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return ThreadRunner(sync_engine)
+
+    def _make_read_engine(self) -> AsyncEngine:
+        if not self.is_sqlite:
+            return create_async_engine(self.url, pool_size=self.settings.read_pool_size)
+        engine = create_async_engine(
+            self.url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=self.settings.read_pool_size,
+            max_overflow=0,
+        )
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(self.settings, read_only=True))
+        return engine
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in the next group commit; see GroupCommitWriter.submit."""
+        return await self.writer.submit(work)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read connection from the pool (never the writer's)."""
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> bool:
+        """True when a read connection answers."""
+        try:
+            async with self.read() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Commit what is queued, stop the writer and close every connection."""
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
+            self._read_engine = None

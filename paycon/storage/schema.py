@@ -1,0 +1,104 @@
+"""paycon's tables (the outbox's own live in ``outbox.schema``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from outbox.schema import BigId, UtcDateTime
+
+metadata = MetaData()
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("gateway", String(64), nullable=False),
+    # The ordered gateways this payment may use, comma-separated.
+    Column("route", String(255), nullable=False),
+    Column("reference", String(255), nullable=True),
+    Column("notify_url", String(2048), nullable=True),
+    Column("destination_masked", String(64), nullable=True),
+    Column("holder_masked", String(128), nullable=True),
+    # Fernet token of the destination JSON; only the gateway call decrypts it.
+    Column("destination_sealed", Text, nullable=True),
+    Column("failure_reason", String(512), nullable=True),
+    Column("client_id", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount_minor > 0", name="ck_transactions_amount_positive"),
+    # Lists are newest first (ids sort by time) under each filter.
+    Index("ix_transactions_status_id", "status", "id"),
+    Index("ix_transactions_kind_id", "kind", "id"),
+    Index("ix_transactions_gateway_id", "gateway", "id"),
+    Index("ix_transactions_customer_id_id", "customer_id", "id"),
+    Index("ix_transactions_reference", "reference"),
+)
+
+transaction_events = Table(
+    "transaction_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("transaction_id", String(32), ForeignKey("transactions.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index("ix_transaction_events_transaction_id", "transaction_id", "id"),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("available_minor", BigInteger, nullable=False),
+    Column("held_minor", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # The last line of defence: the rules never let a bucket go negative.
+    CheckConstraint("available_minor >= 0", name="ck_balances_available_not_negative"),
+    CheckConstraint("held_minor >= 0", name="ck_balances_held_not_negative"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("bucket", String(16), nullable=False),
+    Column("delta_minor", BigInteger, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("transaction_id", String(32), ForeignKey("transactions.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_ledger_entries_customer_currency", "customer_id", "currency"),
+    Index("ix_ledger_entries_transaction_id", "transaction_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client_id", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("transaction_id", String(32), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,143 @@
+"""Group commit: one writer commits the writes of all concurrent requests together.
+
+Each request hands over a *unit of work*: a plain function that receives an
+open SQLAlchemy ``Connection`` and does its writes. The writer collects the
+units that arrive while the previous batch is being committed, runs the whole
+batch in one hop to the database, each unit in its own SAVEPOINT (so one
+unit's failure rolls back only that unit), and commits once. Every caller is
+answered only after the commit that holds its writes: nothing is acknowledged
+that is not durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+UnitOfWork = Callable[[Connection], T]
+
+
+class BatchRunner(Protocol):
+    """Runs a function with an open transaction's connection and commits."""
+
+    async def run_in_transaction(self, batch: Callable[[Connection], T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class _Pending:
+    work: UnitOfWork[Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass(frozen=True)
+class _Done:
+    result: Any = None
+    error: BaseException | None = None
+
+
+def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> list[_Done]:
+    """Run each unit in its own savepoint on ``conn``; the caller commits."""
+    outcomes: list[_Done] = []
+    for work in units:
+        savepoint = conn.begin_nested()
+        try:
+            result = work(conn)
+        except Exception as exc:
+            savepoint.rollback()
+            outcomes.append(_Done(error=exc))
+        else:
+            savepoint.commit()
+            outcomes.append(_Done(result=result))
+    return outcomes
+
+
+class GroupCommitWriter:
+    """The single writer. ``submit`` returns once the unit's writes are committed."""
+
+    def __init__(self, runner: BatchRunner, *, max_batch: int = 512) -> None:
+        self._runner = runner
+        self._max_batch = max_batch
+        # None is the stop signal: everything queued before it is still committed.
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.units = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="paycon-group-commit-writer")
+
+    async def submit(self, work: UnitOfWork[T]) -> T:
+        """Run ``work`` in the next batch and return its result once committed.
+
+        Raises whatever ``work`` raised (its writes rolled back), or the commit's
+        error (then no unit of that batch was committed).
+        """
+        if self._task is None or self._task.done():
+            raise RuntimeError("the writer is not running")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(work, future))
+        return await future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            batch: list[_Pending] = []
+            if first is None:
+                stopping = True
+            else:
+                batch.append(first)
+            while len(batch) < self._max_batch and not stopping and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                else:
+                    batch.append(item)
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        units = [pending.work for pending in batch]
+        try:
+            outcomes = await self._runner.run_in_transaction(lambda conn: run_units(conn, units))
+        except asyncio.CancelledError:
+            for pending in batch:
+                pending.future.cancel()
+            raise
+        except Exception as exc:
+            log.exception("group commit failed", extra={"batch_size": len(batch)})
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            return
+        self.batches += 1
+        self.units += len(batch)
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():  # the caller gave up waiting
+                continue
+            if outcome.error is not None:
+                pending.future.set_exception(outcome.error)
+            else:
+                pending.future.set_result(outcome.result)
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        try:
+            await self._task
+        finally:
+            self._task = None
+            await self._runner.close()
