@@ -7,6 +7,11 @@ batch in one hop to the database, each unit in its own SAVEPOINT (so one
 unit's failure rolls back only that unit), and commits once. Every caller is
 answered only after the commit that holds its writes: nothing is acknowledged
 that is not durable.
+
+A unit may ask for work to happen once its writes are committed by appending
+a zero-argument callable to ``conn.info["after_commit"]`` (the outbox does
+this to wake its workers). The callables of a unit that rolled back are
+dropped; the others run on the event loop after the commit.
 """
 
 from __future__ import annotations
@@ -45,20 +50,33 @@ class _Done:
     error: BaseException | None = None
 
 
-def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> list[_Done]:
+AFTER_COMMIT = "after_commit"
+
+
+@dataclass(frozen=True)
+class _BatchResult:
+    outcomes: list[_Done]
+    after_commit: list[Callable[[], None]]
+
+
+def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> _BatchResult:
     """Run each unit in its own savepoint on ``conn``; the caller commits."""
     outcomes: list[_Done] = []
+    hooks: list[Callable[[], None]] = conn.info.setdefault(AFTER_COMMIT, [])
+    hooks.clear()
     for work in units:
         savepoint = conn.begin_nested()
+        hooks_before = len(hooks)
         try:
             result = work(conn)
         except Exception as exc:
             savepoint.rollback()
+            del hooks[hooks_before:]
             outcomes.append(_Done(error=exc))
         else:
             savepoint.commit()
             outcomes.append(_Done(result=result))
-    return outcomes
+    return _BatchResult(outcomes, list(hooks))
 
 
 class GroupCommitWriter:
@@ -110,7 +128,7 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[_Pending]) -> None:
         units = [pending.work for pending in batch]
         try:
-            outcomes = await self._runner.run_in_transaction(lambda conn: run_units(conn, units))
+            done = await self._runner.run_in_transaction(lambda conn: run_units(conn, units))
         except asyncio.CancelledError:
             for pending in batch:
                 pending.future.cancel()
@@ -123,7 +141,12 @@ class GroupCommitWriter:
             return
         self.batches += 1
         self.units += len(batch)
-        for pending, outcome in zip(batch, outcomes, strict=True):
+        for hook in done.after_commit:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook failed")
+        for pending, outcome in zip(batch, done.outcomes, strict=True):
             if pending.future.done():  # the caller gave up waiting
                 continue
             if outcome.error is not None:
