@@ -85,3 +85,27 @@ class ConfigError(PayconError):
 
     code = "config_error"
     title = "Invalid configuration"
+
+
+class BodyTooLarge(InvalidInput):
+    code = "body_too_large"
+    status = 413
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class Unauthorized(PayconError):
+    code = "unauthorized"
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(PayconError):
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"

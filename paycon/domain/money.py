@@ -65,7 +65,7 @@ def parse_amount(text: str, currency: str, *, max_amount: Decimal) -> Money:
     """
     places = exponent(currency)
     if not _AMOUNT.fullmatch(text):
-        raise MoneyError("amount must be a positive decimal string such as \"100.50\"")
+        raise MoneyError('amount must be a positive decimal string such as "100.50"')
     value = Decimal(text)
     if value <= 0:
         raise MoneyError("amount must be greater than zero")

@@ -16,8 +16,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from paycon.config import DatabaseSettings
 from paycon.storage.migrate import upgrade_to_head
-from paycon.storage.runners import AsyncRunner, BatchRunner, ThreadRunner
-from paycon.storage.writer import GroupCommitWriter
+from paycon.storage.runners import AsyncRunner, ThreadRunner
+from paycon.storage.writer import BatchRunner, GroupCommitWriter
 
 log = logging.getLogger(__name__)
 

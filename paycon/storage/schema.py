@@ -94,8 +94,10 @@ ledger_entries = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("client_id", String(32), primary_key=True),
+    # One merchant back end per deployment: keys are unique across its API keys,
+    # so a rotated API key still replays the answers of the old one.
     Column("key", String(255), primary_key=True),
+    Column("client_id", String(32), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("response_status", Integer, nullable=False),
     Column("response_body", Text, nullable=False),

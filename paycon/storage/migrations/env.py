@@ -9,7 +9,9 @@ from paycon.storage.schema import metadata as paycon_metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through paycon (paycon.storage.migrate), not the alembic CLI")
+    raise RuntimeError(
+        "run migrations through paycon (paycon.storage.migrate), not the alembic CLI"
+    )
 
 context.configure(
     connection=connection,

@@ -1,0 +1,1 @@
+"""The HTTP API (aiohttp): merchant, operator, callback and service endpoints."""

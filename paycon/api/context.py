@@ -1,0 +1,38 @@
+"""What request handlers need, stored once on the application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from paycon.api.auth import KeyRing, Principal
+from paycon.config import Settings
+from paycon.storage.database import Database
+from paycon.usecases.payments import PaymentIntake
+from paycon.usecases.queries import TransactionQueries
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    settings: Settings
+    db: Database
+    keys: KeyRing
+    intake: PaymentIntake
+    queries: TransactionQueries
+
+
+CONTEXT = web.AppKey("paycon_context", ApiContext)
+PRINCIPAL = "paycon_principal"
+
+
+def context(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]
+
+
+def principal(request: web.Request) -> Principal:
+    """The authenticated caller (set by the auth middleware)."""
+    found: Any = request[PRINCIPAL]
+    assert isinstance(found, Principal)
+    return found

@@ -1,0 +1,125 @@
+"""Every route the server has: one table drives routing, auth and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from paycon.api import health, payments, transactions
+from paycon.api.auth import Role
+from paycon.api.middleware import Handler
+from paycon.api.schemas import (
+    BalancesOut,
+    DepositIn,
+    HealthOut,
+    ProblemOut,
+    TransactionDetailOut,
+    TransactionOut,
+    TransactionPageOut,
+    WithdrawalIn,
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route: how it is served, who may call it, and how it is documented."""
+
+    name: str
+    method: str
+    path: str
+    handler: Handler
+    role: Role | None
+    summary: str
+    responses: Mapping[int, type[BaseModel] | None]
+    request: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    path_params: tuple[str, ...] = ()
+    soap_operation: str | None = None
+    idempotent: bool = False
+    tags: tuple[str, ...] = field(default=("payments",))
+
+
+_PAYMENT_ERRORS: dict[int, type[BaseModel] | None] = {
+    400: ProblemOut, 401: ProblemOut, 409: ProblemOut, 413: ProblemOut, 415: ProblemOut,
+    422: ProblemOut,
+}  # fmt: skip
+_READ_ERRORS: dict[int, type[BaseModel] | None] = {400: ProblemOut, 401: ProblemOut}
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="create_deposit",
+        method="POST",
+        path="/v1/deposits",
+        handler=payments.create_deposit,
+        role=Role.CLIENT,
+        summary="Accept a deposit",
+        request=DepositIn,
+        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        soap_operation="CreateDeposit",
+        idempotent=True,
+    ),
+    Endpoint(
+        name="create_withdrawal",
+        method="POST",
+        path="/v1/withdrawals",
+        handler=payments.create_withdrawal,
+        role=Role.CLIENT,
+        summary="Accept a withdrawal; holds the amount from the available balance",
+        request=WithdrawalIn,
+        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        soap_operation="CreateWithdrawal",
+        idempotent=True,
+    ),
+    Endpoint(
+        name="list_transactions",
+        method="GET",
+        path="/v1/transactions",
+        handler=transactions.list_transactions,
+        role=Role.CLIENT,
+        summary="List transactions, newest first",
+        query=transactions.TransactionListQuery,
+        responses={200: TransactionPageOut, **_READ_ERRORS},
+    ),
+    Endpoint(
+        name="get_transaction",
+        method="GET",
+        path="/v1/transactions/{id}",
+        handler=transactions.get_transaction,
+        role=Role.CLIENT,
+        summary="A transaction with its event timeline",
+        path_params=("id",),
+        responses={200: TransactionDetailOut, **_READ_ERRORS, 404: ProblemOut},
+    ),
+    Endpoint(
+        name="get_balances",
+        method="GET",
+        path="/v1/customers/{customer_id}/balances",
+        handler=transactions.get_balances,
+        role=Role.CLIENT,
+        summary="A customer's balances per currency",
+        path_params=("customer_id",),
+        responses={200: BalancesOut, **_READ_ERRORS},
+    ),
+    Endpoint(
+        name="healthz",
+        method="GET",
+        path="/healthz",
+        handler=health.healthz,
+        role=None,
+        summary="Liveness and database reachability",
+        responses={200: HealthOut, 503: HealthOut},
+        tags=("service",),
+    ),
+    Endpoint(
+        name="openapi",
+        method="GET",
+        path="/openapi.json",
+        handler=health.openapi_document,
+        role=None,
+        summary="This document",
+        responses={200: None},
+        tags=("service",),
+    ),
+)

@@ -1,0 +1,109 @@
+"""Request ids, authentication, and the one place errors become problem+json."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from paycon.api.auth import Role
+from paycon.api.context import CONTEXT, PRINCIPAL
+from paycon.api.payments import is_soap
+from paycon.api.responses import PROBLEM_JSON, json_response, soap_response
+from paycon.domain.errors import PayconError, Unauthorized
+from paycon.logs import request_id_var
+from paycon.problems import problem_body, problem_for
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+# Route name → the role it needs (None: no key; callbacks use signatures).
+ROUTE_ROLES = web.AppKey("paycon_route_roles", dict[str, Role | None])
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tag the request (and every log line it causes) with an id, echoed in the answer."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+        response.headers["X-Request-Id"] = request_id
+        log.debug(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+    finally:
+        request_id_var.reset(token)
+
+
+def _problem_response(
+    request: web.Request, body: Mapping[str, object], status: int
+) -> web.Response:
+    if request.method == "POST" and is_soap(request):
+        return soap_response("Fault", dict(body), status=status, content_type=request.content_type)
+    return json_response(body, status=status, content_type=PROBLEM_JSON)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map every error to problem+json (a SOAP Fault for SOAP requests)."""
+    try:
+        return await handler(request)
+    except PayconError as exc:
+        if exc.status >= 500:
+            log.error("request failed: %s", exc.detail)
+        response = _problem_response(request, problem_for(exc), exc.status)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="paycon"'
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        detail = exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason
+        body = problem_body(
+            code=exc.reason.lower().replace(" ", "_"),
+            title=exc.reason,
+            status=exc.status,
+            detail=detail,
+        )
+        response = _problem_response(request, body, exc.status)
+        if exc.status == 405 and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
+        body = problem_body(
+            code="internal_error",
+            title="Internal error",
+            status=500,
+            detail=f"the server failed; quote request id {request_id_var.get()} to an operator",
+        )
+        return _problem_response(request, body, 500)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Require the route's role from the bearer key (routes without a role are open)."""
+    route_name = request.match_info.route.name
+    role = request.app[ROUTE_ROLES].get(route_name or "")
+    if role is not None:
+        caller = request.app[CONTEXT].keys.authenticate(request.headers.get("Authorization"))
+        caller.require(role)
+        request[PRINCIPAL] = caller
+    return await handler(request)

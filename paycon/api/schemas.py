@@ -1,0 +1,213 @@
+"""Request and response models: they validate requests and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paycon.domain.countries import is_country
+from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.masking import is_valid_iban, normalize_iban
+from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
+from paycon.domain.status import Kind
+from paycon.domain.transactions import Destination, PaymentRequest
+
+M = TypeVar("M", bound=BaseModel)
+
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
+
+CustomerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", examples=["cus_42"])]
+Amount = Annotated[
+    str,
+    Field(
+        pattern=AMOUNT_PATTERN,
+        description="Decimal string; at most the currency's number of decimal places.",
+        examples=["100.50"],
+    ),
+]
+Currency = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        json_schema_extra={"enum": sorted(CURRENCY_EXPONENTS)},
+        examples=["EUR"],
+    ),
+]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Text255 = Annotated[str, Field(min_length=1, max_length=255)]
+HttpUrl = Annotated[
+    str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DestinationIn(_Strict):
+    """Where a withdrawal pays out."""
+
+    iban: Annotated[str, Field(min_length=15, max_length=42, examples=["DE89370400440532013000"])]
+    holder: Annotated[str, Field(min_length=1, max_length=140, examples=["Jane Doe"])]
+
+
+class DepositIn(_Strict):
+    """Body of ``POST /v1/deposits``."""
+
+    customer_id: CustomerId
+    amount: Amount
+    currency: Currency
+    country: Country
+    gateway: Text255 | None = Field(default=None, description="Pins one gateway: no failover.")
+    reference: Text255 | None = None
+    notify_url: HttpUrl | None = None
+
+
+class WithdrawalIn(DepositIn):
+    """Body of ``POST /v1/withdrawals``."""
+
+    destination: DestinationIn
+
+
+class DestinationOut(BaseModel):
+    iban: str = Field(examples=["DE89 **** **** 3000"])
+    holder: str = Field(examples=["J*** D***"])
+
+
+class TransactionOut(BaseModel):
+    """A transaction as the API shows it; account data is masked."""
+
+    id: str = Field(examples=["tx_01JDXK3M6Y8Q2R4T6V8X0Z2B4D"])
+    kind: Kind
+    status: Literal["pending", "submitted", "completed", "failed"]
+    customer_id: str
+    amount: str
+    currency: str
+    country: str
+    gateway: str
+    reference: str | None
+    notify_url: str | None
+    failure_reason: str | None
+    created_at: str = Field(description="RFC 3339, UTC")
+    updated_at: str = Field(description="RFC 3339, UTC")
+    destination: DestinationOut | None = None
+
+
+class EventOut(BaseModel):
+    at: str
+    type: str
+    detail: str
+    actor: str
+
+
+class TransactionDetailOut(TransactionOut):
+    events: list[EventOut]
+
+
+class TransactionPageOut(BaseModel):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class BalanceOut(BaseModel):
+    currency: str
+    available: str
+    held: str
+
+
+class BalancesOut(BaseModel):
+    customer_id: str
+    balances: list[BalanceOut]
+
+
+class ProblemFieldOut(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    code: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemFieldOut] | None = None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Readable, per-field messages from a pydantic ValidationError."""
+    result = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "required"
+        elif field == "amount" and kind in ("string_type", "string_pattern_mismatch"):
+            message = 'must be a positive decimal string such as "100.50"'
+        else:
+            message = error["msg"]
+        result.append(FieldError(field, message))
+    return result
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """Validate ``data`` against ``model``. Raises InvalidInput listing every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the request has invalid fields", errors=field_errors(exc)) from None
+
+
+def to_payment_request(
+    kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
+) -> PaymentRequest:
+    """The domain request for a validated body; checks the rules JSON Schema cannot.
+
+    Raises InvalidInput naming each failing field.
+    """
+    errors: list[FieldError] = []
+    if body.currency not in CURRENCY_EXPONENTS:
+        errors.append(FieldError("currency", f"unsupported currency {body.currency}"))
+    if not is_country(body.country):
+        errors.append(FieldError("country", f"{body.country} is not an ISO 3166-1 country"))
+    money = None
+    if not errors:
+        try:
+            money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
+        except MoneyError as exc:
+            errors.append(FieldError("amount", str(exc)))
+    if body.notify_url is not None and not urlsplit(body.notify_url).hostname:
+        errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
+    destination = None
+    if isinstance(body, WithdrawalIn):
+        iban = normalize_iban(body.destination.iban)
+        if not is_valid_iban(iban):
+            errors.append(FieldError("destination.iban", "not a valid IBAN"))
+        destination = Destination(iban=iban, holder=body.destination.holder.strip())
+    if errors or money is None:
+        raise InvalidInput("the request has invalid fields", errors=errors)
+    return PaymentRequest(
+        kind=kind,
+        customer_id=body.customer_id,
+        money=money,
+        country=body.country,
+        gateway=body.gateway,
+        reference=body.reference,
+        notify_url=body.notify_url,
+        destination=destination,
+    )

@@ -1,0 +1,78 @@
+"""Reading transactions and balances."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from paycon.api.context import context
+from paycon.api.responses import json_response
+from paycon.api.schemas import CustomerId, parse_model
+from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.status import Kind, Status
+from paycon.storage.queries import TransactionFilter
+
+_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+class TransactionListQuery(BaseModel):
+    """Query parameters of ``GET /v1/transactions``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Status | None = None
+    kind: Kind | None = None
+    gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    customer_id: CustomerId | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(pattern=_TRANSACTION_ID.pattern)] | None = Field(
+        default=None, description="next_cursor of the previous page"
+    )
+
+
+def _path_id(request: web.Request) -> str:
+    transaction_id = request.match_info["id"]
+    if not _TRANSACTION_ID.fullmatch(transaction_id):
+        raise InvalidInput(
+            "not a transaction id", errors=[FieldError("id", "expected tx_ and 26 characters")]
+        )
+    return transaction_id
+
+
+async def get_transaction(request: web.Request) -> web.Response:
+    transaction, events = await context(request).queries.transaction(_path_id(request))
+    body: dict[str, Any] = transaction.as_json()
+    body["events"] = [event.as_json() for event in events]
+    return json_response(body)
+
+
+async def list_transactions(request: web.Request) -> web.Response:
+    if len(request.query) != len(set(request.query.keys())):
+        raise InvalidInput("each query parameter may appear only once")
+    query = parse_model(TransactionListQuery, dict(request.query))
+    items, next_cursor = await context(request).queries.transactions(
+        TransactionFilter(
+            status=query.status,
+            kind=query.kind,
+            gateway=query.gateway,
+            customer_id=query.customer_id,
+        ),
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return json_response({"items": [t.as_json() for t in items], "next_cursor": next_cursor})
+
+
+async def get_balances(request: web.Request) -> web.Response:
+    customer_id = request.match_info["customer_id"]
+    if not _CUSTOMER_ID.fullmatch(customer_id):
+        raise InvalidInput(
+            "not a customer id",
+            errors=[FieldError("customer_id", "1-64 of letters, digits and _ . : -")],
+        )
+    balances = await context(request).queries.balances(customer_id)
+    return json_response({"customer_id": customer_id, "balances": [b.as_json() for b in balances]})

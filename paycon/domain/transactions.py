@@ -1,0 +1,135 @@
+"""Payments as paycon records them: requests, transactions and their timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from paycon.domain.masking import mask_holder, mask_iban
+from paycon.domain.money import Money
+from paycon.domain.status import Kind, Status
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-27T04:40:28.123Z``: UTC, milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a withdrawal pays out. Never logged or shown whole."""
+
+    iban: str
+    holder: str
+
+    def __repr__(self) -> str:  # keeps account data out of tracebacks and logs
+        return f"Destination(iban={mask_iban(self.iban)!r}, holder={mask_holder(self.holder)!r})"
+
+    def masked(self) -> dict[str, str]:
+        return {"iban": mask_iban(self.iban), "holder": mask_holder(self.holder)}
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """A validated request to move money (what a merchant asked for)."""
+
+    kind: Kind
+    customer_id: str
+    money: Money
+    country: str
+    gateway: str | None = None
+    reference: str | None = None
+    notify_url: str | None = None
+    destination: Destination | None = None
+
+    def fingerprint(self) -> str:
+        """A digest of the request's meaning: equal for equal requests.
+
+        Amounts compare by value (``"10.5"`` equals ``"10.50"``).
+        """
+        canonical = {
+            "kind": self.kind.value,
+            "customer_id": self.customer_id,
+            "amount_minor": self.money.minor,
+            "currency": self.money.currency,
+            "country": self.country,
+            "gateway": self.gateway,
+            "reference": self.reference,
+            "notify_url": self.notify_url,
+            "destination": None
+            if self.destination is None
+            else [self.destination.iban, self.destination.holder],
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A payment and where it stands."""
+
+    id: str
+    kind: Kind
+    status: Status
+    customer_id: str
+    money: Money
+    country: str
+    gateway: str
+    route: tuple[str, ...]
+    reference: str | None
+    notify_url: str | None
+    destination_masked: dict[str, str] | None
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The transaction as the API shows it (account data masked)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "customer_id": self.customer_id,
+            "amount": self.money.wire(),
+            "currency": self.money.currency,
+            "country": self.country,
+            "gateway": self.gateway,
+            "reference": self.reference,
+            "notify_url": self.notify_url,
+            "failure_reason": self.failure_reason,
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        }
+        if self.destination_masked is not None:
+            body["destination"] = self.destination_masked
+        return body
+
+
+@dataclass(frozen=True)
+class TransactionEvent:
+    """One entry of a transaction's timeline."""
+
+    at: datetime
+    type: str
+    detail: str
+    actor: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"at": rfc3339(self.at), "type": self.type, "detail": self.detail,
+                "actor": self.actor}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    """A customer's balance in one currency, as the API shows it."""
+
+    currency: str
+    available: Money
+    held: Money
+
+    def as_json(self) -> dict[str, str]:
+        return {"currency": self.currency, "available": self.available.wire(),
+                "held": self.held.wire()}  # fmt: skip

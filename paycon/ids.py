@@ -1,0 +1,46 @@
+"""Identifiers that sort by creation time (ULID layout, Crockford base32)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _base32(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, digit = divmod(value, 32)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+class IdFactory:
+    """Makes ``<prefix>_<26 chars>`` ids, strictly increasing within a process.
+
+    48 bits of milliseconds then 80 random bits; within one millisecond the
+    random part is incremented, so ids also order requests of the same ms.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._last_random = 0
+
+    def new(self) -> str:
+        with self._lock:
+            now_ms = time.time_ns() // 1_000_000
+            if now_ms <= self._last_ms:
+                now_ms = self._last_ms
+                self._last_random += 1
+            else:
+                self._last_random = secrets.randbits(79)  # headroom for increments
+            self._last_ms = now_ms
+            value = (now_ms << 80) | self._last_random
+        return f"{self._prefix}_{_base32(value, 26)}"
+
+
+transaction_ids = IdFactory("tx")

@@ -1,0 +1,105 @@
+"""Process wiring: the database, the API server, and clean start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from paycon.api.app import create_app
+from paycon.api.auth import KeyRing
+from paycon.api.context import ApiContext
+from paycon.config import Settings
+from paycon.sealing import Sealer
+from paycon.storage.database import Database
+from paycon.usecases.payments import PaymentIntake
+from paycon.usecases.queries import TransactionQueries
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 10.0
+
+
+@dataclass
+class Service:
+    """One paycon process. ``start`` brings it up; ``stop`` takes it down cleanly."""
+
+    settings: Settings
+    db: Database = field(init=False)
+    runner: web.AppRunner | None = field(init=False, default=None)
+    url: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.database)
+
+    async def start(self) -> None:
+        """Open the database (migrating it) and start serving the API.
+
+        Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
+        a message that says what to fix.
+        """
+        sealer = Sealer(self.settings.security.encryption_keys)
+        await self.db.open()
+        try:
+            ctx = ApiContext(
+                settings=self.settings,
+                db=self.db,
+                keys=KeyRing(
+                    self.settings.auth.client_api_keys, self.settings.auth.operator_api_keys
+                ),
+                intake=PaymentIntake(self.db, self.settings, sealer),
+                queries=TransactionQueries(self.db),
+            )
+            self.runner = web.AppRunner(create_app(ctx), access_log=None)
+            await self.runner.setup()
+            site = web.TCPSite(
+                self.runner,
+                self.settings.server.host,
+                self.settings.server.port,
+                backlog=1024,
+                shutdown_timeout=SHUTDOWN_GRACE_S,
+            )
+            await site.start()
+        except BaseException:
+            await self.stop()
+            raise
+        host, port = self.bound_address()
+        self.url = f"http://{host}:{port}"
+        log.info("paycon serving", extra={"url": self.url})
+
+    def bound_address(self) -> tuple[str, int]:
+        """Where the API listens (the real port when configured as 0)."""
+        assert self.runner is not None
+        for address in self.runner.addresses:
+            if isinstance(address, tuple):
+                return str(address[0]), int(address[1])
+        raise RuntimeError("the API is not listening")
+
+    async def stop(self) -> None:
+        """Stop taking requests, let in-flight ones finish, then close the database."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        await self.db.close()
+        log.info("paycon stopped")
+
+
+async def run_until_signalled(service: Service, *, ready: asyncio.Event | None = None) -> None:
+    """Run ``service`` until SIGINT or SIGTERM, then stop it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await service.start()
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await service.stop()

@@ -1,0 +1,166 @@
+"""Units of work that accept a payment: payment, hold, event, task and answer in one go."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from outbox import enqueue
+from paycon.domain.balances import acceptance_entries
+from paycon.domain.errors import InsufficientFunds
+from paycon.domain.status import Kind
+from paycon.domain.transactions import Transaction
+from paycon.problems import problem_for
+from paycon.storage.ledger import apply_entries
+from paycon.storage.schema import idempotency_keys, transaction_events, transactions
+
+SUBMIT_TASK = "submit"
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    """The answer stored for an idempotency key, and whether it was stored before."""
+
+    request_hash: str
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """Everything needed to store one accepted payment."""
+
+    client_id: str
+    idempotency_key: str
+    request_hash: str
+    transaction: Transaction
+    destination_sealed: str | None
+    actor: str
+    max_attempts: int
+
+
+def find_answer(conn: Connection, key: str) -> IdempotentAnswer | None:
+    """The answer already stored for ``key``, if any."""
+    row = conn.execute(
+        select(
+            idempotency_keys.c.request_hash,
+            idempotency_keys.c.response_status,
+            idempotency_keys.c.response_body,
+        ).where(idempotency_keys.c.key == key)
+    ).first()
+    if row is None:
+        return None
+    return IdempotentAnswer(row.request_hash, row.response_status, json.loads(row.response_body),
+                           replayed=True)  # fmt: skip
+
+
+def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer:
+    """Store a payment with its hold, its first event, its submit task and its answer.
+
+    If the key already has an answer, returns it and writes nothing. A
+    withdrawal that ``available`` does not cover stores only the 422 answer.
+    A concurrent writer of the same key (another process) makes the answer's
+    insert fail with IntegrityError, and this unit rolls back whole.
+    """
+    existing = find_answer(conn, acceptance.idempotency_key)
+    if existing is not None:
+        return existing
+    tx = acceptance.transaction
+    if tx.kind is Kind.WITHDRAWAL:
+        savepoint = conn.begin_nested()
+        try:
+            _store_payment(conn, acceptance)
+        except InsufficientFunds as exc:
+            savepoint.rollback()
+            return _store_answer(conn, acceptance, exc.status, problem_for(exc), None)
+        savepoint.commit()
+    else:
+        _store_payment(conn, acceptance)
+    return _store_answer(conn, acceptance, 202, tx.as_json(), tx.id)
+
+
+def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
+    tx = acceptance.transaction
+    masked = tx.destination_masked or {}
+    conn.execute(
+        insert(transactions),
+        {
+            "id": tx.id,
+            "kind": tx.kind.value,
+            "status": tx.status.value,
+            "customer_id": tx.customer_id,
+            "amount_minor": tx.money.minor,
+            "currency": tx.money.currency,
+            "country": tx.country,
+            "gateway": tx.gateway,
+            "route": ",".join(tx.route),
+            "reference": tx.reference,
+            "notify_url": tx.notify_url,
+            "destination_masked": masked.get("iban"),
+            "holder_masked": masked.get("holder"),
+            "destination_sealed": acceptance.destination_sealed,
+            "failure_reason": None,
+            "client_id": acceptance.client_id,
+            "created_at": tx.created_at,
+            "updated_at": tx.updated_at,
+        },
+    )
+    apply_entries(
+        conn,
+        customer_id=tx.customer_id,
+        currency=tx.money.currency,
+        transaction_id=tx.id,
+        entries=acceptance_entries(tx.kind, tx.money.minor),
+        now=tx.created_at,
+    )
+    detail = f"{tx.kind.value} of {tx.money.wire()} {tx.money.currency} accepted; " + (
+        f"route {' → '.join(tx.route)}"
+    )
+    if tx.kind is Kind.WITHDRAWAL:
+        detail += f"; {tx.money.wire()} {tx.money.currency} held"
+    append_event(conn, tx.id, "accepted", detail, acceptance.actor, tx.created_at)
+    enqueue(
+        conn,
+        SUBMIT_TASK,
+        {"transaction_id": tx.id, "route": list(tx.route)},
+        max_attempts=acceptance.max_attempts,
+        now=tx.created_at,
+    )
+
+
+def append_event(
+    conn: Connection, transaction_id: str, type_: str, detail: str, actor: str, at: datetime
+) -> None:
+    """Append one entry to a transaction's timeline."""
+    conn.execute(
+        insert(transaction_events),
+        {"transaction_id": transaction_id, "at": at, "type": type_, "detail": detail,
+         "actor": actor},
+    )  # fmt: skip
+
+
+def _store_answer(
+    conn: Connection,
+    acceptance: Acceptance,
+    status: int,
+    body: dict[str, Any],
+    transaction_id: str | None,
+) -> IdempotentAnswer:
+    conn.execute(
+        insert(idempotency_keys),
+        {
+            "client_id": acceptance.client_id,
+            "key": acceptance.idempotency_key,
+            "request_hash": acceptance.request_hash,
+            "response_status": status,
+            "response_body": json.dumps(body, separators=(",", ":")),
+            "transaction_id": transaction_id,
+            "created_at": acceptance.transaction.created_at,
+        },
+    )
+    return IdempotentAnswer(acceptance.request_hash, status, body, replayed=False)

@@ -1,0 +1,106 @@
+"""Read queries, on read connections (never the writer's). Every query is bounded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paycon.domain.money import Money
+from paycon.domain.status import Kind, Status
+from paycon.domain.transactions import BalanceView, Transaction, TransactionEvent
+from paycon.storage.schema import balances, transaction_events, transactions
+
+MAX_EVENTS = 1000
+
+
+def transaction_from_row(row: Row[Any]) -> Transaction:
+    """A Transaction from a full row of the transactions table."""
+    masked = None
+    if row.destination_masked is not None:
+        masked = {"iban": row.destination_masked, "holder": row.holder_masked or ""}
+    return Transaction(
+        id=row.id,
+        kind=Kind(row.kind),
+        status=Status(row.status),
+        customer_id=row.customer_id,
+        money=Money(row.amount_minor, row.currency),
+        country=row.country,
+        gateway=row.gateway,
+        route=tuple(row.route.split(",")),
+        reference=row.reference,
+        notify_url=row.notify_url,
+        destination_masked=masked,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    status: Status | None = None
+    kind: Kind | None = None
+    gateway: str | None = None
+    customer_id: str | None = None
+
+
+async def get_transaction(
+    conn: AsyncConnection, transaction_id: str
+) -> tuple[Transaction, list[TransactionEvent]] | None:
+    """The transaction and its timeline (oldest first), or None."""
+    row = (
+        await conn.execute(select(transactions).where(transactions.c.id == transaction_id))
+    ).first()
+    if row is None:
+        return None
+    events = await conn.execute(
+        select(transaction_events)
+        .where(transaction_events.c.transaction_id == transaction_id)
+        .order_by(transaction_events.c.id)
+        .limit(MAX_EVENTS)
+    )
+    return transaction_from_row(row), [
+        TransactionEvent(at=e.at, type=e.type, detail=e.detail, actor=e.actor) for e in events
+    ]
+
+
+async def list_transactions(
+    conn: AsyncConnection, where: TransactionFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Transaction], str | None]:
+    """Newest first. ``cursor`` is the last id of the previous page.
+
+    Returns the page and the cursor of the next page (None at the end).
+    """
+    query = select(transactions).order_by(transactions.c.id.desc()).limit(limit + 1)
+    if where.status is not None:
+        query = query.where(transactions.c.status == where.status.value)
+    if where.kind is not None:
+        query = query.where(transactions.c.kind == where.kind.value)
+    if where.gateway is not None:
+        query = query.where(transactions.c.gateway == where.gateway)
+    if where.customer_id is not None:
+        query = query.where(transactions.c.customer_id == where.customer_id)
+    if cursor is not None:
+        query = query.where(transactions.c.id < cursor)
+    rows = (await conn.execute(query)).all()
+    page = [transaction_from_row(row) for row in rows[:limit]]
+    next_cursor = page[-1].id if len(rows) > limit else None
+    return page, next_cursor
+
+
+async def customer_balances(conn: AsyncConnection, customer_id: str) -> list[BalanceView]:
+    """Every currency the customer holds a balance in, by currency code."""
+    rows = await conn.execute(
+        select(balances).where(balances.c.customer_id == customer_id).order_by(balances.c.currency)
+    )
+    return [
+        BalanceView(
+            currency=row.currency,
+            available=Money(row.available_minor, row.currency),
+            held=Money(row.held_minor, row.currency),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,74 @@
+"""Moving a transaction's status forward, with its balance settlement and event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from paycon.domain.balances import settlement_entries
+from paycon.domain.errors import NotFound
+from paycon.domain.status import Kind, Status, Transition, decide_transition
+from paycon.storage.ledger import apply_entries
+from paycon.storage.payments import append_event
+from paycon.storage.schema import transactions
+
+
+def change_status(
+    conn: Connection,
+    transaction_id: str,
+    proposed: Status,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> Transition:
+    """Apply ``proposed`` if it moves the transaction forward; record it either way.
+
+    A final status settles the balance (ledger entries) in the same
+    transaction. A backwards or conflicting proposal changes nothing but the
+    timeline. Raises NotFound for an unknown transaction.
+    """
+    row = conn.execute(
+        select(
+            transactions.c.status,
+            transactions.c.kind,
+            transactions.c.customer_id,
+            transactions.c.amount_minor,
+            transactions.c.currency,
+        )
+        .where(transactions.c.id == transaction_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"transaction {transaction_id} does not exist")
+    current = Status(row.status)
+    decision = decide_transition(current, proposed)
+    if not decision.applies:
+        if decision is not Transition.UNCHANGED:
+            append_event(
+                conn,
+                transaction_id,
+                f"status_{decision.value}",
+                f"{proposed.value} after {current.value} ignored",
+                actor,
+                now,
+            )
+        return decision
+    conn.execute(
+        update(transactions)
+        .where(transactions.c.id == transaction_id)
+        .values(status=proposed.value, failure_reason=reason, updated_at=now)
+    )
+    if proposed.is_final:
+        apply_entries(
+            conn,
+            customer_id=row.customer_id,
+            currency=row.currency,
+            transaction_id=transaction_id,
+            entries=settlement_entries(Kind(row.kind), proposed, row.amount_minor),
+            now=now,
+        )
+    detail = f"{current.value} → {proposed.value}" + (f": {reason}" if reason else "")
+    append_event(conn, transaction_id, proposed.value, detail, actor, now)
+    return decision

@@ -1,0 +1,1 @@
+"""Use cases: what the API and the console ask paycon to do."""

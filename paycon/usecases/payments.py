@@ -1,0 +1,126 @@
+"""Accepting deposits and withdrawals, exactly once per idempotency key."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from paycon.config import Settings
+from paycon.domain.errors import IdempotencyInFlight, IdempotencyKeyReused
+from paycon.domain.routing import RoutingTable
+from paycon.domain.status import Status
+from paycon.domain.transactions import PaymentRequest, Transaction
+from paycon.ids import transaction_ids
+from paycon.sealing import Sealer
+from paycon.storage.database import Database
+from paycon.storage.payments import Acceptance, IdempotentAnswer, accept_payment
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PaymentIntake:
+    """Accepts payments: validates the route, stores everything in one commit.
+
+    A key being processed in this process answers 409 to a second request;
+    across processes the database's unique key decides, and the loser replays.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        sealer: Sealer,
+        *,
+        routing: RoutingTable | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._db = db
+        self._sealer = sealer
+        self._routing = routing or settings.routing_table()
+        self._max_attempts = settings.outbox.max_attempts
+        self._clock = clock
+        self._in_flight: set[str] = set()
+
+    async def accept(
+        self, request: PaymentRequest, *, idempotency_key: str, client_id: str
+    ) -> IdempotentAnswer:
+        """Store ``request`` once and answer it; replay the answer for a repeat.
+
+        Raises IdempotencyInFlight while the same key is being processed,
+        IdempotencyKeyReused when the key was used for another request,
+        GatewayNotAllowed / NoRoute when no gateway may carry it. An
+        insufficient balance is an answer (422), stored like any other.
+        """
+        if idempotency_key in self._in_flight:
+            raise IdempotencyInFlight(
+                "a request with this Idempotency-Key is still being processed; retry shortly"
+            )
+        self._in_flight.add(idempotency_key)
+        try:
+            answer = await self._store(request, idempotency_key, client_id)
+        finally:
+            self._in_flight.discard(idempotency_key)
+        if answer.request_hash != request.fingerprint():
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different request; "
+                "use a new key for a new payment"
+            )
+        return answer
+
+    async def _store(
+        self, request: PaymentRequest, idempotency_key: str, client_id: str
+    ) -> IdempotentAnswer:
+        route = self._routing.route(
+            request.kind, request.country, request.money.currency, request.gateway
+        )
+        now = self._clock()
+        transaction = Transaction(
+            id=transaction_ids.new(),
+            kind=request.kind,
+            status=Status.PENDING,
+            customer_id=request.customer_id,
+            money=request.money,
+            country=request.country,
+            gateway=route[0],
+            route=route,
+            reference=request.reference,
+            notify_url=request.notify_url,
+            destination_masked=request.destination.masked() if request.destination else None,
+            failure_reason=None,
+            created_at=now,
+            updated_at=now,
+        )
+        acceptance = Acceptance(
+            client_id=client_id,
+            idempotency_key=idempotency_key,
+            request_hash=request.fingerprint(),
+            transaction=transaction,
+            destination_sealed=self._sealer.seal(request.destination)
+            if request.destination
+            else None,
+            actor=f"client:{client_id}",
+            max_attempts=self._max_attempts,
+        )
+        try:
+            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
+        except IntegrityError:
+            # Another process stored this key between our check and our insert.
+            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
+        if not answer.replayed:
+            log.info(
+                "payment accepted" if answer.status < 400 else "payment refused",
+                extra={
+                    "transaction_id": transaction.id if answer.status < 400 else None,
+                    "kind": request.kind.value,
+                    "status": answer.status,
+                    "gateway": transaction.gateway,
+                },
+            )
+        return answer
