@@ -1,0 +1,76 @@
+"""The ``/_mock/`` admin routes: faults, ledger and reset. Never subject to faults.
+
+- ``GET /_mock/faults`` — the faults in force.
+- ``PUT /_mock/faults`` — a partial update (JSON object); answers the result.
+- ``GET /_mock/ledger`` — every payment held, with a summary.
+- ``POST /_mock/reset`` — forget every payment; ``{"faults": true}`` also
+  restores the faults the gateway started with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aiohttp import web
+
+from mock_gateways.errors import InvalidRequest
+from mock_gateways.jsonbody import read_json_object
+from mock_gateways.keys import GATEWAY
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    """An admin error: ``{"error": code, "message": message}``."""
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    """Answer the faults in force."""
+    return web.json_response(request.app[GATEWAY].faults.to_json())
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    """Apply a partial fault update; 400 naming every bad field, changing nothing."""
+    changes = await read_json_object(request)
+    return web.json_response(request.app[GATEWAY].set_faults(changes).to_json())
+
+
+async def get_ledger(request: web.Request) -> web.Response:
+    """Answer every payment the gateway holds, oldest first, and a summary."""
+    gateway = request.app[GATEWAY]
+    entries = gateway.ledger.entries()
+    statuses = Counter(entry.status for entry in entries)
+    summary = {
+        "payments": len(entries),
+        "pending": statuses["pending"],
+        "success": statuses["success"],
+        "failure": statuses["failure"],
+        "charges": sum(entry.charges for entry in entries),
+        "max_charges_per_payment": max((entry.charges for entry in entries), default=0),
+    }
+    return web.json_response(
+        {
+            "gateway": gateway.name,
+            "summary": summary,
+            "payments": [entry.to_json() for entry in entries],
+        }
+    )
+
+
+async def post_reset(request: web.Request) -> web.Response:
+    """Clear the ledger (and with ``{"faults": true}`` restore the start-time faults)."""
+    options = await read_json_object(request) if await request.read() else {}
+    unknown = set(options) - {"faults"}
+    restore_faults = options.get("faults", False)
+    if unknown or not isinstance(restore_faults, bool):
+        raise InvalidRequest("invalid_reset", 'the body may only be {"faults": true|false}')
+    gateway = request.app[GATEWAY]
+    await gateway.reset(faults=restore_faults)
+    return web.json_response({"reset": True, "faults": gateway.faults.to_json()})
+
+
+ROUTES = [
+    web.get("/_mock/faults", get_faults),
+    web.put("/_mock/faults", put_faults),
+    web.get("/_mock/ledger", get_ledger),
+    web.post("/_mock/reset", post_reset),
+]

@@ -1,0 +1,161 @@
+"""One mock gateway's behaviour, independent of its wire format.
+
+``MockGateway`` holds the faults, the ledger and the seeded dice, takes
+payments, settles them after the callback delay and sends their callbacks.
+The gateway apps (``gateway_a``, ``gateway_b``) translate HTTP to calls on
+it; ``server.MockGateways`` starts and stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+
+from mock_gateways.callbacks import (
+    CallbackEncoder,
+    CallbackEvent,
+    CallbackSender,
+    DeliveryPolicy,
+    callback_events,
+)
+from mock_gateways.decisions import PaymentPlan, Roll, plan_payment
+from mock_gateways.faults import Faults
+from mock_gateways.ledger import Ledger, LedgerEntry
+from mock_gateways.payments import PaymentRequest
+from mock_gateways.tasks import TaskOwner
+
+logger = logging.getLogger(__name__)
+
+
+class MockGateway:
+    """A fake payment gateway's state and lifecycle. ``start`` before serving, ``stop`` after."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        secret: str,
+        encode_callback: CallbackEncoder,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        delivery: DeliveryPolicy | None = None,
+        clock_s: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.ledger = Ledger()
+        self._initial_faults = faults or Faults()
+        self._faults = self._initial_faults
+        self._seed = seed
+        self._rng = self._new_rng()
+        self._clock_s = clock_s
+        self._sender = CallbackSender(
+            secret=secret,
+            encode=encode_callback,
+            policy=delivery or DeliveryPolicy(),
+            clock_s=clock_s,
+        )
+        self._tasks = TaskOwner(name)
+        self._stopping = asyncio.Event()
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force now."""
+        return self._faults
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop`` has begun; waits and hangs end early from then on."""
+        return self._stopping.is_set()
+
+    def set_faults(self, changes: Mapping[str, object]) -> Faults:
+        """Apply a partial fault update and return the faults now in force.
+
+        Raises ``InvalidFaults`` (changing nothing) if any change is bad.
+        """
+        self._faults = self._faults.updated(changes)
+        logger.info("%s faults now %s", self.name, self._faults.to_json())
+        return self._faults
+
+    def roll(self) -> Roll:
+        """Draw the dice for one gateway request (see ``decisions``)."""
+        return Roll.draw(self._rng)
+
+    def submit(self, request: PaymentRequest, roll: Roll) -> LedgerEntry:
+        """Record a submission and return its entry in its current state.
+
+        A new payment is pending and settles after the callback delay; a
+        repeat changes only its submission count. Raises ``ConflictingRepeat``
+        when a repeat's terms differ.
+        """
+        entry, is_new = self.ledger.submit(request, self._clock_s())
+        if is_new:
+            plan = plan_payment(self._faults, roll)
+            self._tasks.spawn(
+                self._settle(request.transaction_id, plan), name=f"settle:{request.transaction_id}"
+            )
+        return entry
+
+    def status(self, transaction_id: str) -> LedgerEntry:
+        """The entry for ``transaction_id``; raises ``UnknownTransaction`` if unknown."""
+        return self.ledger.get(transaction_id)
+
+    async def pause(self, delay_ms: int) -> None:
+        """Sleep ``delay_ms``, or less if the gateway starts stopping meanwhile."""
+        if delay_ms <= 0 or self.stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay_ms / 1000)
+
+    async def reset(self, *, faults: bool = False) -> None:
+        """Forget every payment, cancel their pending work and re-seed the dice.
+
+        With ``faults``, also restore the faults the gateway started with.
+        """
+        await self._tasks.cancel_all()
+        self.ledger.clear()
+        self._rng = self._new_rng()
+        if faults:
+            self._faults = self._initial_faults
+        logger.info("%s reset (faults %s)", self.name, "restored" if faults else "kept")
+
+    async def start(self) -> None:
+        """Open the callback session; call from the running event loop."""
+        self._stopping.clear()
+        await self._sender.start()
+
+    def begin_stop(self) -> None:
+        """End every latency wait and hang now, so in-flight requests finish quickly."""
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        """Cancel settlements and callback deliveries, then close the session."""
+        self.begin_stop()
+        await self._tasks.cancel_all()
+        await self._sender.close()
+
+    def _new_rng(self) -> random.Random:
+        # The gateway name keeps A's and B's dice apart under one seed.
+        return random.Random(None if self._seed is None else f"{self.name}:{self._seed}")
+
+    async def _settle(self, transaction_id: str, plan: PaymentPlan) -> None:
+        await asyncio.sleep(plan.callback_delay_ms / 1000)
+        entry = self.ledger.settle(transaction_id, declined=plan.declined)
+        logger.info("%s settled %s: %s", self.name, transaction_id, entry.status)
+        events = callback_events(transaction_id, entry.status, entry.reason, plan)
+        if not events:
+            logger.info("%s dropped the callbacks of %s", self.name, transaction_id)
+        for event in events:
+            await self._send(entry.request.callback_url, event)
+
+    async def _send(self, url: str, event: CallbackEvent) -> None:
+        transaction_id = event.transaction_id
+        self.ledger.add_callback(transaction_id, event.event_id, event.status)
+        await self._sender.deliver(
+            url,
+            event,
+            lambda attempt: self.ledger.add_attempt(transaction_id, event.event_id, attempt),
+        )

@@ -1,0 +1,149 @@
+"""The in-memory ledger: every payment a mock gateway holds, and what it did with it.
+
+Only ``Ledger`` methods change entries, all synchronously on the event loop,
+so no lock is needed. Its promises: a transaction id is recorded once, a
+repeat with other terms is refused, a payment settles once and is charged
+at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mock_gateways.errors import ConflictingRepeat, UnknownTransaction
+from mock_gateways.payments import PaymentRequest, PaymentStatus
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One try at posting a callback: when, and what came back."""
+
+    attempt: int
+    at_s: float  # unix time
+    outcome: str  # the receiver's HTTP status, or the connection error
+    ok: bool
+
+
+@dataclass
+class CallbackRecord:
+    """One callback message (an event id) and its delivery attempts."""
+
+    event_id: str
+    status: PaymentStatus
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        """Whether some attempt was answered 2xx."""
+        return any(attempt.ok for attempt in self.attempts)
+
+
+@dataclass
+class LedgerEntry:
+    """A payment and its history. Mutated only by ``Ledger``."""
+
+    request: PaymentRequest
+    recorded_at_s: float
+    status: PaymentStatus = "pending"
+    reason: str | None = None
+    submissions: int = 1
+    charges: int = 0
+    callbacks: list[CallbackRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The entry as ``GET /_mock/ledger`` lists it."""
+        return {
+            "transaction_id": self.request.transaction_id,
+            "type": self.request.type,
+            "amount": str(self.request.amount),
+            "currency": self.request.currency,
+            "callback_url": self.request.callback_url,
+            "recorded_at_s": self.recorded_at_s,
+            "status": self.status,
+            "reason": self.reason,
+            "submissions": self.submissions,
+            "charges": self.charges,
+            "callbacks_sent": len(self.callbacks),
+            "callbacks_delivered": sum(record.delivered for record in self.callbacks),
+            "callback_attempts": sum(len(record.attempts) for record in self.callbacks),
+            "callbacks": [
+                {
+                    "event_id": record.event_id,
+                    "status": record.status,
+                    "delivered": record.delivered,
+                    "attempts": [
+                        {"attempt": a.attempt, "at_s": a.at_s, "outcome": a.outcome, "ok": a.ok}
+                        for a in record.attempts
+                    ],
+                }
+                for record in self.callbacks
+            ],
+        }
+
+
+class Ledger:
+    """Payments by transaction id, in the order they were first recorded."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, LedgerEntry] = {}
+
+    def submit(self, request: PaymentRequest, now_s: float) -> tuple[LedgerEntry, bool]:
+        """Record a submission; return the entry and whether it is new.
+
+        A repeat counts as a submission and changes nothing else. Raises
+        ``ConflictingRepeat`` (recording nothing) when a repeat asks for a
+        different amount, currency or type.
+        """
+        entry = self._entries.get(request.transaction_id)
+        if entry is None:
+            entry = LedgerEntry(request=request, recorded_at_s=now_s)
+            self._entries[request.transaction_id] = entry
+            return entry, True
+        if not entry.request.same_terms(request):
+            raise ConflictingRepeat(
+                f"transaction {request.transaction_id} was submitted with other terms "
+                f"({entry.request.type} {entry.request.amount} {entry.request.currency})"
+            )
+        entry.submissions += 1
+        return entry, False
+
+    def get(self, transaction_id: str) -> LedgerEntry:
+        """The entry for ``transaction_id``; raises ``UnknownTransaction`` if there is none."""
+        entry = self._entries.get(transaction_id)
+        if entry is None:
+            raise UnknownTransaction(f"no payment with transaction id {transaction_id}")
+        return entry
+
+    def settle(self, transaction_id: str, *, declined: bool) -> LedgerEntry:
+        """Give a pending payment its final status; charge it unless declined.
+
+        A payment that already settled is left alone, so it is never charged
+        twice. Raises ``UnknownTransaction`` if the id is not recorded.
+        """
+        entry = self.get(transaction_id)
+        if entry.status != "pending":
+            return entry
+        if declined:
+            entry.status, entry.reason = "failure", "declined"
+        else:
+            entry.status = "success"
+            entry.charges += 1
+        return entry
+
+    def add_callback(self, transaction_id: str, event_id: str, status: PaymentStatus) -> None:
+        """Note that a callback message is about to be sent (a duplicate counts again)."""
+        self.get(transaction_id).callbacks.append(CallbackRecord(event_id, status))
+
+    def add_attempt(self, transaction_id: str, event_id: str, attempt: DeliveryAttempt) -> None:
+        """Record one delivery attempt of the most recent callback with ``event_id``."""
+        records = self.get(transaction_id).callbacks
+        record = next(r for r in reversed(records) if r.event_id == event_id)
+        record.attempts.append(attempt)
+
+    def entries(self) -> list[LedgerEntry]:
+        """All entries, oldest first."""
+        return list(self._entries.values())
+
+    def clear(self) -> None:
+        """Forget every payment."""
+        self._entries.clear()
