@@ -155,6 +155,9 @@ class MockGateways:
 
     async def stop(self) -> None:
         """Stop both: hangs end, servers close, timers and deliveries are cancelled."""
+        # End both gateways' hangs first, so neither server waits on the other's.
+        self.gateway_a.begin_stop()
+        self.gateway_b.begin_stop()
         try:
             await self.a.stop()
         finally:
