@@ -53,14 +53,15 @@ class Service:
                 intake=PaymentIntake(self.db, self.settings, sealer),
                 queries=TransactionQueries(self.db),
             )
-            self.runner = web.AppRunner(create_app(ctx), access_log=None)
+            self.runner = web.AppRunner(
+                create_app(ctx), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S
+            )
             await self.runner.setup()
             site = web.TCPSite(
                 self.runner,
                 self.settings.server.host,
                 self.settings.server.port,
                 backlog=1024,
-                shutdown_timeout=SHUTDOWN_GRACE_S,
             )
             await site.start()
         except BaseException:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from aiohttp import web
 
 from paycon.api.auth import KeyRing, Principal
@@ -24,7 +22,7 @@ class ApiContext:
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)
-PRINCIPAL = "paycon_principal"
+PRINCIPAL = web.RequestKey("paycon_principal", Principal)
 
 
 def context(request: web.Request) -> ApiContext:
@@ -33,6 +31,4 @@ def context(request: web.Request) -> ApiContext:
 
 def principal(request: web.Request) -> Principal:
     """The authenticated caller (set by the auth middleware)."""
-    found: Any = request[PRINCIPAL]
-    assert isinstance(found, Principal)
-    return found
+    return request[PRINCIPAL]

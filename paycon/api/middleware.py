@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Unique per process start, then a counter: cheap, and unique enough to find a request's logs.
+_ID_PREFIX = secrets.token_hex(4) + "-"
+_ID_COUNTER = itertools.count(1)
 
 # Route name → the role it needs (None: no key; callbacks use signatures).
 ROUTE_ROLES = web.AppKey("paycon_route_roles", dict[str, Role | None])
@@ -32,21 +36,22 @@ ROUTE_ROLES = web.AppKey("paycon_route_roles", dict[str, Role | None])
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Tag the request (and every log line it causes) with an id, echoed in the answer."""
     given = request.headers.get("X-Request-Id", "")
-    request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+    request_id = given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
     token = request_id_var.set(request_id)
     started = time.perf_counter()
     try:
         response = await handler(request)
         response.headers["X-Request-Id"] = request_id
-        log.debug(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
         return response
     finally:
         request_id_var.reset(token)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from paycon.api.bodies import JSON_TYPES, SOAP_TYPES, parse_json, read_body
 from paycon.api.context import context, principal
-from paycon.api.responses import PROBLEM_JSON, json_response, soap_response
+from paycon.api.responses import PROBLEM_JSON, soap_response
 from paycon.api.schemas import DepositIn, WithdrawalIn, parse_model, to_payment_request
 from paycon.api.soap import parse_envelope
 from paycon.domain.errors import FieldError, InvalidInput, UnsupportedMediaType
@@ -57,14 +57,14 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
     if is_soap(request):
         return soap_response(
             _OPERATIONS[kind],
-            answer.body,
+            answer.body(),
             status=answer.status,
             content_type=request.content_type,
             headers=headers,
         )
     content_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
-    return json_response(
-        answer.body, status=answer.status, headers=headers, content_type=content_type
+    return web.Response(
+        text=answer.text, status=answer.status, headers=headers, content_type=content_type
     )
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from paycon.domain.masking import mask_holder, mask_iban
@@ -45,6 +46,7 @@ class PaymentRequest:
     notify_url: str | None = None
     destination: Destination | None = None
 
+    @cached_property
     def fingerprint(self) -> str:
         """A digest of the request's meaning: equal for equal requests.
 

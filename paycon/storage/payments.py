@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, select
 
 from outbox import enqueue
 from paycon.domain.balances import acceptance_entries
@@ -16,9 +16,21 @@ from paycon.domain.status import Kind
 from paycon.domain.transactions import Transaction
 from paycon.problems import problem_for
 from paycon.storage.ledger import apply_entries
+from paycon.storage.prepared import Prepared, prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions
 
 SUBMIT_TASK = "submit"
+
+_FIND_ANSWER = Prepared(
+    select(
+        idempotency_keys.c.request_hash,
+        idempotency_keys.c.response_status,
+        idempotency_keys.c.response_body,
+    ).where(idempotency_keys.c.key == bindparam("key"))
+)
+_INSERT_TRANSACTION = prepared_insert(transactions)
+_INSERT_EVENT = prepared_insert(transaction_events, skip=("id",))
+_INSERT_ANSWER = prepared_insert(idempotency_keys)
 
 
 @dataclass(frozen=True)
@@ -27,8 +39,12 @@ class IdempotentAnswer:
 
     request_hash: str
     status: int
-    body: dict[str, Any]
+    text: str  # the JSON body, exactly as first answered
     replayed: bool
+
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.text)
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -46,17 +62,11 @@ class Acceptance:
 
 def find_answer(conn: Connection, key: str) -> IdempotentAnswer | None:
     """The answer already stored for ``key``, if any."""
-    row = conn.execute(
-        select(
-            idempotency_keys.c.request_hash,
-            idempotency_keys.c.response_status,
-            idempotency_keys.c.response_body,
-        ).where(idempotency_keys.c.key == key)
-    ).first()
+    row = _FIND_ANSWER.execute(conn, {"key": key}).fetchone()
     if row is None:
         return None
-    return IdempotentAnswer(row.request_hash, row.response_status, json.loads(row.response_body),
-                           replayed=True)  # fmt: skip
+    request_hash, status, body = row
+    return IdempotentAnswer(request_hash, status, body, replayed=True)
 
 
 def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer:
@@ -72,13 +82,14 @@ def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer
         return existing
     tx = acceptance.transaction
     if tx.kind is Kind.WITHDRAWAL:
-        savepoint = conn.begin_nested()
+        raw(conn, "SAVEPOINT payment")
         try:
             _store_payment(conn, acceptance)
         except InsufficientFunds as exc:
-            savepoint.rollback()
+            raw(conn, "ROLLBACK TO SAVEPOINT payment")
             return _store_answer(conn, acceptance, exc.status, problem_for(exc), None)
-        savepoint.commit()
+        finally:
+            raw(conn, "RELEASE SAVEPOINT payment")
     else:
         _store_payment(conn, acceptance)
     return _store_answer(conn, acceptance, 202, tx.as_json(), tx.id)
@@ -87,8 +98,8 @@ def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer
 def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
     tx = acceptance.transaction
     masked = tx.destination_masked or {}
-    conn.execute(
-        insert(transactions),
+    _INSERT_TRANSACTION.execute(
+        conn,
         {
             "id": tx.id,
             "kind": tx.kind.value,
@@ -137,8 +148,8 @@ def append_event(
     conn: Connection, transaction_id: str, type_: str, detail: str, actor: str, at: datetime
 ) -> None:
     """Append one entry to a transaction's timeline."""
-    conn.execute(
-        insert(transaction_events),
+    _INSERT_EVENT.execute(
+        conn,
         {"transaction_id": transaction_id, "at": at, "type": type_, "detail": detail,
          "actor": actor},
     )  # fmt: skip
@@ -151,16 +162,17 @@ def _store_answer(
     body: dict[str, Any],
     transaction_id: str | None,
 ) -> IdempotentAnswer:
-    conn.execute(
-        insert(idempotency_keys),
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    _INSERT_ANSWER.execute(
+        conn,
         {
             "client_id": acceptance.client_id,
             "key": acceptance.idempotency_key,
             "request_hash": acceptance.request_hash,
             "response_status": status,
-            "response_body": json.dumps(body, separators=(",", ":")),
+            "response_body": text,
             "transaction_id": transaction_id,
             "created_at": acceptance.transaction.created_at,
         },
     )
-    return IdempotentAnswer(acceptance.request_hash, status, body, replayed=False)
+    return IdempotentAnswer(acceptance.request_hash, status, text, replayed=False)

@@ -3,7 +3,8 @@
 Each request hands over a *unit of work*: a plain function that receives an
 open SQLAlchemy ``Connection`` and does its writes. The writer collects the
 units that arrive while the previous batch is being committed, runs the whole
-batch in one hop to the database, each unit in its own SAVEPOINT (so one
+batch in one hop to the database, each unit in its own SAVEPOINT (issued on the
+DBAPI cursor: see ``prepared``) (so one
 unit's failure rolls back only that unit), and commits once. Every caller is
 answered only after the commit that holds its writes: nothing is acknowledged
 that is not durable.
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
+
+from paycon.storage.prepared import raw
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +68,17 @@ def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> _BatchResult:
     hooks: list[Callable[[], None]] = conn.info.setdefault(AFTER_COMMIT, [])
     hooks.clear()
     for work in units:
-        savepoint = conn.begin_nested()
+        raw(conn, "SAVEPOINT unit")
         hooks_before = len(hooks)
         try:
             result = work(conn)
         except Exception as exc:
-            savepoint.rollback()
+            raw(conn, "ROLLBACK TO SAVEPOINT unit")
             del hooks[hooks_before:]
             outcomes.append(_Done(error=exc))
         else:
-            savepoint.commit()
             outcomes.append(_Done(result=result))
+        raw(conn, "RELEASE SAVEPOINT unit")
     return _BatchResult(outcomes, list(hooks))
 
 

@@ -67,7 +67,7 @@ class PaymentIntake:
             answer = await self._store(request, idempotency_key, client_id)
         finally:
             self._in_flight.discard(idempotency_key)
-        if answer.request_hash != request.fingerprint():
+        if answer.request_hash != request.fingerprint:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was already used for a different request; "
                 "use a new key for a new payment"
@@ -100,7 +100,7 @@ class PaymentIntake:
         acceptance = Acceptance(
             client_id=client_id,
             idempotency_key=idempotency_key,
-            request_hash=request.fingerprint(),
+            request_hash=request.fingerprint,
             transaction=transaction,
             destination_sealed=self._sealer.seal(request.destination)
             if request.destination
@@ -113,8 +113,8 @@ class PaymentIntake:
         except IntegrityError:
             # Another process stored this key between our check and our insert.
             answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
-        if not answer.replayed:
-            log.info(
+        if not answer.replayed and log.isEnabledFor(logging.DEBUG):
+            log.debug(
                 "payment accepted" if answer.status < 400 else "payment refused",
                 extra={
                     "transaction_id": transaction.id if answer.status < 400 else None,
