@@ -12,15 +12,13 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mock_gateways import admin
-from mock_gateways.callbacks import CallbackEncoder
 from mock_gateways.decisions import plan_request
+from mock_gateways.dialect import Dialect
 from mock_gateways.errors import (
     ConflictingRepeat,
     InvalidFaults,
@@ -29,27 +27,11 @@ from mock_gateways.errors import (
     UnknownTransaction,
 )
 from mock_gateways.gateway import MockGateway
-from mock_gateways.keys import FAULT, GATEWAY, ROLL
+from mock_gateways.keys import DIALECT, FAULT, GATEWAY, ROLL
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-
-ErrorRenderer = Callable[[int, str, str], web.Response]
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What makes a gateway A or B: its routes and its formats."""
-
-    name: str
-    title: str
-    routes: Sequence[web.RouteDef]
-    error_response: ErrorRenderer
-    encode_callback: CallbackEncoder
-
-
-DIALECT = web.AppKey("dialect", Dialect)
 
 _STATUS_FOR_ERROR: dict[type[MockGatewayError], int] = {
     InvalidRequest: 400,

@@ -156,4 +156,5 @@ class CallbackSender:
                 await response.read()
                 return str(response.status), 200 <= response.status < 300
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return f"{type(exc).__name__}: {exc}".rstrip(": "), False
+            detail = str(exc)
+            return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__, False

@@ -13,8 +13,8 @@ import json
 
 from aiohttp import web
 
-from mock_gateways.app import Dialect
 from mock_gateways.callbacks import CallbackEvent, EncodedBody
+from mock_gateways.dialect import Dialect
 from mock_gateways.jsonbody import read_json_object
 from mock_gateways.keys import GATEWAY, ROLL
 from mock_gateways.ledger import LedgerEntry
@@ -68,7 +68,6 @@ def _state_response(entry: LedgerEntry) -> web.Response:
 
 GATEWAY_A = Dialect(
     name="gateway_a",
-    title="Gateway A (JSON)",
     routes=[
         web.post("/payments", submit_payment),
         web.get("/status/{transaction_id}", payment_status),

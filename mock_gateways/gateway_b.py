@@ -22,8 +22,8 @@ import defusedxml
 import defusedxml.ElementTree
 from aiohttp import web
 
-from mock_gateways.app import Dialect
 from mock_gateways.callbacks import CallbackEvent, EncodedBody
+from mock_gateways.dialect import Dialect
 from mock_gateways.errors import InvalidRequest
 from mock_gateways.keys import GATEWAY, ROLL
 from mock_gateways.ledger import LedgerEntry
@@ -118,7 +118,6 @@ def _xml_response(root: str, fields: Sequence[tuple[str, str]], status: int = 20
 
 GATEWAY_B = Dialect(
     name="gateway_b",
-    title="Gateway B (XML)",
     routes=[
         web.post("/ProcessPayment", process_payment),
         web.get("/GetStatus", get_status),

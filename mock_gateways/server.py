@@ -15,8 +15,9 @@ from types import TracebackType
 from aiohttp import web
 from yarl import URL
 
-from mock_gateways.app import Dialect, build_app
+from mock_gateways.app import build_app
 from mock_gateways.callbacks import DeliveryPolicy
+from mock_gateways.dialect import Dialect
 from mock_gateways.errors import StartError
 from mock_gateways.faults import Faults
 from mock_gateways.gateway import MockGateway
@@ -97,32 +98,23 @@ class MockGateways:
         faults_b: Faults | None = None,
         delivery: DeliveryPolicy | None = None,
     ) -> None:
-        self.a = RunningGateway(
-            MockGateway(
-                name=GATEWAY_A.name,
-                secret=secret_a,
-                encode_callback=GATEWAY_A.encode_callback,
-                faults=faults_a,
+        delivery = delivery or DeliveryPolicy()
+
+        def running(
+            dialect: Dialect, secret: str, port: int, faults: Faults | None
+        ) -> RunningGateway:
+            gateway = MockGateway(
+                name=dialect.name,
+                secret=secret,
+                encode_callback=dialect.encode_callback,
+                faults=faults,
                 seed=seed,
                 delivery=delivery,
-            ),
-            GATEWAY_A,
-            host,
-            port_a,
-        )
-        self.b = RunningGateway(
-            MockGateway(
-                name=GATEWAY_B.name,
-                secret=secret_b,
-                encode_callback=GATEWAY_B.encode_callback,
-                faults=faults_b,
-                seed=seed,
-                delivery=delivery,
-            ),
-            GATEWAY_B,
-            host,
-            port_b,
-        )
+            )
+            return RunningGateway(gateway, dialect, host, port)
+
+        self.a = running(GATEWAY_A, secret_a, port_a, faults_a)
+        self.b = running(GATEWAY_B, secret_b, port_b, faults_b)
 
     @property
     def gateway_a(self) -> MockGateway:
