@@ -142,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve as ``args`` say until SIGINT or SIGTERM (logging already set up); the exit status."""
     try:
         asyncio.run(_serve_until_signalled(args))
     except MockGatewayError as exc:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from mock_gateways import cli as mock_cli
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.domain.errors import ConfigError
 from paycon.logs import setup_logging
@@ -41,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks one)")
     run.add_argument("--workers", type=int, help="outbox workers (default 8)")
+
+    mocks = commands.add_parser(
+        "mock-gateways",
+        help="run the mock gateways A and B alone, for developing against them",
+        description="Fake payment gateways A (JSON) and B (XML) with switchable faults. "
+        "Secrets default to PAYCON_GATEWAY_A/B_SECRET, else to the paycon config's.",
+    )
+    mock_cli.add_arguments(mocks)
+    _config_option(mocks)
 
     show = commands.add_parser(
         "config", help="print where the config is and the effective settings (keys masked)"
@@ -136,14 +146,27 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the ``paycon`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
     try:
-        settings = _settings(args, os.environ if environ is None else environ)
+        settings = _settings(args, environ)
     except ConfigError as exc:
         print(f"paycon: {exc.detail}", file=sys.stderr)
         return EXIT_CONFIG
     if args.command == "run":
         return _run(args, settings)
+    if args.command == "mock-gateways":
+        return _run_mocks(args, settings, environ)
     return _show_config(args, settings)
+
+
+def _run_mocks(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:
+    setup_logging(settings.log_level)
+    # Unless told otherwise, sign callbacks with the secrets paycon verifies them with.
+    for name, attr in (("gateway_a", "secret_a"), ("gateway_b", "secret_b")):
+        env = f"PAYCON_{name.upper()}_SECRET"
+        if getattr(args, attr) is None and env not in environ and name in settings.gateways:
+            setattr(args, attr, settings.gateways[name].secret)
+    return mock_cli.run(args)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from mock_gateways.server import MockGateways
 from paycon.api.app import create_app
 from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
 from paycon.config import Settings
+from paycon.embedded_mocks import start_embedded_mocks
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.usecases.payments import PaymentIntake
@@ -30,6 +32,7 @@ class Service:
     settings: Settings
     db: Database = field(init=False)
     runner: web.AppRunner | None = field(init=False, default=None)
+    mocks: MockGateways | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -44,6 +47,10 @@ class Service:
         sealer = Sealer(self.settings.security.encryption_keys)
         await self.db.open()
         try:
+            if self.settings.mock_gateways == "embedded":
+                self.mocks = await start_embedded_mocks(self.settings)
+                log.info("mock gateways embedded", extra={"a": self.mocks.url_a,
+                                                          "b": self.mocks.url_b})  # fmt: skip
             ctx = ApiContext(
                 settings=self.settings,
                 db=self.db,
@@ -84,6 +91,9 @@ class Service:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
+        if self.mocks is not None:
+            await self.mocks.stop()
+            self.mocks = None
         await self.db.close()
         log.info("paycon stopped")
 

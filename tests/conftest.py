@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,12 @@ pytest_plugins = ["tests.paycon_fixtures"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run in tmp_path without PAYCON_* variables, so data/ and the shell's settings stay out."""
     for name in list(os.environ):
         if name.startswith("PAYCON_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    yield
 
 
 pytest_plugins = [*pytest_plugins, "tests.mock_gateway_fixtures"]

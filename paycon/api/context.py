@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from aiohttp import web
 
 from paycon.api.auth import KeyRing, Principal

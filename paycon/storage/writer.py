@@ -91,6 +91,7 @@ class GroupCommitWriter:
         # None is the stop signal: everything queued before it is still committed.
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.batches = 0
         self.units = 0
 
@@ -104,7 +105,7 @@ class GroupCommitWriter:
         Raises whatever ``work`` raised (its writes rolled back), or the commit's
         error (then no unit of that batch was committed).
         """
-        if self._task is None or self._task.done():
+        if self._task is None or self._task.done() or self._closing:
             raise RuntimeError("the writer is not running")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(work, future))
@@ -127,6 +128,10 @@ class GroupCommitWriter:
                     batch.append(item)
             if batch:
                 await self._commit(batch)
+        while not self._queue.empty():  # submitted after the stop signal: refuse, never drop
+            late = self._queue.get_nowait()
+            if late is not None and not late.future.done():
+                late.future.set_exception(RuntimeError("the writer stopped"))
 
     async def _commit(self, batch: list[_Pending]) -> None:
         units = [pending.work for pending in batch]
@@ -161,6 +166,7 @@ class GroupCommitWriter:
         """Commit what is queued, then stop."""
         if self._task is None:
             return
+        self._closing = True
         self._queue.put_nowait(None)
         try:
             await self._task

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from paycon.domain.balances import (
     Balance,
     Bucket,
+    LedgerEntry,
     acceptance_entries,
     settlement_entries,
 )
@@ -58,7 +59,7 @@ def test_any_sequence_keeps_balance_equal_to_entries_and_never_negative(
     sequence: list[tuple[str, int, Status]],
 ) -> None:
     balance = Balance()
-    ledger = []
+    ledger: list[LedgerEntry] = []
     for action, amount, outcome in sequence:
         kind = Kind.DEPOSIT if action == "deposit" else Kind.WITHDRAWAL
         try:

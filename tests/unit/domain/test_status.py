@@ -25,7 +25,9 @@ P, S, C, F = Status.PENDING, Status.SUBMITTED, Status.COMPLETED, Status.FAILED
         (F, C, Transition.CONFLICT),
     ],
 )
-def test_statuses_only_move_forward(current: Status, proposed: Status, expected: Transition) -> None:
+def test_statuses_only_move_forward(
+    current: Status, proposed: Status, expected: Transition
+) -> None:
     assert decide_transition(current, proposed) is expected
 
 

@@ -1,0 +1,56 @@
+"""The mock gateways inside paycon's own process (``PAYCON_MOCK_GATEWAYS=embedded``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from mock_gateways.errors import MockGatewayError
+from mock_gateways.server import MockGateways
+from paycon.config import Settings
+from paycon.domain.errors import ConfigError
+
+
+def _loopback_address(name: str, url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or parts.port is None:
+        raise ConfigError(
+            f"invalid setting gateways.{name}.url: embedded mock gateways listen on a loopback "
+            f"address with an explicit port (got {url!r}); point it at http://127.0.0.1:PORT "
+            "or set PAYCON_MOCK_GATEWAYS=off"
+        )
+    return host, parts.port
+
+
+async def start_embedded_mocks(settings: Settings) -> MockGateways:
+    """Start gateways A and B where their configured URLs point, with their secrets.
+
+    Raises ConfigError for a URL that is not loopback with a port, or a port in use.
+    """
+    gateway_a, gateway_b = settings.gateways.get("gateway_a"), settings.gateways.get("gateway_b")
+    if gateway_a is None or gateway_b is None:
+        raise ConfigError(
+            "invalid setting gateways: embedded mock gateways need gateway_a and gateway_b "
+            "configured; add them or set PAYCON_MOCK_GATEWAYS=off"
+        )
+    host_a, port_a = _loopback_address("gateway_a", gateway_a.url)
+    host_b, port_b = _loopback_address("gateway_b", gateway_b.url)
+    if host_a != host_b:
+        raise ConfigError("invalid setting gateways: embedded mocks need one host for A and B")
+    mocks = MockGateways(
+        secret_a=gateway_a.secret,
+        secret_b=gateway_b.secret,
+        host=host_a,
+        port_a=port_a,
+        port_b=port_b,
+    )
+    try:
+        await mocks.start()
+    except MockGatewayError as exc:
+        raise ConfigError(f"cannot start the embedded mock gateways: {exc}") from exc
+    return mocks

@@ -1,0 +1,180 @@
+"""Every bad input gets a clear 4xx problem and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.paycon_fixtures import CLIENT_KEY, RunningPaycon
+
+GOOD = {"customer_id": "cus_1", "amount": "10.00", "currency": "EUR", "country": "DE"}
+
+
+async def send(
+    paycon: RunningPaycon,
+    data: bytes,
+    *,
+    path: str = "/v1/deposits",
+    content_type: str = "application/json",
+    key: str | None = "bad-input",
+    token: str | None = CLIENT_KEY,
+) -> tuple[int, str, Any]:
+    headers = {"Content-Type": content_type}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with paycon.http.post(paycon.url + path, data=data, headers=headers) as response:
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+def with_(**changes: Any) -> dict[str, Any]:
+    return {**GOOD, **changes}
+
+
+BAD_BODIES: list[tuple[str, Any, str]] = [
+    ("amount zero", with_(amount="0"), "amount"),
+    ("amount negative", with_(amount="-1"), "amount"),
+    ("amount exponent", with_(amount="1e3"), "amount"),
+    ("amount NaN", with_(amount="NaN"), "amount"),
+    ("amount as a number", with_(amount=10.5), "amount"),
+    ("three places for EUR", with_(amount="1.234"), "amount"),
+    ("decimals for JPY", with_(amount="1.5", currency="JPY"), "amount"),
+    ("above the cap", with_(amount="1000000.01"), "amount"),
+    ("unknown currency", with_(currency="XXX"), "currency"),
+    ("lower-case currency", with_(currency="eur"), "currency"),
+    ("unknown country", with_(country="XX"), "country"),
+    ("customer id with a space", with_(customer_id="cus 1"), "customer_id"),
+    ("customer id with a quote", with_(customer_id='cus"1'), "customer_id"),
+    ("customer id of 65 chars", with_(customer_id="c" * 65), "customer_id"),
+    ("unknown field", with_(colour="red"), "colour"),
+    ("wrong type", with_(customer_id=42), "customer_id"),
+    ("missing field", {k: v for k, v in GOOD.items() if k != "currency"}, "currency"),
+    ("notify url not http", with_(notify_url="ftp://x"), "notify_url"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
+async def test_invalid_fields_are_400_naming_the_field(
+    paycon: RunningPaycon, case: str, body: Any, field: str
+) -> None:
+    before = paycon.counts()
+    status, _, answer = await paycon.post_json(
+        "/v1/deposits", body, key="bad-" + case.replace(" ", "-")
+    )
+    assert status == 400, answer
+    assert answer["code"] == "invalid_request"
+    assert field in [error["field"] for error in answer["errors"]]
+    assert paycon.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "content_type", "expected"),
+    [
+        ("malformed JSON", b'{"customer_id": "c",', "application/json", 400),
+        ("not an object", b'["a"]', "application/json", 400),
+        ("NaN literal", b'{"amount": NaN}', "application/json", 400),
+        ("duplicate keys", b'{"amount": "1", "amount": "2"}', "application/json", 400),
+        ("non UTF-8", '{"customer_id": "caf\xe9"}'.encode("latin-1"), "application/json", 400),
+        ("deep nesting", b"[" * 50_000 + b"]" * 50_000, "application/json", 413),
+        ("over 64 KiB", b'{"reference": "' + b"x" * 70_000 + b'"}', "application/json", 413),
+        ("form data", b"customer_id=c", "application/x-www-form-urlencoded", 415),
+        ("deeply nested but small", b"[" * 20_000 + b"]" * 20_000, "application/json", 400),
+    ],
+)
+async def test_unparseable_bodies_are_4xx_problems(
+    paycon: RunningPaycon, case: str, data: bytes, content_type: str, expected: int
+) -> None:
+    before = paycon.counts()
+    status, answer_type, text = await send(paycon, data, content_type=content_type)
+    assert status == expected, text
+    assert answer_type.startswith("application/problem+json")
+    assert paycon.counts() == before
+
+
+async def test_missing_idempotency_key_is_400(paycon: RunningPaycon) -> None:
+    status, _, answer = await paycon.post_json("/v1/deposits", GOOD, key=None)
+    assert status == 400
+    assert answer["errors"][0]["field"] == "Idempotency-Key"
+    assert paycon.counts()["transactions"] == 0
+
+
+@pytest.mark.parametrize("key", ["", "with space", "k" * 256, "naïve"])
+async def test_malformed_idempotency_key_is_400(paycon: RunningPaycon, key: str) -> None:
+    headers = {"Authorization": f"Bearer {CLIENT_KEY}", "Idempotency-Key": key}
+    async with paycon.http.post(paycon.url + "/v1/deposits", json=GOOD, headers=headers) as r:
+        assert r.status == 400
+
+
+async def test_invalid_iban_is_400(paycon: RunningPaycon) -> None:
+    body = {**GOOD, "destination": {"iban": "DE89370400440532013001", "holder": "J"}}
+    status, _, answer = await paycon.post_json("/v1/withdrawals", body, key="bad-iban")
+    assert status == 400
+    assert answer["errors"] == [{"field": "destination.iban", "message": "not a valid IBAN"}]
+    assert "0532013001" not in str(answer)
+
+
+async def test_withdrawal_needs_a_destination(paycon: RunningPaycon) -> None:
+    status, _, answer = await paycon.post_json("/v1/withdrawals", GOOD, key="no-dest")
+    assert status == 400
+    assert answer["errors"][0]["field"] == "destination"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=lost",
+        "kind=refund",
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+        "cursor=nonsense",
+        "colour=red",
+        "status=pending&status=failed",
+        "customer_id=a%20b",
+    ],
+)
+async def test_bad_list_queries_are_400(paycon: RunningPaycon, query: str) -> None:
+    status, answer = await paycon.get(f"/v1/transactions?{query}")
+    assert status == 400
+    assert answer["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/transactions/nope", "/v1/customers/a%20b/balances", "/v1/customers/%22/balances"]
+)
+async def test_bad_path_ids_are_400(paycon: RunningPaycon, path: str) -> None:
+    status, _ = await paycon.get(path)
+    assert status == 400
+
+
+async def test_unknown_route_and_method_are_problems(paycon: RunningPaycon) -> None:
+    async with paycon.http.get(paycon.url + "/v2/nothing") as response:
+        assert response.status == 404
+        assert response.content_type == "application/problem+json"
+    async with paycon.http.delete(paycon.url + "/v1/deposits") as response:
+        assert response.status == 405
+        assert response.content_type == "application/problem+json"
+        assert "POST" in response.headers["Allow"]
+
+
+async def test_oversized_body_is_refused_without_being_read(paycon: RunningPaycon) -> None:
+    async def chunks() -> Any:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    headers = {
+        "Authorization": f"Bearer {CLIENT_KEY}",
+        "Idempotency-Key": "big",
+        "Content-Type": "application/json",
+    }
+    try:
+        async with paycon.http.post(
+            paycon.url + "/v1/deposits", data=chunks(), headers=headers
+        ) as response:
+            assert response.status == 413
+    except aiohttp.ClientError:
+        pass  # the server may close the connection before reading it all: also a refusal
+    assert paycon.counts()["transactions"] == 0

@@ -1,0 +1,84 @@
+"""Auth, health, the OpenAPI document, and atomicity of an accepted payment."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+import pytest
+from openapi_spec_validator import validate
+
+from paycon.service import Service
+from tests.paycon_fixtures import RunningPaycon, make_settings
+
+DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}
+
+
+@pytest.mark.parametrize("token", [None, "pk_wrong_key_000000000000", ""])
+async def test_missing_or_wrong_key_is_401(paycon: RunningPaycon, token: str | None) -> None:
+    status, headers, body = await paycon.post_json("/v1/deposits", DEPOSIT, token=token)
+    assert status == 401
+    assert body["code"] == "unauthorized"
+    assert headers["WWW-Authenticate"].startswith("Bearer")
+    status, _ = await paycon.get("/v1/transactions", token=token)
+    assert status == 401
+    assert paycon.counts()["transactions"] == 0
+
+
+async def test_health_reports_the_database(paycon: RunningPaycon) -> None:
+    status, body = await paycon.get("/healthz", token=None)
+    assert (status, body) == (200, {"status": "ok", "database": "ok"})
+
+
+async def test_openapi_is_valid_and_lists_every_route(paycon: RunningPaycon) -> None:
+    status, document = await paycon.get("/openapi.json", token=None)
+    assert status == 200
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    app = paycon.service.runner.app if paycon.service.runner else None
+    assert app is not None
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    }
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert served == documented
+
+
+async def test_openapi_request_schema_is_the_validating_model(paycon: RunningPaycon) -> None:
+    _, document = await paycon.get("/openapi.json", token=None)
+    deposit = document["components"]["schemas"]["DepositIn"]
+    assert set(deposit["required"]) == {"customer_id", "amount", "currency", "country"}
+    assert deposit["additionalProperties"] is False
+    assert "EUR" in deposit["properties"]["currency"]["enum"]
+
+
+async def test_payment_and_task_are_stored_together_or_not_at_all(db_path: Path) -> None:
+    service = Service(make_settings(db_path))
+    await service.start()
+    try:
+        # Make the outbox insert fail after the transaction row is written.
+        with sqlite3.connect(db_path) as conn:
+            conn.execute(
+                "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_tasks "
+                "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )
+        async with aiohttp.ClientSession() as http:
+            paycon = RunningPaycon(service, http, db_path)
+            status, _, body = await paycon.post_json("/v1/deposits", DEPOSIT, key="atomic")
+            assert status == 500
+            assert "request id" in body["detail"]
+            counts = paycon.counts()
+            assert counts["transactions"] == 0
+            assert counts["transaction_events"] == 0
+            assert counts["idempotency_keys"] == 0
+            with sqlite3.connect(db_path) as conn:
+                conn.execute("DROP TRIGGER fail_outbox")
+            # Nothing was stored, so the same key now goes through.
+            status, _, _ = await paycon.post_json("/v1/deposits", DEPOSIT, key="atomic")
+            assert status == 202
+            assert paycon.counts()["outbox_tasks"] == 1
+    finally:
+        await service.stop()
