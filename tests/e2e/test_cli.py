@@ -1,0 +1,123 @@
+"""The ``paycon`` command as an operator runs it: a real process, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.paycon_fixtures import CLIENT_KEY
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def paycon(*args: str, env: dict[str, str] | None = None, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "paycon", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_serving(port: int, process: subprocess.Popen[str], timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"paycon exited early: {process.communicate()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("paycon did not start serving")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_headless_run_serves_and_stops_cleanly(tmp_path: Path, signum: signal.Signals) -> None:
+    port, port_a, port_b = free_port(), free_port(), free_port()
+    process = paycon(
+        "run", "--headless", "--port", str(port),
+        env={
+            "PAYCON_CLIENT_API_KEYS": CLIENT_KEY,
+            "PAYCON_GATEWAY_A_URL": f"http://127.0.0.1:{port_a}",
+            "PAYCON_GATEWAY_B_URL": f"http://127.0.0.1:{port_b}",
+        },
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        wait_until_serving(port, process)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/deposits",
+            data=json.dumps(
+                {"customer_id": "c1", "amount": "5.00", "currency": "EUR", "country": "DE"}
+            ).encode(),
+            headers={
+                "Authorization": f"Bearer {CLIENT_KEY}",
+                "Idempotency-Key": "cli-1",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 202
+        # The embedded mock gateways listen where the gateway URLs point.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port_a}/_mock/ledger", timeout=5) as r:
+            assert r.status == 200
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "created data/paycon.toml" in stderr
+    assert "client API key: " in stderr
+    assert "paycon stopped" in stderr
+    assert (tmp_path / "data" / "paycon.db").exists()
+
+
+def test_invalid_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    process = paycon("run", "--headless", env={"PAYCON_PORT": "eighty"}, cwd=tmp_path)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    lines = [line for line in stderr.splitlines() if not line.startswith("paycon: created")]
+    assert lines == [lines[0]]
+    assert "PAYCON_PORT" in lines[0]
+
+
+def test_port_in_use_says_what_to_do(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = paycon(
+            "run", "--headless", "--port", str(port), env={"PAYCON_MOCK_GATEWAYS": "off"},
+            cwd=tmp_path,
+        )  # fmt: skip
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 3
+    assert "--port" in stderr
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+    )  # fmt: skip
+    for command in ("run", "mock-gateways", "config"):
+        assert command in result.stdout
