@@ -1,0 +1,51 @@
+"""Fixtures: a real SQLite file through paycon's Database, and pools that stop themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from outbox import Handler, Pool
+from paycon.config import DatabaseSettings
+from paycon.storage.database import Database
+from tests.integration.outbox.support import FAST
+
+
+class MakePool(Protocol):
+    def __call__(
+        self, handlers: Mapping[str, Handler], *, db: Database | None = None, **config: Any
+    ) -> Pool: ...
+
+
+def database(path: Path) -> Database:
+    return Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database in tmp_path, with paycon's group-commit writer."""
+    database_ = database(tmp_path / "outbox.db")
+    await database_.open()
+    yield database_
+    await database_.close()
+
+
+@pytest.fixture
+async def make_pool(db: Database) -> AsyncIterator[MakePool]:
+    """Build pools with the FAST config (overridable); every pool is stopped after the test."""
+    made: list[Pool] = []
+
+    default_db = db
+
+    def make(handlers: Mapping[str, Handler], *, db: Database | None = None, **config: Any) -> Pool:
+        pool = Pool(db or default_db, dataclasses.replace(FAST, **config), handlers=handlers)
+        made.append(pool)
+        return pool
+
+    yield make
+    for pool in made:
+        await pool.stop(grace_s=0)
