@@ -16,7 +16,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from paycon.config import DatabaseSettings
 from paycon.storage.migrate import upgrade_to_head
-from paycon.storage.runners import AsyncRunner, ThreadRunner
+from paycon.storage.runners import AsyncRunner, SqliteRunner
 from paycon.storage.writer import BatchRunner, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,12 @@ class Database:
         path = _sqlite_path(self.url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        sync_engine = create_engine(self.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+        # One connection, used by the loop and (for COMMIT) the commit thread, never at once.
+        sync_engine = create_engine(
+            self.url.set(drivername="sqlite+pysqlite"),
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False},
+        )
         event.listen(sync_engine, "connect", _sqlite_pragmas(self.settings, read_only=False))
 
         # pysqlite's own transaction handling breaks SAVEPOINT; take it over and
@@ -110,7 +115,7 @@ class Database:
         def _begin_immediate(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        return ThreadRunner(sync_engine)
+        return SqliteRunner(sync_engine)
 
     def _make_read_engine(self) -> AsyncEngine:
         if not self.is_sqlite:

@@ -1,8 +1,8 @@
 """How the writer reaches each database in one hop per batch.
 
-SQLite: a dedicated thread owns one synchronous connection; a batch is one
-call into that thread. PostgreSQL: one async connection runs the batch's
-synchronous code through SQLAlchemy's ``run_sync``.
+SQLite: the statements on the loop, the COMMIT (fsync) in a thread; see
+``SqliteRunner``. PostgreSQL: one async connection runs the batch's synchronous
+code through SQLAlchemy's ``run_sync``.
 """
 
 from __future__ import annotations
@@ -12,40 +12,55 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 
 
-class ThreadRunner:
-    """Runs batches in one thread on one long-lived connection (SQLite)."""
+class SqliteRunner:
+    """SQLite: a batch's statements run on the event loop's thread, its COMMIT in a thread.
+
+    Every SQLite statement is a short C call that releases the GIL. Run from a
+    separate thread, each statement then waits for the busy event loop to hand
+    the GIL back: measured here, that made a payment's writes 2.5x slower than
+    running them on the loop itself (400 µs against 160 µs). The COMMIT is where
+    SQLite fsyncs (``synchronous=FULL``), so that one call goes to a dedicated
+    thread and the loop never waits on the disk: one hop per batch.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paycon-writer")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paycon-commit")
         self._conn: Connection | None = None
 
-    def _in_thread(self, batch: Callable[[Connection], T]) -> T:
+    async def run_in_transaction(self, batch: Callable[[Connection], T]) -> T:
         if self._conn is None:
             self._conn = self._engine.connect()
-        with self._conn.begin():
-            return batch(self._conn)
-
-    async def run_in_transaction(self, batch: Callable[[Connection], T]) -> T:
+        transaction = self._conn.begin()
+        try:
+            result = batch(self._conn)
+        except BaseException:
+            transaction.rollback()
+            raise
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_thread, batch)
+        await loop.run_in_executor(self._executor, _commit_or_roll_back, transaction)
+        return result
 
-    def _close_in_thread(self) -> None:
+    async def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self._engine.dispose()
-
-    async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close_in_thread)
         self._executor.shutdown(wait=True)
+
+
+def _commit_or_roll_back(transaction: RootTransaction) -> None:
+    try:
+        transaction.commit()
+    except BaseException:
+        transaction.rollback()
+        raise
 
 
 class AsyncRunner:

@@ -3,9 +3,8 @@
 Each request hands over a *unit of work*: a plain function that receives an
 open SQLAlchemy ``Connection`` and does its writes. The writer collects the
 units that arrive while the previous batch is being committed, runs the whole
-batch in one hop to the database, each unit in its own SAVEPOINT (issued on the
-DBAPI cursor: see ``prepared``) (so one
-unit's failure rolls back only that unit), and commits once. Every caller is
+batch in one hop to the database, and commits once. One unit's failure rolls
+back only that unit (see ``run_units``). Every caller is
 answered only after the commit that holds its writes: nothing is acknowledged
 that is not durable.
 
@@ -63,10 +62,31 @@ class _BatchResult:
 
 
 def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> _BatchResult:
-    """Run each unit in its own savepoint on ``conn``; the caller commits."""
-    outcomes: list[_Done] = []
+    """Run the units on ``conn``; the caller commits.
+
+    Optimistic: the whole batch runs in one savepoint. If a unit raises, the
+    batch is undone and run again with each unit in its own savepoint, so only
+    the failing unit's writes are lost. A unit may therefore run twice before
+    its batch commits; it must do nothing but write through ``conn``.
+    """
     hooks: list[Callable[[], None]] = conn.info.setdefault(AFTER_COMMIT, [])
     hooks.clear()
+    raw(conn, "SAVEPOINT batch")
+    try:
+        results = [work(conn) for work in units]
+    except Exception:
+        raw(conn, "ROLLBACK TO SAVEPOINT batch")
+        raw(conn, "RELEASE SAVEPOINT batch")
+        hooks.clear()
+        return _run_isolated(conn, units, hooks)
+    raw(conn, "RELEASE SAVEPOINT batch")
+    return _BatchResult([_Done(result=result) for result in results], list(hooks))
+
+
+def _run_isolated(
+    conn: Connection, units: list[UnitOfWork[Any]], hooks: list[Callable[[], None]]
+) -> _BatchResult:
+    outcomes: list[_Done] = []
     for work in units:
         raw(conn, "SAVEPOINT unit")
         hooks_before = len(hooks)
