@@ -145,6 +145,16 @@ class HealthOut(BaseModel):
     database: Literal["ok", "unreachable"]
 
 
+_PATTERN_MESSAGES = {
+    "customer_id": "1-64 letters, digits or _ . : -",
+    "amount": 'must be a positive decimal string such as "100.50"',
+    "currency": "a three-letter ISO 4217 code in capitals, such as EUR",
+    "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
+    "notify_url": "an absolute http(s) URL",
+    "cursor": "the next_cursor of a previous page",
+}
+
+
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """Readable, per-field messages from a pydantic ValidationError."""
     result = []
@@ -155,8 +165,10 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = "unknown field"
         elif kind == "missing":
             message = "required"
-        elif field == "amount" and kind in ("string_type", "string_pattern_mismatch"):
-            message = 'must be a positive decimal string such as "100.50"'
+        elif field == "amount" and kind == "string_type":
+            message = _PATTERN_MESSAGES["amount"]
+        elif kind == "string_pattern_mismatch" and field in _PATTERN_MESSAGES:
+            message = _PATTERN_MESSAGES[field]
         else:
             message = error["msg"]
         result.append(FieldError(field, message))
