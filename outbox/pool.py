@@ -110,6 +110,7 @@ class Pool:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._completions_ready = asyncio.Event()
+        self._workers_ended = False
         self._stopping = asyncio.Event()
         self._closing = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -183,6 +184,8 @@ class Pool:
         await self._end(self._tasks.pop("outbox-fetcher"), self.config.lease_s)
         self._give_back_queued()
         await self._end_workers(deadline)
+        # Only now can no more outcomes come: the completer may finish.
+        self._workers_ended = True
         self._completions_ready.set()
         await self._end(self._tasks.pop("outbox-completer"), self.config.lease_s)
         self._closing.set()
@@ -325,7 +328,7 @@ class Pool:
     async def _complete_loop(self) -> None:
         while True:
             if not self._completions:
-                if self._phase is not _Phase.RUNNING:
+                if self._workers_ended:
                     return
                 self._completions_ready.clear()
                 await self._completions_ready.wait()

@@ -1,0 +1,168 @@
+"""The migrations build exactly ``outbox.schema``; the hot queries stay index lookups
+with a million done tasks in the table."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from outbox import TaskState, list_tasks, metadata, outbox_stats, store
+from outbox.retention import prune_batch
+from paycon.storage.database import Database
+from paycon.storage.migrate import alembic_config
+from tests.integration.outbox.support import add_many
+
+OUTBOX_TABLES = {"outbox_tasks", "outbox_attempts", "outbox_audit", "outbox_counters"}
+
+
+def _only_outbox(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table in OUTBOX_TABLES
+
+
+def _outbox_diff(conn: Connection) -> list[Any]:
+    """What autogenerate would change in the outbox tables to match the metadata."""
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "include_object": _only_outbox}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+@pytest.fixture
+def sync_engine(db: Database, tmp_path: Path) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    yield engine
+    engine.dispose()
+
+
+def test_the_migrated_schema_matches_the_outbox_metadata(sync_engine: Engine) -> None:
+    with sync_engine.connect() as conn:
+        assert _outbox_diff(conn) == []
+        tables = set(conn.dialect.get_table_names(conn))
+    assert tables >= OUTBOX_TABLES
+
+
+def test_migration_0002_downgrades_and_upgrades_again(sync_engine: Engine) -> None:
+    with sync_engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+        assert "outbox_audit" not in conn.dialect.get_table_names(conn)
+        command.upgrade(alembic_config(conn), "head")
+    with sync_engine.connect() as conn:
+        assert _outbox_diff(conn) == []
+
+
+# --- a million done tasks ---------------------------------------------------
+
+MILLION = 1_000_000
+
+
+def _fill(path: Path) -> None:
+    """A million done tasks (three kinds) with an attempt each, written the quick way."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+            INSERT INTO outbox_tasks
+                (kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+            SELECT 'kind' || (i % 3), '{}', 'done', 1, 10,
+                   '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000',
+                   '2024-01-01 00:00:01.000000'
+            FROM n;
+            INSERT INTO outbox_attempts
+                (task_id, number, started_at, finished_at, outcome, duration_ms)
+            SELECT id, 1, created_at, updated_at, 'done', 1 FROM outbox_tasks;
+            UPDATE outbox_counters SET value = 1000000 WHERE name = 'done';
+            """
+        )
+
+
+class Plans:
+    """Records every statement run on an engine, to EXPLAIN them afterwards."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements: list[tuple[str, Any]] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+            self.statements.append((statement, params))
+
+    def full_scans(self, path: Path) -> list[str]:
+        """Plan lines that walk a whole outbox table or sort it."""
+        bad = re.compile(r"^(SCAN outbox_(tasks|attempts)\b|USE TEMP B-TREE FOR ORDER BY)")
+        found = []
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            for statement, params in self.statements:
+                for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params or ()):
+                    if bad.search(row[3]):
+                        found.append(f"{row[3]}  <-  {statement}")
+        return found
+
+
+async def _timed_ms(call: Callable[[], Awaitable[object]]) -> float:
+    began = time.perf_counter()
+    await call()
+    return (time.perf_counter() - began) * 1000
+
+
+@pytest.mark.slow
+async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_tasks(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "outbox.db"
+    _fill(path)
+    await add_many(db, "kind1", 200)
+    writer_engine = create_engine(f"sqlite:///{path}")
+    reader: AsyncEngine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    plans = Plans(writer_engine)
+    plans_read = Plans(reader.sync_engine)
+    try:
+        with writer_engine.begin() as conn:
+            began = time.perf_counter()
+            claimed = store.claim(conn, owner="t", kinds=["kind1"], limit=100, lease_s=30)
+            claim_ms = (time.perf_counter() - began) * 1000
+            cutoff = datetime.now(UTC) - timedelta(days=1)
+            began = time.perf_counter()
+            pruned = prune_batch(conn, cutoff=cutoff, limit=500)
+            prune_ms = (time.perf_counter() - began) * 1000
+        stats_ms = await _timed_ms(lambda: outbox_stats(reader))
+        list_ms = [
+            await _timed_ms(lambda f=filters: list_tasks(reader, limit=50, **f))  # type: ignore[misc]
+            for filters in (
+                {"state": TaskState.DONE},
+                {"state": TaskState.PENDING},
+                {"kind": "kind2"},
+                {"kind": "kind1", "state": TaskState.RUNNING},
+            )
+        ]
+        stats = await outbox_stats(reader)
+    finally:
+        writer_engine.dispose()
+        await reader.dispose()
+
+    assert len(claimed.tasks) == 100
+    assert pruned == 500
+    assert stats.counts[TaskState.DONE] == MILLION - 500
+    assert stats.counts[TaskState.RUNNING] == 100
+    assert plans.full_scans(path) == []
+    assert plans_read.full_scans(path) == []
+    # Generous bounds for a shared machine; each is a few milliseconds here.
+    assert claim_ms < 100, claim_ms
+    assert prune_ms < 500, prune_ms
+    assert stats_ms < 100, stats_ms
+    assert max(list_ms) < 100, list_ms
