@@ -34,7 +34,7 @@ class PoolConfig:
     workers: int = 8
     lease_s: float = 30.0
     poll_interval_s: float = 1.0
-    batch_size: int = 32
+    batch_size: int = 64
     grace_s: float = 10.0
     retention_s: float | None = 7 * DAY_S
     retention_interval_s: float = 300.0

@@ -27,6 +27,7 @@ import os
 import random
 import secrets
 import socket
+import time
 from collections import Counter
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class Pool:
         self._closing = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._low_water = self.config.batch_size // 2
+        self._next_recovery = 0.0
 
     # --- lifecycle ------------------------------------------------------
 
@@ -250,6 +252,7 @@ class Pool:
                     await self._room.wait()
                 continue
             self._wake.clear()
+            recover = self._recovery_due()
             try:
                 result = await self._writer.write(
                     partial(
@@ -258,6 +261,7 @@ class Pool:
                         kinds=self.kinds,
                         limit=want,
                         lease_s=self.config.lease_s,
+                        recover=recover,
                     )
                 )
             except asyncio.CancelledError:
@@ -278,6 +282,16 @@ class Pool:
                 self._queue.put_nowait(task)
             if len(result.tasks) < want:
                 await self._sleep(self._wake, self._idle_timeout_s(result.next_due_at))
+
+    def _recovery_due(self) -> bool:
+        """Whether this claim should also look for expired leases. A lease lasts
+        ``lease_s``, so looking a few times per lease (and at least once per
+        poll) finds them soon enough without a query on every claim."""
+        now = time.monotonic()
+        if now < self._next_recovery:
+            return False
+        self._next_recovery = now + min(self.config.poll_interval_s, self.config.lease_s / 4)
+        return True
 
     def _want(self) -> int:
         """How many tasks to claim now: none while enough are queued."""

@@ -84,6 +84,8 @@ def _sqlite_text(value: datetime | None) -> str | None:
 def _sqlite_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, str) and len(value) == 26:  # the stored form, the common case
+        return datetime.fromisoformat(value + "+00:00")
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

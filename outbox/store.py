@@ -121,17 +121,18 @@ def claim(
     kinds: Sequence[str],
     limit: int,
     lease_s: float,
+    recover: bool = True,
     now: datetime | None = None,
 ) -> ClaimResult:
     """Lease up to ``limit`` due pending tasks of ``kinds`` to ``owner``.
 
-    First puts back tasks whose lease expired (their worker died): each gets a
-    ``lost`` attempt row and becomes pending again, or dead if it has no
-    attempts left. A claimed task is ``running``, its attempt counted, its
-    lease ``lease_s`` long.
+    With ``recover``, first puts back tasks whose lease expired (their worker
+    died): each gets a ``lost`` attempt row and becomes pending again, or dead
+    if it has no attempts left. A claimed task is ``running``, its attempt
+    counted, its lease ``lease_s`` long.
     """
     now = now or utcnow()
-    recovered, buried = recover_expired(conn, limit=limit, now=now)
+    recovered, buried = recover_expired(conn, limit=limit, now=now) if recover else (0, 0)
     rows = conn.execute(
         _CLAIM,
         {
@@ -150,21 +151,27 @@ def claim(
     return ClaimResult(tuple(claimed), recovered, buried, next_due_at)
 
 
+_EXPIRED = (
+    select(
+        tasks.c.id,
+        tasks.c.attempts,
+        tasks.c.max_attempts,
+        tasks.c.lease_owner,
+        tasks.c.updated_at,
+    )
+    .where(
+        tasks.c.state == TaskState.RUNNING.value,
+        tasks.c.lease_expires_at <= bindparam("expired_by", type_=UtcDateTime),
+    )
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+
+
 def recover_expired(conn: Connection, *, limit: int, now: datetime) -> tuple[int, int]:
     """Put back up to ``limit`` running tasks whose lease expired; returns
     (made pending, made dead because their attempts ran out)."""
-    expired = conn.execute(
-        select(
-            tasks.c.id,
-            tasks.c.attempts,
-            tasks.c.max_attempts,
-            tasks.c.lease_owner,
-            tasks.c.updated_at,
-        )
-        .where(tasks.c.state == TaskState.RUNNING.value, tasks.c.lease_expires_at <= now)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    expired = conn.execute(_EXPIRED, {"expired_by": now, "limit": limit}).all()
     if not expired:
         return 0, 0
     lost_rows = []
@@ -191,7 +198,7 @@ def recover_expired(conn: Connection, *, limit: int, now: datetime) -> tuple[int
                 "b_now": now,
             }
         )
-    conn.execute(insert(attempts), lost_rows)
+    conn.execute(_INSERT_ATTEMPTS, lost_rows)
     conn.execute(
         update(tasks)
         .where(tasks.c.id == bindparam("b_id"), tasks.c.state == TaskState.RUNNING.value)
@@ -243,6 +250,8 @@ def renew_leases(
 
 
 # --- completing -------------------------------------------------------------
+
+_INSERT_ATTEMPTS = insert(attempts)
 
 _FINISH = (
     update(tasks)
@@ -305,7 +314,7 @@ def complete(
         if not isinstance(decision, Release) or decision.started
     ]
     if rows:
-        conn.execute(insert(attempts), rows)
+        conn.execute(_INSERT_ATTEMPTS, rows)
     done = sum(1 for _, decision in kept if isinstance(decision, MarkDone))
     add_to_counter(conn, DONE_COUNTER, done)
     if lost:
@@ -491,13 +500,18 @@ def _attempt_row(
 # --- counters ---------------------------------------------------------------
 
 
+_ADD_TO_COUNTER = (
+    update(counters)
+    .where(counters.c.name == bindparam("counter", type_=String))
+    .values(value=counters.c.value + bindparam("delta", type_=Integer))
+)
+
+
 def add_to_counter(conn: Connection, name: str, delta: int) -> None:
     """Add ``delta`` to a running total (creating it from a count if missing)."""
     if delta == 0:
         return
-    result = conn.execute(
-        update(counters).where(counters.c.name == name).values(value=counters.c.value + delta)
-    )
+    result = conn.execute(_ADD_TO_COUNTER, {"counter": name, "delta": delta})
     if result.rowcount == 0 and name == DONE_COUNTER:
         # A schema made without the migration's seed row: count once.
         total = conn.execute(
