@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from outbox import wakeup
 from outbox.exceptions import InvalidFilter, TaskNotFound, TaskStateConflict
@@ -112,13 +112,14 @@ async def list_tasks(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     before = _parse_cursor(cursor)
-    if kind is not None and state is None:
-        # The (kind, state, id) index orders by id within one state: read each
-        # state's newest and merge.
-        pages = [await _page(engine, s, kind, before, limit + 1) for s in TaskState]
-        rows = list(heapq.merge(*pages, key=lambda t: t.id, reverse=True))[: limit + 1]
-    else:
-        rows = await _page(engine, state, kind, before, limit + 1)
+    async with engine.connect() as conn:
+        if kind is not None and state is None:
+            # The (kind, state, id) index orders by id within one state: read
+            # each state's newest and merge.
+            pages = [await _page(conn, s, kind, before, limit + 1) for s in TaskState]
+            rows = list(heapq.merge(*pages, key=lambda t: t.id, reverse=True))[: limit + 1]
+        else:
+            rows = await _page(conn, state, kind, before, limit + 1)
     items = tuple(rows[:limit])
     next_cursor = str(items[-1].id) if len(rows) > limit else None
     return TaskPage(items=items, next_cursor=next_cursor)
@@ -133,7 +134,11 @@ def _parse_cursor(cursor: str | None) -> int | None:
 
 
 async def _page(
-    engine: AsyncEngine, state: TaskState | None, kind: str | None, before: int | None, size: int
+    conn: AsyncConnection,
+    state: TaskState | None,
+    kind: str | None,
+    before: int | None,
+    size: int,
 ) -> list[Task]:
     stmt: Select[Any] = select(tasks)
     if state is not None:
@@ -143,8 +148,7 @@ async def _page(
     if before is not None:
         stmt = stmt.where(tasks.c.id < before)
     stmt = stmt.order_by(tasks.c.id.desc()).limit(size)
-    async with engine.connect() as conn:
-        return [Task.from_row(row) for row in (await conn.execute(stmt)).mappings()]
+    return [Task.from_row(row) for row in (await conn.execute(stmt)).mappings()]
 
 
 # --- changing ---------------------------------------------------------------

@@ -41,8 +41,9 @@ from outbox import retention, store, wakeup
 from outbox.config import PoolConfig
 from outbox.exceptions import HandlerAlreadyRegistered, PoolStateError
 from outbox.outcomes import Handler
+from outbox.retry import DeferUntil, MarkDead, MarkDone, RetryLater
 from outbox.store import Completion, Release, utcnow
-from outbox.tasks import Task
+from outbox.tasks import AttemptOutcome, Task
 from outbox.worker import Worker
 from outbox.writer import Writer
 
@@ -61,7 +62,8 @@ class _Phase(Enum):
 
 @dataclass(frozen=True)
 class PoolSnapshot:
-    """What a pool is doing now, and what its runs have come to since it started."""
+    """What a pool is doing now, and how its runs ended since it started
+    (``outcomes`` by attempt outcome: done, retry, deferred, dead, released)."""
 
     owner: str
     workers: int
@@ -114,6 +116,7 @@ class Pool:
         self._workers_ended = False
         self._stopping = asyncio.Event()
         self._closing = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._low_water = self.config.batch_size // 2
         self._next_recovery = 0.0
@@ -172,6 +175,9 @@ class Pool:
         """Stop cleanly: claim nothing more, let running handlers finish within
         ``grace_s`` (default ``config.grace_s``), cancel the rest, give back
         every held task and commit the last outcomes. Idempotent."""
+        if self._phase is _Phase.STOPPING:
+            await self._stopped.wait()
+            return
         if self._phase is not _Phase.RUNNING:
             return
         self._phase = _Phase.STOPPING
@@ -194,6 +200,7 @@ class Pool:
         for name in list(self._tasks):
             await self._end(self._tasks.pop(name), self.config.lease_s)
         self._phase = _Phase.STOPPED
+        self._stopped.set()
         log.info(
             "outbox pool stopped", extra={"owner": self.owner, "outcomes": dict(self._outcomes)}
         )
@@ -206,6 +213,7 @@ class Pool:
             self._phase = _Phase.STOPPED
             return
         self._phase = _Phase.STOPPED
+        self._stopped.set()
         self._hub.unsubscribe(self.wake)
         tasks = list(self._tasks.values())
         self._tasks.clear()
@@ -492,4 +500,15 @@ class Pool:
 
 
 def _outcome_name(completion: Completion) -> str:
-    return type(completion.decision).__name__
+    """The attempt outcome a completion records (``done``, ``retry``, ...)."""
+    match completion.decision:
+        case MarkDone():
+            return AttemptOutcome.DONE.value
+        case RetryLater():
+            return AttemptOutcome.RETRY.value
+        case DeferUntil():
+            return AttemptOutcome.DEFERRED.value
+        case MarkDead():
+            return AttemptOutcome.DEAD.value
+        case _:
+            return AttemptOutcome.RELEASED.value

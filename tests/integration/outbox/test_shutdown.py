@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from outbox import Task, TaskState
+import pytest
+
+from outbox import HandlerAlreadyRegistered, Pool, PoolStateError, Task, TaskState
 from paycon.storage.database import Database
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import (
@@ -114,3 +116,40 @@ async def test_stop_is_idempotent_and_a_stopped_pool_claims_nothing(
     task_id = await add(db, "job")
     await asyncio.sleep(0.2)
     assert (await load(db, task_id)).state is TaskState.PENDING
+
+
+async def test_concurrent_stops_both_wait_for_the_end(db: Database, make_pool: MakePool) -> None:
+    started = asyncio.Event()
+
+    async def slow(task: Task) -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+
+    pool = make_pool({"job": slow})
+    await pool.start()
+    task_id = await add(db, "job")
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await asyncio.gather(pool.stop(grace_s=5), pool.stop(grace_s=5))
+
+    assert (await load(db, task_id)).state is TaskState.DONE
+    assert pool.snapshot().outcomes == {"done": 1}
+    assert pool.snapshot().held == 0
+
+
+async def test_a_pool_starts_once_with_its_handlers_fixed(db: Database) -> None:
+    async def handle(task: Task) -> None:
+        return None
+
+    with pytest.raises(PoolStateError, match="handler"):
+        await Pool(db).start()
+    pool = Pool(db, handlers={"job": handle})
+    with pytest.raises(HandlerAlreadyRegistered):
+        pool.register("job", handle)
+    await pool.start()
+    try:
+        with pytest.raises(PoolStateError):
+            await pool.start()
+        with pytest.raises(PoolStateError):
+            pool.register("other", handle)
+    finally:
+        await pool.stop()
