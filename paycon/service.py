@@ -17,6 +17,7 @@ from paycon.config import Settings
 from paycon.embedded_mocks import start_embedded_mocks
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
+from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
 
@@ -59,6 +60,7 @@ class Service:
                 ),
                 intake=PaymentIntake(self.db, self.settings, sealer),
                 queries=TransactionQueries(self.db),
+                operations=OutboxOperations(self.db),
             )
             self.runner = web.AppRunner(
                 create_app(ctx), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S

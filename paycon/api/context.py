@@ -9,6 +9,7 @@ from aiohttp import web
 from paycon.api.auth import KeyRing, Principal
 from paycon.config import Settings
 from paycon.storage.database import Database
+from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
 
@@ -20,6 +21,7 @@ class ApiContext:
     keys: KeyRing
     intake: PaymentIntake
     queries: TransactionQueries
+    operations: OutboxOperations
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

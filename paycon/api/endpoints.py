@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import health, payments, transactions
+from paycon.api import health, operator, payments, transactions
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
     BalancesOut,
     DepositIn,
     HealthOut,
+    OutboxStatsOut,
     ProblemOut,
     TransactionDetailOut,
     TransactionOut,
@@ -101,6 +102,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="A customer's balances per currency",
         path_params=("customer_id",),
         responses={200: BalancesOut, **_READ_ERRORS},
+    ),
+    Endpoint(
+        name="outbox_stats",
+        method="GET",
+        path="/v1/outbox/stats",
+        handler=operator.outbox_stats,
+        role=Role.OPERATOR,
+        summary="Outbox counts by state, oldest due task's age, recent throughput",
+        responses={200: OutboxStatsOut, 401: ProblemOut, 403: ProblemOut},
+        tags=("operators",),
     ),
     Endpoint(
         name="healthz",

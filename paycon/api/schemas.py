@@ -140,6 +140,23 @@ class ProblemOut(BaseModel):
     errors: list[ProblemFieldOut] | None = None
 
 
+class OutboxCountsOut(BaseModel):
+    pending: int
+    running: int
+    done: int
+    dead: int
+
+
+class OutboxStatsOut(BaseModel):
+    """The outbox at a glance."""
+
+    counts: OutboxCountsOut
+    backlog: int = Field(description="pending + running")
+    oldest_due_age_s: float | None = Field(description="how long the oldest due task has waited")
+    done_per_s: float = Field(description="tasks done per second over the window")
+    window_s: float
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]

@@ -10,7 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from paycon.service import Service
-from tests.paycon_fixtures import RunningPaycon, make_settings
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}
 
@@ -24,6 +24,18 @@ async def test_missing_or_wrong_key_is_401(paycon: RunningPaycon, token: str | N
     status, _ = await paycon.get("/v1/transactions", token=token)
     assert status == 401
     assert paycon.counts()["transactions"] == 0
+
+
+async def test_operator_routes_need_an_operator_key(paycon: RunningPaycon) -> None:
+    status, body = await paycon.get("/v1/outbox/stats")
+    assert status == 403
+    assert body["code"] == "forbidden"
+    await paycon.post_json("/v1/deposits", DEPOSIT, key="stats-1")
+    status, stats = await paycon.get("/v1/outbox/stats", token=OPERATOR_KEY)
+    assert status == 200
+    assert stats["counts"] == {"pending": 1, "running": 0, "done": 0, "dead": 0}
+    assert stats["backlog"] == 1
+    assert stats["oldest_due_age_s"] >= 0
 
 
 async def test_health_reports_the_database(paycon: RunningPaycon) -> None:
