@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from outbox import wakeup
 from outbox.exceptions import InvalidTask
+from outbox.prepared import Prepared
 from outbox.schema import tasks
 from outbox.tasks import TaskState
 from outbox.writer import call_after_commit
@@ -20,7 +21,29 @@ DEFAULT_MAX_ATTEMPTS = 10
 MAX_KIND_CHARS = 64
 MAX_DEDUPE_KEY_CHARS = 255
 
-_DIALECT_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_COLUMNS = (
+    "kind",
+    "payload",
+    "dedupe_key",
+    "state",
+    "attempts",
+    "max_attempts",
+    "run_at",
+    "created_at",
+    "updated_at",
+)
+_INSERT = Prepared(insert(tasks).returning(tasks.c.id), _COLUMNS)
+# ON CONFLICT DO NOTHING keeps a concurrent duplicate (PostgreSQL, several
+# processes) from aborting the caller's transaction with a unique violation.
+_INSERT_ONCE = {
+    name: Prepared(
+        dialect_insert(tasks)
+        .on_conflict_do_nothing(index_elements=[tasks.c.dedupe_key])
+        .returning(tasks.c.id),
+        _COLUMNS,
+    )
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
 
 
 def enqueue(
@@ -76,21 +99,13 @@ def _check(kind: str, dedupe_key: str | None, run_at: datetime | None, max_attem
 
 
 def _insert(conn: Connection, row: dict[str, Any]) -> int:
-    result = conn.execute(insert(tasks).returning(tasks.c.id), row)
-    return int(result.scalar_one())
+    return int(_INSERT.returning_one(conn, row))
 
 
 def _insert_once(conn: Connection, row: dict[str, Any], dedupe_key: str) -> int:
-    # ON CONFLICT DO NOTHING keeps a concurrent duplicate (PostgreSQL, several
-    # processes) from aborting the caller's transaction with a unique violation.
-    dialect_insert = _DIALECT_INSERTS.get(conn.dialect.name)
-    if dialect_insert is not None:
-        stmt = (
-            dialect_insert(tasks)
-            .on_conflict_do_nothing(index_elements=[tasks.c.dedupe_key])
-            .returning(tasks.c.id)
-        )
-        inserted = conn.execute(stmt, row).scalar_one_or_none()
+    insert_once = _INSERT_ONCE.get(conn.dialect.name)
+    if insert_once is not None:
+        inserted = insert_once.returning_one(conn, row)
         if inserted is not None:
             return int(inserted)
     existing = _existing(conn, dedupe_key)

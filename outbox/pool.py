@@ -184,6 +184,18 @@ class Pool:
         self._hub.unsubscribe(self.wake)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.config.grace_s if grace_s is None else grace_s)
+        try:
+            await self._shut_down(deadline)
+        finally:
+            # Interrupted (the caller was cancelled): end what is left as abort would.
+            await self._cancel_all()
+            self._phase = _Phase.STOPPED
+            self._stopped.set()
+        log.info(
+            "outbox pool stopped", extra={"owner": self.owner, "outcomes": dict(self._outcomes)}
+        )
+
+    async def _shut_down(self, deadline: float) -> None:
         self._stopping.set()
         self._wake.set()
         self._room.set()
@@ -199,11 +211,6 @@ class Pool:
         self._closing.set()
         for name in list(self._tasks):
             await self._end(self._tasks.pop(name), self.config.lease_s)
-        self._phase = _Phase.STOPPED
-        self._stopped.set()
-        log.info(
-            "outbox pool stopped", extra={"owner": self.owner, "outcomes": dict(self._outcomes)}
-        )
 
     async def abort(self) -> None:
         """Cancel everything at once and write nothing, as a crash would: held
@@ -215,12 +222,15 @@ class Pool:
         self._phase = _Phase.STOPPED
         self._stopped.set()
         self._hub.unsubscribe(self.wake)
+        await self._cancel_all()
+        log.warning("outbox pool aborted", extra={"owner": self.owner, "held": len(self._held)})
+
+    async def _cancel_all(self) -> None:
         tasks = list(self._tasks.values())
         self._tasks.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        log.warning("outbox pool aborted", extra={"owner": self.owner, "held": len(self._held)})
 
     async def __aenter__(self) -> Pool:
         await self.start()

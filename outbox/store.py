@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, String, bindparam, func, insert, select, update
 
 from outbox.exceptions import LeaseLost
+from outbox.prepared import Prepared
 from outbox.retry import (
     Decision,
     DeferUntil,
@@ -198,7 +199,7 @@ def recover_expired(conn: Connection, *, limit: int, now: datetime) -> tuple[int
                 "b_now": now,
             }
         )
-    conn.execute(_INSERT_ATTEMPTS, lost_rows)
+    _INSERT_ATTEMPTS.many(conn, lost_rows)
     conn.execute(
         update(tasks)
         .where(tasks.c.id == bindparam("b_id"), tasks.c.state == TaskState.RUNNING.value)
@@ -251,7 +252,19 @@ def renew_leases(
 
 # --- completing -------------------------------------------------------------
 
-_INSERT_ATTEMPTS = insert(attempts)
+_INSERT_ATTEMPTS = Prepared(
+    insert(attempts),
+    (
+        "task_id",
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "error_class",
+        "error_message",
+        "duration_ms",
+    ),
+)
 
 _FINISH = (
     update(tasks)
@@ -314,7 +327,7 @@ def complete(
         if not isinstance(decision, Release) or decision.started
     ]
     if rows:
-        conn.execute(_INSERT_ATTEMPTS, rows)
+        _INSERT_ATTEMPTS.many(conn, rows)
     done = sum(1 for _, decision in kept if isinstance(decision, MarkDone))
     add_to_counter(conn, DONE_COUNTER, done)
     if lost:
