@@ -19,17 +19,18 @@ DEFAULT_TOLERANCE_S = 300.0
 
 # Far longer than any honest header (a t and a few v1 entries); refuse early.
 _MAX_HEADER_CHARS = 1024
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # unix seconds for the next thirty million years
+_MAX_T = 10**15
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def sign(secret: str, body: bytes, t: int) -> str:
     """The ``X-Signature`` value for ``body`` signed at ``t`` (unix seconds).
 
-    Raises ``ValueError`` if ``t`` is negative.
+    Raises ``ValueError`` if ``t`` is negative or longer than ``verify`` accepts.
     """
-    if t < 0:
-        raise ValueError("t must be unix seconds, not negative")
+    if not 0 <= t < _MAX_T:
+        raise ValueError(f"t must be unix seconds, not negative, below {_MAX_T}")
     return f"t={t},v1={_digest(secret, t, body)}"
 
 

@@ -1,0 +1,256 @@
+"""Every failure of a call comes out as the error class that tells the caller what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+import httpx
+import pytest
+import respx
+from aiohttp.client_reqrep import ConnectionKey
+
+from gateways import (
+    GatewayAmbiguous,
+    GatewayConfig,
+    GatewayDeclined,
+    GatewayError,
+    GatewayNotReached,
+    GatewayProtocolError,
+    GatewayTransient,
+    RetryPolicy,
+)
+from gateways.classify import parse_retry_after, transport_verdict
+from gateways.registry import build_gateway
+from tests.unit.gateways.conftest import GatewayFactory, submit_request
+from tests.unit.gateways.wires import Wire
+
+NO_RETRY = RetryPolicy(max_tries=1)
+
+
+def chained(exc: httpx.TransportError, cause: Exception) -> httpx.TransportError:
+    """``exc`` as httpx-aiohttp raises it: with the aiohttp error as its cause."""
+    exc.__cause__ = cause
+    return exc
+
+
+def refused() -> aiohttp.ClientConnectorError:
+    key = ConnectionKey("127.0.0.1", 9, False, True, None, None, None, None)
+    return aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "Connect call failed"))
+
+
+# What httpx-aiohttp actually raises for each aiohttp failure (it maps every
+# ClientConnectionError to ConnectTimeout), next to httpx's own exceptions.
+# Factories, because raising an exception rewrites its __cause__.
+TRANSPORT_FAILURES: list[tuple[str, Callable[[], Exception], str]] = [
+    ("httpx connect error", lambda: httpx.ConnectError("refused"), "not_reached"),
+    ("httpx connect timeout", lambda: httpx.ConnectTimeout("slow"), "not_reached"),
+    ("httpx pool timeout", lambda: httpx.PoolTimeout("busy"), "not_reached"),
+    ("httpx proxy error", lambda: httpx.ProxyError("proxy"), "not_reached"),
+    ("httpx read timeout", lambda: httpx.ReadTimeout("slow"), "ambiguous"),
+    ("httpx read error", lambda: httpx.ReadError("reset"), "ambiguous"),
+    ("httpx remote protocol", lambda: httpx.RemoteProtocolError("dropped"), "ambiguous"),
+    ("httpx write error", lambda: httpx.WriteError("broken pipe"), "ambiguous"),
+    ("httpx write timeout", lambda: httpx.WriteTimeout("slow"), "ambiguous"),
+    (
+        "aiohttp refused",
+        lambda: chained(httpx.ConnectTimeout("refused"), refused()),
+        "not_reached",
+    ),
+    (
+        "aiohttp connect timeout",
+        lambda: chained(httpx.ConnectTimeout("t"), aiohttp.ConnectionTimeoutError("t")),
+        "not_reached",
+    ),
+    (
+        "aiohttp reset after sending",
+        lambda: chained(httpx.ConnectTimeout("reset"), aiohttp.ClientOSError(104, "reset")),
+        "ambiguous",
+    ),
+    (
+        "aiohttp disconnected",
+        lambda: chained(httpx.ConnectTimeout("gone"), aiohttp.ServerDisconnectedError()),
+        "ambiguous",
+    ),
+    (
+        "aiohttp read timeout",
+        lambda: chained(httpx.ReadTimeout("slow"), aiohttp.SocketTimeoutError("slow")),
+        "ambiguous",
+    ),
+    (
+        "aiohttp payload",
+        lambda: chained(httpx.ReadError("cut"), aiohttp.ClientPayloadError()),
+        "ambiguous",
+    ),
+]
+FAILURE_IDS = [label for label, _, _ in TRANSPORT_FAILURES]
+FAILURE_CASES = [(make, verdict) for _, make, verdict in TRANSPORT_FAILURES]
+
+
+class RaisingTransport(httpx.AsyncBaseTransport):
+    """Raises a fresh exception for every request, its cause intact (respx replaces causes)."""
+
+    def __init__(self, make_exc: Callable[[], Exception]) -> None:
+        self._make_exc = make_exc
+        self.raised: list[Exception] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        exc = self._make_exc()
+        self.raised.append(exc)
+        raise exc
+
+
+@pytest.mark.parametrize(("make_exc", "verdict"), FAILURE_CASES, ids=FAILURE_IDS)
+def test_transport_failures_are_judged_by_what_really_happened(
+    make_exc: Callable[[], Exception], verdict: str
+) -> None:
+    assert transport_verdict(make_exc()) == verdict
+
+
+@pytest.mark.parametrize(("make_exc", "verdict"), FAILURE_CASES, ids=FAILURE_IDS)
+async def test_a_submit_transport_failure_raises_the_matching_class_chained(
+    wire: Wire, make_exc: Callable[[], Exception], verdict: str
+) -> None:
+    transport = RaisingTransport(make_exc)
+    expected = GatewayNotReached if verdict == "not_reached" else GatewayAmbiguous
+    config = GatewayConfig(
+        name=wire.name,
+        base_url=wire.base_url,
+        secret="s",
+        protocol=wire.protocol,
+        retry=NO_RETRY,
+    )
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(expected) as caught:
+            await build_gateway(config, client).submit(submit_request())
+
+    assert type(caught.value) is expected
+    assert caught.value.__cause__ is transport.raised[-1]
+    assert (caught.value.gateway, caught.value.operation) == (wire.name, "submit")
+
+
+async def test_a_lost_status_answer_is_transient_not_ambiguous(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.status_route(router, "tx-1").mock(side_effect=httpx.ReadTimeout("slow"))
+
+    with pytest.raises(GatewayTransient) as caught:
+        await make_gateway(wire, retry=NO_RETRY).status("tx-1")
+
+    assert caught.value.operation == "status"
+
+
+async def test_an_unroutable_name_is_not_reached(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    # What a DNS failure looks like to httpx; no name is ever resolved here.
+    wire.submit_route(router).mock(
+        side_effect=httpx.ConnectError("[Errno -2] Name or service not known")
+    )
+
+    with pytest.raises(GatewayNotReached, match="Name or service not known"):
+        await make_gateway(wire, retry=NO_RETRY).submit(submit_request())
+
+
+@pytest.mark.parametrize(
+    ("status_code", "expected"),
+    [
+        (500, GatewayTransient),
+        (502, GatewayTransient),
+        (504, GatewayTransient),
+        (507, GatewayTransient),
+        (429, GatewayTransient),
+        (408, GatewayTransient),
+        (503, GatewayNotReached),
+        (400, GatewayDeclined),
+        (401, GatewayDeclined),
+        (403, GatewayDeclined),
+        (404, GatewayDeclined),
+        (409, GatewayDeclined),
+        (413, GatewayDeclined),
+        (422, GatewayDeclined),
+        (302, GatewayProtocolError),
+    ],
+)
+async def test_each_status_code_raises_its_class(
+    wire: Wire,
+    router: respx.MockRouter,
+    make_gateway: GatewayFactory,
+    status_code: int,
+    expected: type[GatewayError],
+) -> None:
+    wire.submit_route(router).mock(return_value=wire.error(status_code, "some_code", "msg"))
+
+    with pytest.raises(expected) as caught:
+        await make_gateway(wire, retry=NO_RETRY).submit(submit_request())
+
+    assert type(caught.value) is expected
+
+
+async def test_a_decline_carries_the_gateways_reason_and_may_go_elsewhere(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(
+        return_value=wire.error(400, "invalid_amount", "Amount must be a plain decimal")
+    )
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert caught.value.reason == "invalid_amount"
+    assert caught.value.retry_elsewhere is True
+    assert caught.value.status_code == 400
+    assert "Amount must be a plain decimal" in str(caught.value)
+
+
+async def test_a_conflicting_repeat_must_not_go_elsewhere(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(
+        return_value=wire.error(409, "conflicting_repeat", "tx-1 was submitted with 10.00 EUR")
+    )
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert (caught.value.reason, caught.value.retry_elsewhere) == ("conflicting_repeat", False)
+
+
+async def test_an_error_body_that_cannot_be_read_still_gives_a_reason(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(return_value=httpx.Response(400, content=b"<html>nope"))
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert caught.value.reason == "http_400"
+
+
+async def test_retry_after_is_passed_on(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    response = wire.error(429, "slow_down", "too many requests")
+    response.headers["Retry-After"] = "7"
+    wire.submit_route(router).mock(return_value=response)
+
+    with pytest.raises(GatewayTransient) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert (caught.value.status_code, caught.value.retry_after_s) == (429, 7.0)
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Wed, 01 Jan 2025 12:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_protocol_errors_are_ambiguous_because_the_request_arrived() -> None:
+    assert issubclass(GatewayProtocolError, GatewayAmbiguous)

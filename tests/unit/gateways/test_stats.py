@@ -1,0 +1,113 @@
+"""Recent outcomes per gateway: what the operator API will show."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from gateways import GatewayBreakerOpen, GatewayDeclined, GatewayNotReached, GatewayTransient
+from gateways.stats import OutcomeWindow, percentile
+from tests.unit.gateways.conftest import GatewayFactory, submit_request
+from tests.unit.gateways.wires import Wire
+
+
+def test_an_empty_window_has_no_rate_and_no_latency() -> None:
+    stats = OutcomeWindow(10).snapshot()
+
+    assert (stats.calls, stats.success_rate, stats.latency_p50_ms, stats.latency_p99_ms) == (
+        0,
+        None,
+        None,
+        None,
+    )
+
+
+def test_the_window_keeps_only_the_last_n_calls() -> None:
+    window = OutcomeWindow(4)
+    for _ in range(10):
+        window.record("transient", 500.0)
+    for latency_ms in (1.0, 2.0, 3.0, 4.0):
+        window.record("answered", latency_ms)
+
+    stats = window.snapshot()
+
+    assert (stats.window_size, stats.calls, stats.success_rate) == (4, 4, 1.0)
+    assert stats.outcomes == {"answered": 4}
+    assert (stats.latency_p50_ms, stats.latency_p99_ms) == (2.0, 4.0)
+
+
+def test_declines_count_as_success_the_gateway_answered() -> None:
+    window = OutcomeWindow(10)
+    for outcome in ("answered", "declined", "not_reached", "ambiguous"):
+        window.record(outcome, 1.0)
+
+    assert window.snapshot().success_rate == 0.5
+
+
+@pytest.mark.parametrize(
+    ("values", "rank", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([5.0], 99, 5.0),
+        ([float(n) for n in range(1, 101)], 50, 50.0),
+        ([float(n) for n in range(1, 101)], 99, 99.0),
+        ([float(n) for n in range(1, 101)], 100, 100.0),
+        ([1.0, 2.0, 3.0], 50, 2.0),
+    ],
+)
+def test_percentiles_are_nearest_rank(values: list[float], rank: float, expected: float) -> None:
+    assert percentile(values, rank) == expected
+
+
+def test_a_window_of_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        OutcomeWindow(0)
+
+
+async def test_a_gateway_records_each_call_once_with_its_outcome(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    route = wire.submit_route(router)
+    route.mock(
+        side_effect=[
+            wire.answer("pending", "tx-1"),
+            wire.error(400, "invalid_amount", "no"),
+            wire.error(500, "internal_error", "x"),
+            httpx.ConnectError("refused"),
+            httpx.ConnectError("refused"),
+            httpx.ConnectError("refused"),
+        ]
+    )
+    gateway = make_gateway(wire)
+
+    await gateway.submit(submit_request("tx-1"))
+    with pytest.raises(GatewayDeclined):
+        await gateway.submit(submit_request("tx-1"))
+    with pytest.raises(GatewayTransient):
+        await gateway.submit(submit_request("tx-1"))
+    with pytest.raises(GatewayNotReached):
+        await gateway.submit(submit_request("tx-1"))
+
+    stats = gateway.recent_stats()
+    assert stats.calls == 4  # three tries of the last call are one call
+    assert stats.outcomes == {"answered": 1, "declined": 1, "transient": 1, "not_reached": 1}
+    assert stats.success_rate == 0.5
+    assert stats.latency_p50_ms is not None
+    assert stats.latency_p99_ms is not None
+    assert 0 <= stats.latency_p50_ms <= stats.latency_p99_ms
+
+
+async def test_calls_refused_by_the_breaker_are_not_calls(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(return_value=wire.error(500, "internal_error", "x"))
+    gateway = make_gateway(wire, fail_max=1)
+
+    with pytest.raises(GatewayTransient):
+        await gateway.submit(submit_request())
+    for _ in range(2):
+        with pytest.raises(GatewayBreakerOpen):
+            await gateway.submit(submit_request())
+
+    assert gateway.recent_stats().calls == 1
