@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import os
 import signal
 import sqlite3
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from sqlalchemy import Connection
 
-from outbox import Task, TaskState
+from outbox import Pool, Task, TaskState, store
 from paycon.storage.database import Database
 from tests.integration.outbox.conftest import MakePool, database
 from tests.integration.outbox.support import (
+    FAST,
     add,
     add_many,
     attempt_outcomes,
@@ -26,6 +32,7 @@ from tests.integration.outbox.support import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+T = TypeVar("T")
 
 
 async def test_a_pool_killed_mid_handler_has_its_task_run_again_after_the_lease(
@@ -169,3 +176,45 @@ def _states(db_path: Path) -> Counter[str]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         rows = conn.execute("SELECT state, count(*) FROM outbox_tasks GROUP BY state")
         return Counter({state: count for state, count in rows})
+
+
+class NoRenewals:
+    """The database as the pool sees it, except that lease renewals fail (a stalled
+    or partitioned process): the boundary faked, not the pool."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        if isinstance(work, functools.partial) and work.func is store.renew_leases:
+            raise OSError("database unreachable")
+        return await self._db.write(work)
+
+
+async def test_a_run_whose_lease_expired_is_superseded_not_completed_twice(
+    db: Database,
+) -> None:
+    runs: list[int] = []
+    first_running = asyncio.Event()
+
+    async def handle(task: Task) -> None:
+        runs.append(task.attempts)
+        if task.attempts == 1:
+            first_running.set()
+            await asyncio.sleep(1.0)  # outlives its 0.3 s lease, which is not renewed
+
+    config = dataclasses.replace(FAST, lease_s=0.3)
+    pool = Pool(NoRenewals(db), config, handlers={"job": handle})
+    await pool.start()
+    try:
+        task_id = await add(db, "job")
+        await asyncio.wait_for(first_running.wait(), timeout=5)
+        done = await wait_for_state(db, task_id, TaskState.DONE, timeout_s=5)
+        await asyncio.sleep(1.0)  # the first run ends now; its outcome must be dropped
+    finally:
+        await pool.stop()
+
+    assert runs == [1, 2]
+    assert done.attempts == 2
+    assert await attempt_outcomes(db, task_id) == ["lost", "done"]
+    assert (await load(db, task_id)).state is TaskState.DONE
