@@ -55,17 +55,18 @@ def _secret(config: GatewayConfig) -> str | None:
 
 
 def _bounds(config: GatewayConfig) -> str | None:
-    if config.fail_max < 1:
-        return "fail_max must be at least 1"
-    if not config.reset_timeout_s > 0:
-        return "reset_timeout_s must be positive"
-    if config.stats_window < 1:
-        return "stats_window must be at least 1"
-    if not config.signature_tolerance_s > 0:
-        return "signature_tolerance_s must be positive"
-    if config.max_response_bytes < 1:
-        return "max_response_bytes must be positive"
-    return None
+    problems = [
+        problem
+        for problem, broken in (
+            ("fail_max must be at least 1", config.fail_max < 1),
+            ("reset_timeout_s must be positive", not config.reset_timeout_s > 0),
+            ("stats_window must be at least 1", config.stats_window < 1),
+            ("signature_tolerance_s must be positive", not config.signature_tolerance_s > 0),
+            ("max_response_bytes must be positive", config.max_response_bytes < 1),
+        )
+        if broken
+    ]
+    return "; ".join(problems) or None
 
 
 _CHECKS = (_name, _base_url, _secret, _bounds)
