@@ -16,34 +16,29 @@ What the caller should do is the whole point of each class::
 ``GatewayConfigError`` (a ``ValueError``) stands apart: it is a mistake in the
 settings, raised when the gateways are built, never during a call.
 
-How outbound failures are classified (``gateways.classify`` holds the rules):
+How outbound failures are classified (``gateways.classify`` applies the rules):
 
-=====================================================  ================  ======================
-what happened                                          class             why
-=====================================================  ================  ======================
-``httpx.ConnectError``, ``ConnectTimeout``,            not reached       no connection, so no
-``PoolTimeout``, ``ProxyError``, bad URL scheme;                         request was written
-DNS failure, connection refused
-breaker open                                           breaker open      no request was made
-``503``                                                not reached       the gateway refuses
-                                                                         work before accepting
-                                                                         it (mock: "nothing is
-                                                                         recorded")
-``ReadTimeout``, ``ReadError``, ``RemoteProtocolError``  ambiguous      the request was written;
-(connection dropped or reset after sending),                             it may have been
-``WriteError``/``WriteTimeout``, any other transport                     recorded
-error
-2xx answer that is garbled, not our transaction,       protocol error    it answered, so it may
-hostile XML                                            (ambiguous)       have recorded; we
-                                                                         cannot read what
-``500``, ``502``, ``504`` and other 5xx, ``408``,      transient         see below
-``429``
-``409``                                                declined, not     it holds this transaction
-                                                       elsewhere         id with other terms: the
-                                                                         payment lives *here*
-other ``4xx`` (``400`` invalid request, ``401``/       declined,         refused before anything
-``403``, ``404`` on submit, ``413``, ``422``)          elsewhere ok      was recorded
-=====================================================  ================  ======================
+- **not reached** — ``httpx.ConnectError``, ``ConnectTimeout``, ``PoolTimeout``,
+  ``ProxyError``, an unsupported URL scheme; with httpx-aiohttp, an aiohttp
+  connector error (connection refused, DNS failure, TLS handshake) or connect
+  timeout. No connection existed, so no request was written. Also ``503``: the
+  gateway refuses work before accepting it (the mock: "nothing is recorded").
+- **breaker open** (a kind of not reached) — the breaker refused the call; no
+  request was made. ``retry_at`` says when a trial call may go through.
+- **ambiguous** — ``ReadTimeout``, ``ReadError``, ``RemoteProtocolError``, a
+  connection reset or dropped after the request was written, ``WriteError`` /
+  ``WriteTimeout`` (part of it may have arrived), and any transport error not
+  known to happen before sending. The gateway may have recorded the payment.
+- **protocol error** (a kind of ambiguous) — a 2xx that is garbled, over the
+  size limit, about another transaction, or hostile XML; a 3xx. The request
+  arrived, so it may have been recorded, but the answer cannot be trusted.
+- **transient** — ``500``, ``502``, ``504`` and every other 5xx but 503;
+  ``408`` and ``429`` (with ``retry_after_s`` from ``Retry-After``).
+- **declined, not elsewhere** — ``409``: the gateway already holds this
+  transaction id with other terms, so the payment lives *there*.
+- **declined, elsewhere allowed** — every other 4xx (``400`` invalid request,
+  ``401``/``403``, ``404`` on submit, ``413``, ``422``): refused before
+  anything was recorded.
 
 5xx other than 503 are *transient* rather than ambiguous or not-reached: the
 mock answers 500 before recording anything, but a real gateway's 500 (or a
