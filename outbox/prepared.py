@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Insert
+from sqlalchemy import Connection, Dialect, Insert, Select
 
 _Processor = Callable[[Any], Any] | None
 
@@ -33,16 +33,18 @@ class _Compiled:
 
 
 class Prepared:
-    """One INSERT (optionally with RETURNING), compiled on first use per dialect."""
+    """One INSERT (optionally with RETURNING) or SELECT, compiled on first use per dialect."""
 
-    def __init__(self, statement: Insert, column_keys: Sequence[str]) -> None:
+    def __init__(self, statement: Insert | Select[Any], column_keys: Sequence[str] = ()) -> None:
         self._statement = statement
         self._column_keys = list(column_keys)
         self._by_dialect: dict[str, _Compiled | None] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled | None:
         if dialect.name not in self._by_dialect:
-            compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+            compiled = self._statement.compile(
+                dialect=dialect, column_keys=self._column_keys or None
+            )
             if not compiled.positional or compiled.positiontup is None:
                 self._by_dialect[dialect.name] = None
             else:
@@ -53,18 +55,28 @@ class Prepared:
                 self._by_dialect[dialect.name] = _Compiled(str(compiled), names, processors)
         return self._by_dialect[dialect.name]
 
-    def returning_one(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run with ``params``; the first column of the first returned row, or None."""
+    def fetch_one(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run with ``params``; the first row (raw DBAPI values), or None."""
         compiled = self._compiled(conn.dialect)
         if compiled is None:
-            return conn.execute(self._statement, dict(params)).scalar()
+            row = conn.execute(self._statement, dict(params)).first()
+            return None if row is None else tuple(row)
         cursor = _cursor(conn)
         try:
             cursor.execute(compiled.sql, compiled.values(params))
-            row = cursor.fetchone()
+            found: tuple[Any, ...] | None = cursor.fetchone()
         finally:
             cursor.close()
+        return found
+
+    def returning_one(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run with ``params``; the first column of the first returned row, or None."""
+        row = self.fetch_one(conn, params)
         return None if row is None else row[0]
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Run with ``params``, returning nothing."""
+        self.many(conn, [params])
 
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row of ``rows`` (no RETURNING)."""

@@ -79,6 +79,14 @@ class OutboxSettings(_Section):
     retry_base_s: Annotated[float, Field(gt=0)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 300.0
     status_check_after_s: Annotated[float, Field(gt=0)] = 60.0
+    # Development only: complete submit tasks without a gateway (transactions stay pending).
+    drain_submit_tasks: bool = False
+
+    @model_validator(mode="after")
+    def _retry_bounds(self) -> OutboxSettings:
+        if self.retry_max_s < self.retry_base_s:
+            raise ValueError("retry_max_s must be at least retry_base_s")
+        return self
 
 
 class BreakerSettings(_Section):

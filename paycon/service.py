@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from mock_gateways.server import MockGateways
+from outbox import Pool
 from paycon.api.app import create_app
 from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
@@ -17,6 +18,7 @@ from paycon.config import Settings
 from paycon.embedded_mocks import start_embedded_mocks
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
+from paycon.tasks import build_pool
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -34,6 +36,7 @@ class Service:
     db: Database = field(init=False)
     runner: web.AppRunner | None = field(init=False, default=None)
     mocks: MockGateways | None = field(init=False, default=None)
+    pool: Pool | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -62,6 +65,9 @@ class Service:
                 queries=TransactionQueries(self.db),
                 operations=OutboxOperations(self.db),
             )
+            self.pool = build_pool(self.db, self.settings)
+            if self.pool is not None:
+                await self.pool.start()
             self.runner = web.AppRunner(
                 create_app(ctx), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S
             )
@@ -93,6 +99,10 @@ class Service:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
+        if self.pool is not None:
+            # Running handlers finish within the grace period or give their tasks back.
+            await self.pool.stop()
+            self.pool = None
         if self.mocks is not None:
             await self.mocks.stop()
             self.mocks = None

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from outbox import enqueue
+from outbox.prepared import Prepared
 from paycon.domain.balances import acceptance_entries
 from paycon.domain.errors import InsufficientFunds
 from paycon.domain.status import Kind
 from paycon.domain.transactions import Transaction
 from paycon.problems import problem_for
 from paycon.storage.ledger import apply_entries
-from paycon.storage.prepared import Prepared, prepared_insert, raw
+from paycon.storage.prepared import prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions
 
 SUBMIT_TASK = "submit"
@@ -62,7 +63,7 @@ class Acceptance:
 
 def find_answer(conn: Connection, key: str) -> IdempotentAnswer | None:
     """The answer already stored for ``key``, if any."""
-    row = _FIND_ANSWER.execute(conn, {"key": key}).fetchone()
+    row = _FIND_ANSWER.fetch_one(conn, {"key": key})
     if row is None:
         return None
     request_hash, status, body = row
@@ -98,7 +99,7 @@ def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer
 def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
     tx = acceptance.transaction
     masked = tx.destination_masked or {}
-    _INSERT_TRANSACTION.execute(
+    _INSERT_TRANSACTION.run(
         conn,
         {
             "id": tx.id,
@@ -148,7 +149,7 @@ def append_event(
     conn: Connection, transaction_id: str, type_: str, detail: str, actor: str, at: datetime
 ) -> None:
     """Append one entry to a transaction's timeline."""
-    _INSERT_EVENT.execute(
+    _INSERT_EVENT.run(
         conn,
         {"transaction_id": transaction_id, "at": at, "type": type_, "detail": detail,
          "actor": actor},
@@ -163,7 +164,7 @@ def _store_answer(
     transaction_id: str | None,
 ) -> IdempotentAnswer:
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    _INSERT_ANSWER.execute(
+    _INSERT_ANSWER.run(
         conn,
         {
             "client_id": acceptance.client_id,
