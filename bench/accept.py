@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.harness import WrkResult, child, free_port, run_wrk, wait_for_http
 
-TOKEN = "pk_bench_client_key_000000000000"
+TOKEN = "pk_bench_client_key_000000000000"  # noqa: S105 - a throwaway key for a throwaway db
 TARGET_RATIO = 0.40
 TARGET_P99_MS = 25.0
 
@@ -42,9 +42,7 @@ def measure_paycon(duration_s: int, workdir: Path) -> tuple[WrkResult, int]:
     }
     with child(["-m", "paycon", "run", "--headless"], env=env, cwd=workdir):
         wait_for_http(f"http://127.0.0.1:{port}/healthz")
-        result = run_wrk(
-            f"http://127.0.0.1:{port}/v1/deposits", token=TOKEN, duration_s=duration_s
-        )
+        result = run_wrk(f"http://127.0.0.1:{port}/v1/deposits", token=TOKEN, duration_s=duration_s)
     with sqlite3.connect(db_path) as conn:
         stored = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
     return result, int(stored)
@@ -69,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
           f" {paycon.non_2xx} refused)")  # fmt: skip
     verdict_ratio = "meets" if ratio >= TARGET_RATIO else "misses"
     verdict_p99 = "meets" if paycon.p99_ms <= TARGET_P99_MS else "misses"
-    print(f"  ratio to ceiling: {ratio:.2f} ({verdict_ratio} the {TARGET_RATIO:.2f} target); "
-          f"p99 {paycon.p99_ms:.1f} ms ({verdict_p99} the {TARGET_P99_MS:.0f} ms target)")  # fmt: skip
+    print(f"  ratio to ceiling: {ratio:.2f} ({verdict_ratio} the {TARGET_RATIO:.2f} target)")
+    print(f"  paycon p99: {paycon.p99_ms:.1f} ms ({verdict_p99} the {TARGET_P99_MS:.0f} ms target)")
 
 
 if __name__ == "__main__":

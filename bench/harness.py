@@ -85,7 +85,7 @@ def run_wrk(url: str, *, token: str, duration_s: int, connections: int = 64) -> 
     """Post deposits with unique keys at ``url`` for ``duration_s`` and parse wrk's figures."""
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise SystemExit("wrk is not installed: run `make bench` (it installs it) or apt-get install wrk")
+        raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
     output = subprocess.run(
         [wrk, "-t2", f"-c{connections}", f"-d{duration_s}s", "--latency", "-s",
          str(LUA_DEPOSITS), url],
