@@ -249,6 +249,8 @@ max_attempts = 10
 retry_base_s = 1.0
 retry_max_s = 300.0
 status_check_after_s = 60
+# Development only: complete submit tasks without contacting any gateway.
+drain_submit_tasks = false
 
 [breaker]
 fail_max = 5
