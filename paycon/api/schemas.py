@@ -157,6 +157,77 @@ class OutboxStatsOut(BaseModel):
     window_s: float
 
 
+class OutboxTaskOut(BaseModel):
+    """An outbox task; account data in the payload is masked."""
+
+    id: int
+    kind: str
+    state: Literal["pending", "running", "done", "dead"]
+    attempts: int
+    max_attempts: int
+    run_at: str
+    dedupe_key: str | None
+    lease_owner: str | None
+    lease_expires_at: str | None
+    last_error: str | None
+    payload: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class OutboxAttemptOut(BaseModel):
+    number: int
+    started_at: str
+    finished_at: str | None
+    outcome: str | None
+    error_class: str | None
+    error_message: str | None
+    duration_ms: int | None
+
+
+class OutboxAuditOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    reason: str
+    detail: str | None
+
+
+class OutboxTaskDetailOut(OutboxTaskOut):
+    attempts_log: list[OutboxAttemptOut]
+    audit: list[OutboxAuditOut]
+
+
+class OutboxTaskPageOut(BaseModel):
+    items: list[OutboxTaskOut]
+    next_cursor: str | None
+
+
+class ReplayIn(_Strict):
+    """Body of ``POST /v1/outbox/tasks/{id}/replay`` (optional)."""
+
+    reason: Text255 = "replayed by an operator"
+
+
+class DiscardIn(_Strict):
+    """Body of ``POST /v1/outbox/tasks/{id}/discard``: why the task is given up."""
+
+    reason: Text255
+
+
+class ReplayFilterIn(_Strict):
+    """Body of ``POST /v1/outbox/replay``: which tasks to replay."""
+
+    state: Literal["dead", "pending"] = "dead"
+    kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    reason: Text255 = "replayed by an operator"
+
+
+class ReplayCountOut(BaseModel):
+    replayed: int
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]

@@ -109,3 +109,11 @@ class Forbidden(PayconError):
     code = "forbidden"
     status = 403
     title = "Forbidden"
+
+
+class Conflict(PayconError):
+    """The action does not fit the current state of what it acts on."""
+
+    code = "conflict"
+    status = 409
+    title = "Conflict with the current state"

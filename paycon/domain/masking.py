@@ -34,3 +34,24 @@ def mask_iban(iban: str) -> str:
 def mask_holder(name: str) -> str:
     """``Jane Doe`` → ``J*** D***``: initials only."""
     return " ".join(f"{word[0]}***" for word in name.split()) or "***"
+
+
+_SENSITIVE_KEYS = frozenset({"iban", "holder", "destination", "account", "account_number"})
+
+
+def mask_payload(value: object) -> object:
+    """A copy of a JSON value with account data masked, for operators' eyes."""
+    if isinstance(value, dict):
+        return {
+            key: _mask_value(key, item) if key in _SENSITIVE_KEYS else mask_payload(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_payload(item) for item in value]
+    return value
+
+
+def _mask_value(key: str, value: object) -> object:
+    if isinstance(value, str):
+        return mask_holder(value) if key == "holder" else mask_iban(value)
+    return "****"

@@ -22,6 +22,12 @@ from paycon.storage.schema import idempotency_keys, transaction_events, transact
 
 SUBMIT_TASK = "submit"
 
+
+def submit_dedupe_prefix(gateway: str) -> str:
+    """The start of the dedupe key of every submit task bound for ``gateway``."""
+    return f"{SUBMIT_TASK}:{gateway}:"
+
+
 _FIND_ANSWER = Prepared(
     select(
         idempotency_keys.c.request_hash,
@@ -140,6 +146,8 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
         conn,
         SUBMIT_TASK,
         {"transaction_id": tx.id, "route": list(tx.route)},
+        # One submit per transaction and gateway; operators filter replays by gateway on it.
+        dedupe_key=submit_dedupe_prefix(tx.gateway) + tx.id,
         max_attempts=acceptance.max_attempts,
         now=tx.created_at,
     )

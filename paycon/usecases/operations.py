@@ -1,9 +1,28 @@
-"""Operators' view of the outbox."""
+"""Operators' view of the outbox, and their actions on it (each audited with who and why)."""
 
 from __future__ import annotations
 
-from outbox import OutboxStats, outbox_stats
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import outbox
+from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskState
+from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.storage.database import Database
+from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """The outbox's errors as paycon's (404, 409, 400)."""
+    try:
+        yield
+    except outbox.TaskNotFound as exc:
+        raise NotFound(str(exc)) from exc
+    except outbox.TaskStateConflict as exc:
+        raise Conflict(str(exc)) from exc
+    except (outbox.InvalidFilter, ValueError) as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 class OutboxOperations:
@@ -14,4 +33,55 @@ class OutboxOperations:
 
     async def stats(self) -> OutboxStats:
         """Counts by state, the oldest due task's age and recent throughput."""
-        return await outbox_stats(self._db.read_engine)
+        return await outbox.outbox_stats(self._db.read_engine)
+
+    async def tasks(
+        self, *, state: TaskState | None, kind: str | None, limit: int, cursor: str | None
+    ) -> TaskPage:
+        """A page of tasks, newest first. Raises InvalidInput for a bad cursor."""
+        async with _translated():
+            return await outbox.list_tasks(
+                self._db.read_engine, state=state, kind=kind, limit=limit, cursor=cursor
+            )
+
+    async def task(self, task_id: int) -> TaskDetail:
+        """A task with its attempts and audit trail. Raises NotFound."""
+        async with _translated():
+            return await outbox.get_task(self._db.read_engine, task_id)
+
+    async def replay(self, task_id: int, *, actor: str, reason: str) -> Task:
+        """A dead task runs again with fresh attempts; a scheduled one runs now.
+
+        Raises NotFound, or Conflict for a running or done task.
+        """
+        async with _translated():
+            return await outbox.replay(self._db, task_id, actor=actor, reason=reason)
+
+    async def discard(self, task_id: int, *, actor: str, reason: str) -> Task:
+        """A dead task is closed as done, its last error kept. Raises NotFound, Conflict."""
+        async with _translated():
+            return await outbox.discard(self._db, task_id, actor=actor, reason=reason)
+
+    async def replay_matching(
+        self,
+        *,
+        state: TaskState,
+        kind: str | None,
+        gateway: str | None,
+        actor: str,
+        reason: str,
+    ) -> int:
+        """Replay every task matching the filter, in the database; returns how many.
+
+        ``gateway`` selects submit tasks bound for that gateway. Raises
+        InvalidInput for a state other than dead or pending.
+        """
+        if gateway is not None and kind not in (None, SUBMIT_TASK):
+            raise InvalidInput("the gateway filter applies to submit tasks only")
+        where = TaskFilter(
+            state=state,
+            kind=SUBMIT_TASK if gateway is not None else kind,
+            dedupe_key_prefix=submit_dedupe_prefix(gateway) if gateway is not None else None,
+        )
+        async with _translated():
+            return await outbox.replay_matching(self._db, where, actor=actor, reason=reason)
