@@ -20,7 +20,9 @@ M = TypeVar("M", bound=BaseModel)
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
 
-CustomerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", examples=["cus_42"])]
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+TRANSACTION_ID_PATTERN = r"^tx_[0-9A-HJKMNP-TV-Z]{26}$"
+CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["cus_42"])]
 Amount = Annotated[
     str,
     Field(

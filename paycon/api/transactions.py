@@ -10,13 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paycon.api.context import context
 from paycon.api.responses import json_response
-from paycon.api.schemas import CustomerId, parse_model
+from paycon.api.schemas import (
+    CUSTOMER_ID_PATTERN,
+    TRANSACTION_ID_PATTERN,
+    CustomerId,
+    parse_model,
+)
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Kind, Status
 from paycon.storage.queries import TransactionFilter
 
-_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
-_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
+_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 
 
 class TransactionListQuery(BaseModel):
@@ -29,7 +34,7 @@ class TransactionListQuery(BaseModel):
     gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     customer_id: CustomerId | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-    cursor: Annotated[str, Field(pattern=_TRANSACTION_ID.pattern)] | None = Field(
+    cursor: Annotated[str, Field(pattern=TRANSACTION_ID_PATTERN)] | None = Field(
         default=None, description="next_cursor of the previous page"
     )
 

@@ -105,7 +105,7 @@ def _run_isolated(
 class GroupCommitWriter:
     """The single writer. ``submit`` returns once the unit's writes are committed."""
 
-    def __init__(self, runner: BatchRunner, *, max_batch: int = 512) -> None:
+    def __init__(self, runner: BatchRunner, *, max_batch: int = 128) -> None:
         self._runner = runner
         self._max_batch = max_batch
         # None is the stop signal: everything queued before it is still committed.
@@ -134,24 +134,14 @@ class GroupCommitWriter:
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            first = await self._queue.get()
-            batch: list[_Pending] = []
-            if first is None:
-                stopping = True
-            else:
-                batch.append(first)
-            while len(batch) < self._max_batch and not stopping and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stopping = True
-                else:
-                    batch.append(item)
+            items = [await self._queue.get()]
+            while len(items) < self._max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            # ``submit`` refuses work once closing, so nothing follows the stop signal.
+            stopping = None in items
+            batch = [item for item in items if item is not None]
             if batch:
                 await self._commit(batch)
-        while not self._queue.empty():  # submitted after the stop signal: refuse, never drop
-            late = self._queue.get_nowait()
-            if late is not None and not late.future.done():
-                late.future.set_exception(RuntimeError("the writer stopped"))
 
     async def _commit(self, batch: list[_Pending]) -> None:
         units = [pending.work for pending in batch]

@@ -178,3 +178,8 @@ async def test_oversized_body_is_refused_without_being_read(paycon: RunningPayco
     except aiohttp.ClientError:
         pass  # the server may close the connection before reading it all: also a refusal
     assert paycon.counts()["transactions"] == 0
+
+
+async def test_cursor_must_be_exactly_a_transaction_id(paycon: RunningPaycon) -> None:
+    status, _ = await paycon.get("/v1/transactions?cursor=x-tx_01M8DNAQ4ZCZK2H8784FBQXF10")
+    assert status == 400
