@@ -37,6 +37,7 @@ class Service:
     runner: web.AppRunner | None = field(init=False, default=None)
     mocks: MockGateways | None = field(init=False, default=None)
     pool: Pool | None = field(init=False, default=None)
+    intake: PaymentIntake | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class Service:
         """
         sealer = Sealer(self.settings.security.encryption_keys)
         await self.db.open()
+        self.intake = PaymentIntake(self.db, self.settings, sealer)
         try:
             if self.settings.mock_gateways == "embedded":
                 self.mocks = await start_embedded_mocks(self.settings)
@@ -61,7 +63,7 @@ class Service:
                 keys=KeyRing(
                     self.settings.auth.client_api_keys, self.settings.auth.operator_api_keys
                 ),
-                intake=PaymentIntake(self.db, self.settings, sealer),
+                intake=self.intake,
                 queries=TransactionQueries(self.db),
                 operations=OutboxOperations(self.db),
             )

@@ -9,14 +9,19 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from paycon.config import Settings
-from paycon.domain.errors import IdempotencyInFlight, IdempotencyKeyReused
+from paycon.domain.errors import (
+    GatewayNotAllowed,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NoRoute,
+)
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
 from paycon.domain.transactions import PaymentRequest, Transaction
 from paycon.ids import transaction_ids
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
-from paycon.storage.payments import Acceptance, IdempotentAnswer, accept_payment
+from paycon.storage.payments import Acceptance, IdempotentAnswer, accept_payment, find_answer
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,10 @@ class PaymentIntake:
         self._clock = clock
         self._in_flight: set[str] = set()
 
+    def use_routing(self, routing: RoutingTable) -> None:
+        """Route new payments with ``routing`` from now on (answers already given still replay)."""
+        self._routing = routing
+
     async def accept(
         self, request: PaymentRequest, *, idempotency_key: str, client_id: str
     ) -> IdempotentAnswer:
@@ -77,9 +86,16 @@ class PaymentIntake:
     async def _store(
         self, request: PaymentRequest, idempotency_key: str, client_id: str
     ) -> IdempotentAnswer:
-        route = self._routing.route(
-            request.kind, request.country, request.money.currency, request.gateway
-        )
+        try:
+            route = self._routing.route(
+                request.kind, request.country, request.money.currency, request.gateway
+            )
+        except (GatewayNotAllowed, NoRoute):
+            # The routing may have changed since this key was first answered: replay that.
+            stored = await self._db.write(lambda conn: find_answer(conn, idempotency_key))
+            if stored is None:
+                raise
+            return stored
         now = self._clock()
         transaction = Transaction(
             id=transaction_ids.new(),

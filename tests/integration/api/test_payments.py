@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from typing import Any
 
+from paycon.domain.routing import RoutingTable
 from paycon.storage.payments import SUBMIT_TASK
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
@@ -200,3 +201,27 @@ async def test_unknown_transaction_is_404(paycon: RunningPaycon) -> None:
     status, body = await paycon.get("/v1/transactions/tx_01M8DNAQ4ZCZK2H8784FBQXF10")
     assert status == 404
     assert body["code"] == "not_found"
+
+
+async def test_replay_survives_a_routing_change(paycon: RunningPaycon) -> None:
+    first = await paycon.post_json(
+        "/v1/deposits", {**DEPOSIT, "gateway": "gateway_b"}, key="pinned-then-gone"
+    )
+    assert first[0] == 202
+    # gateway_b is taken out of routing; the answer given with it still replays.
+    intake = paycon.service.intake
+    assert intake is not None
+    intake.use_routing(
+        RoutingTable(
+            rules=(), default=("gateway_a",), gateway_currencies={"gateway_a": frozenset()}
+        )
+    )
+    again = await paycon.post_json(
+        "/v1/deposits", {**DEPOSIT, "gateway": "gateway_b"}, key="pinned-then-gone"
+    )
+    assert again[0] == 202
+    assert again[2] == first[2]
+    fresh = await paycon.post_json(
+        "/v1/deposits", {**DEPOSIT, "gateway": "gateway_b"}, key="pinned-new"
+    )
+    assert fresh[0] == 422
