@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from outbox import Attempt, AuditEntry, Task, TaskState
+from outbox import TaskState
 from paycon.api.bodies import parse_json, read_body
 from paycon.api.context import context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import DiscardIn, ReplayFilterIn, ReplayIn, parse_model
 from paycon.domain.errors import FieldError, InvalidInput
-from paycon.domain.masking import mask_payload
-from paycon.domain.transactions import rfc3339
+from paycon.views import stats_json, task_detail_json, task_json
 
 _TASK_ID = re.compile(r"[1-9][0-9]{0,17}")
 
@@ -29,45 +28,6 @@ class TaskListQuery(BaseModel):
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     cursor: Annotated[str, Field(max_length=64)] | None = None
-
-
-def _time(moment: Any) -> str | None:
-    return None if moment is None else rfc3339(moment)
-
-
-def task_json(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "kind": task.kind,
-        "state": task.state.value,
-        "attempts": task.attempts,
-        "max_attempts": task.max_attempts,
-        "run_at": rfc3339(task.run_at),
-        "dedupe_key": task.dedupe_key,
-        "lease_owner": task.lease_owner,
-        "lease_expires_at": _time(task.lease_expires_at),
-        "last_error": task.last_error,
-        "payload": mask_payload(dict(task.payload)),
-        "created_at": rfc3339(task.created_at),
-        "updated_at": rfc3339(task.updated_at),
-    }
-
-
-def _attempt_json(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "started_at": rfc3339(attempt.started_at),
-        "finished_at": _time(attempt.finished_at),
-        "outcome": None if attempt.outcome is None else attempt.outcome.value,
-        "error_class": attempt.error_class,
-        "error_message": attempt.error_message,
-        "duration_ms": attempt.duration_ms,
-    }
-
-
-def _audit_json(entry: AuditEntry) -> dict[str, Any]:
-    return {"at": rfc3339(entry.at), "actor": entry.actor, "action": entry.action,
-            "reason": entry.reason, "detail": entry.detail}  # fmt: skip
 
 
 def _task_id(request: web.Request) -> int:
@@ -87,16 +47,7 @@ async def _optional_body(request: web.Request) -> Any:
 
 
 async def outbox_stats(request: web.Request) -> web.Response:
-    stats = await context(request).operations.stats()
-    return json_response(
-        {
-            "counts": {state.value: count for state, count in stats.counts.items()},
-            "backlog": stats.backlog,
-            "oldest_due_age_s": stats.oldest_due_age_s,
-            "done_per_s": round(stats.done_per_s, 3),
-            "window_s": stats.window_s,
-        }
-    )
+    return json_response(stats_json(await context(request).operations.stats()))
 
 
 async def list_tasks(request: web.Request) -> web.Response:
@@ -113,10 +64,7 @@ async def list_tasks(request: web.Request) -> web.Response:
 
 async def get_task(request: web.Request) -> web.Response:
     detail = await context(request).operations.task(_task_id(request))
-    body = task_json(detail.task)
-    body["attempts_log"] = [_attempt_json(a) for a in detail.attempts]
-    body["audit"] = [_audit_json(e) for e in detail.audit]
-    return json_response(body)
+    return json_response(task_detail_json(detail))
 
 
 async def replay_task(request: web.Request) -> web.Response:

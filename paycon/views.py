@@ -1,0 +1,71 @@
+"""Outbox tasks and figures as JSON objects: one rendering for the operator API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from outbox import Attempt, AuditEntry, OutboxStats, Task, TaskDetail
+from paycon.domain.masking import mask_payload
+from paycon.domain.transactions import rfc3339
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339(moment)
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """A task as operators see it; account data in the payload is masked."""
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "state": task.state.value,
+        "attempts": task.attempts,
+        "max_attempts": task.max_attempts,
+        "run_at": rfc3339(task.run_at),
+        "dedupe_key": task.dedupe_key,
+        "lease_owner": task.lease_owner,
+        "lease_expires_at": _time(task.lease_expires_at),
+        "last_error": task.last_error,
+        "payload": mask_payload(dict(task.payload)),
+        "created_at": rfc3339(task.created_at),
+        "updated_at": rfc3339(task.updated_at),
+    }
+
+
+def attempt_json(attempt: Attempt) -> dict[str, Any]:
+    """One run of a task: when, how it ended, the error, how long it took."""
+    return {
+        "number": attempt.number,
+        "started_at": rfc3339(attempt.started_at),
+        "finished_at": _time(attempt.finished_at),
+        "outcome": None if attempt.outcome is None else attempt.outcome.value,
+        "error_class": attempt.error_class,
+        "error_message": attempt.error_message,
+        "duration_ms": attempt.duration_ms,
+    }
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """One audited action: when, who, what and why."""
+    return {"at": rfc3339(entry.at), "actor": entry.actor, "action": entry.action,
+            "reason": entry.reason, "detail": entry.detail}  # fmt: skip
+
+
+def task_detail_json(detail: TaskDetail) -> dict[str, Any]:
+    """The task with ``attempts_log`` and ``audit``, both oldest first."""
+    body = task_json(detail.task)
+    body["attempts_log"] = [attempt_json(a) for a in detail.attempts]
+    body["audit"] = [audit_json(e) for e in detail.audit]
+    return body
+
+
+def stats_json(stats: OutboxStats) -> dict[str, Any]:
+    """Counts by state, backlog, the oldest due task's age and done tasks per second."""
+    return {
+        "counts": {state.value: count for state, count in stats.counts.items()},
+        "backlog": stats.backlog,
+        "oldest_due_age_s": stats.oldest_due_age_s,
+        "done_per_s": round(stats.done_per_s, 3),
+        "window_s": stats.window_s,
+    }
