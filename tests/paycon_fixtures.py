@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
+from multidict import CIMultiDict
 
 from paycon.config import Settings
 from paycon.service import Service
@@ -83,8 +84,8 @@ class RunningPaycon:
         *,
         key: str | None = "auto",
         token: str | None = CLIENT_KEY,
-    ) -> tuple[int, dict[str, str], Any]:
-        """POST ``body`` as JSON; returns status, headers and the decoded body."""
+    ) -> tuple[int, CIMultiDict[str], Any]:
+        """POST ``body`` as JSON; returns status, headers (case-insensitive) and the body."""
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -96,7 +97,8 @@ class RunningPaycon:
         async with self.http.post(
             self.url + path, data=data, json=None if data else body, headers=headers
         ) as response:
-            return response.status, dict(response.headers), await response.json(content_type=None)
+            answered = CIMultiDict(response.headers)
+            return response.status, answered, await response.json(content_type=None)
 
     async def get(self, path: str, *, token: str | None = CLIENT_KEY) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
