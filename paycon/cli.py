@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mock_gateways import cli as mock_cli
+from paycon import cli_tasks
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.domain.errors import ConfigError
 from paycon.logs import setup_logging
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "config", help="print where the config is and the effective settings (keys masked)"
     )
     _config_option(show)
+
+    cli_tasks.add_parser(commands, _config_option)
     return parser
 
 
@@ -156,6 +159,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return _run(args, settings)
     if args.command == "mock-gateways":
         return _run_mocks(args, settings, environ)
+    if args.command == "tasks":
+        return cli_tasks.run(args, settings)
     return _show_config(args, settings)
 
 
