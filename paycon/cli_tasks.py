@@ -35,6 +35,7 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130
 
 EXIT_STATUS = """\
 exit status:
@@ -184,11 +185,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(exc.detail, EXIT_USAGE)
     except DatabaseUnavailable as exc:
         return _fail(f"{exc}; check database.url or PAYCON_DATABASE_URL", EXIT_UNAVAILABLE)
-    except (SQLAlchemyError, OSError) as exc:
+    except SQLAlchemyError as exc:
         return _fail(
             f"database error: {exc}; check that the database is readable and not locked",
             EXIT_UNAVAILABLE,
         )
+    except KeyboardInterrupt:
+        # A bulk replay commits in chunks: what was committed stays replayed.
+        return _fail("interrupted; `paycon tasks list` shows where things stand", EXIT_INTERRUPTED)
 
 
 def _fail(message: str, status: int) -> int:
