@@ -76,19 +76,24 @@ class AuthSettings(_Section):
 
 
 class OutboxSettings(_Section):
-    workers: Annotated[int, Field(ge=1, le=256)] = 8
+    # 0: this process runs no outbox workers (an API-only node; others do the work).
+    workers: Annotated[int, Field(ge=0, le=256)] = 8
     max_attempts: Annotated[int, Field(ge=1, le=1000)] = 10
     retry_base_s: Annotated[float, Field(gt=0)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 300.0
     status_check_after_s: Annotated[float, Field(gt=0)] = 60.0
-    # Development only: complete submit tasks without a gateway (transactions stay pending).
-    drain_submit_tasks: bool = False
 
     @model_validator(mode="after")
     def _retry_bounds(self) -> OutboxSettings:
         if self.retry_max_s < self.retry_base_s:
             raise ValueError("retry_max_s must be at least retry_base_s")
         return self
+
+
+class GatewayHttpSettings(_Section):
+    connect_timeout_s: Annotated[float, Field(gt=0)] = 2.0
+    # Past this a submission is ambiguous and its status is asked before anything else.
+    read_timeout_s: Annotated[float, Field(gt=0)] = 10.0
 
 
 class BreakerSettings(_Section):
@@ -99,6 +104,9 @@ class BreakerSettings(_Section):
 class GatewaySettings(_Section):
     url: str
     secret: str
+    # Wire protocol: "json" (gateway A's) or "xml" (gateway B's); gateway_a and
+    # gateway_b default to theirs.
+    protocol: Literal["json", "xml"] | None = None
     # Currencies the gateway serves; empty means every supported currency.
     currencies: tuple[str, ...] = ()
 
@@ -144,6 +152,7 @@ class Settings(_Section):
     auth: AuthSettings = AuthSettings()
     outbox: OutboxSettings = OutboxSettings()
     breaker: BreakerSettings = BreakerSettings()
+    gateway_http: GatewayHttpSettings = GatewayHttpSettings()
     mock_gateways: Literal["embedded", "off"] = "embedded"
     gateways: dict[str, GatewaySettings] = Field(default_factory=dict)
     routing: RoutingSettings = RoutingSettings()
@@ -251,8 +260,6 @@ max_attempts = 10
 retry_base_s = 1.0
 retry_max_s = 300.0
 status_check_after_s = 60
-# Development only: complete submit tasks without contacting any gateway.
-drain_submit_tasks = false
 
 [breaker]
 fail_max = 5

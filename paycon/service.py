@@ -7,8 +7,10 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
+import httpx
 from aiohttp import web
 
+from gateways import Gateway, build_gateways
 from mock_gateways.server import MockGateways
 from outbox import Pool
 from paycon.api.app import create_app
@@ -16,9 +18,12 @@ from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.embedded_mocks import start_embedded_mocks
+from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.tasks import build_pool
+from paycon.usecases.callbacks import CallbackInbox
+from paycon.usecases.delivery import Delivery
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -38,18 +43,21 @@ class Service:
     mocks: MockGateways | None = field(init=False, default=None)
     pool: Pool | None = field(init=False, default=None)
     intake: PaymentIntake | None = field(init=False, default=None)
+    http: httpx.AsyncClient | None = field(init=False, default=None)
+    gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database)
 
     async def start(self) -> None:
-        """Open the database (migrating it) and start serving the API.
+        """Open the database (migrating it), serve the API, then start the workers.
 
         Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
         a message that says what to fix.
         """
         sealer = Sealer(self.settings.security.encryption_keys)
+        configs = gateway_configs(self.settings)  # a config error stops the start here
         await self.db.open()
         self.intake = PaymentIntake(self.db, self.settings, sealer)
         try:
@@ -57,6 +65,9 @@ class Service:
                 self.mocks = await start_embedded_mocks(self.settings)
                 log.info("mock gateways embedded", extra={"a": self.mocks.url_a,
                                                           "b": self.mocks.url_b})  # fmt: skip
+            self.http = http_client(self.settings)
+            self.gateways = build_gateways(configs, self.http)
+            outbox_settings = self.settings.outbox
             ctx = ApiContext(
                 settings=self.settings,
                 db=self.db,
@@ -66,10 +77,13 @@ class Service:
                 intake=self.intake,
                 queries=TransactionQueries(self.db),
                 operations=OutboxOperations(self.db),
+                callbacks=CallbackInbox(
+                    self.db,
+                    self.gateways,
+                    status_check_after_s=outbox_settings.status_check_after_s,
+                    max_attempts=outbox_settings.max_attempts,
+                ),
             )
-            self.pool = build_pool(self.db, self.settings)
-            if self.pool is not None:
-                await self.pool.start()
             self.runner = web.AppRunner(
                 create_app(ctx), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S
             )
@@ -81,11 +95,24 @@ class Service:
                 backlog=1024,
             )
             await site.start()
+            host, port = self.bound_address()
+            self.url = f"http://{host}:{port}"
+            # Gateways call back to the public URL; by default, where the API listens.
+            delivery = Delivery(
+                self.db,
+                self.gateways,
+                callback_base_url=self.settings.server.public_url or self.url,
+                status_check_after_s=outbox_settings.status_check_after_s,
+                max_attempts=outbox_settings.max_attempts,
+            )
+            if outbox_settings.workers > 0:
+                self.pool = build_pool(self.db, self.settings, delivery)
+                await self.pool.start()
+            else:
+                log.info("no outbox workers in this process (outbox.workers = 0)")
         except BaseException:
             await self.stop()
             raise
-        host, port = self.bound_address()
-        self.url = f"http://{host}:{port}"
         log.info("paycon serving", extra={"url": self.url})
 
     def bound_address(self) -> tuple[str, int]:
@@ -105,6 +132,9 @@ class Service:
             # Running handlers finish within the grace period or give their tasks back.
             await self.pool.stop()
             self.pool = None
+        if self.http is not None:
+            await self.http.aclose()
+            self.http = None
         if self.mocks is not None:
             await self.mocks.stop()
             self.mocks = None

@@ -52,6 +52,8 @@ def make_settings(db_path: Path, **overrides: Any) -> Settings:
         },
         "security": {"encryption_keys": [ENCRYPTION_KEY]},
         "log_level": "WARNING",
+        # API tests watch the database; workers would change it under them.
+        "outbox": {"workers": 0},
     }
     return Settings.model_validate(_merge(data, overrides))
 

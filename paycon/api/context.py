@@ -9,6 +9,7 @@ from aiohttp import web
 from paycon.api.auth import KeyRing, Principal
 from paycon.config import Settings
 from paycon.storage.database import Database
+from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -22,6 +23,7 @@ class ApiContext:
     intake: PaymentIntake
     queries: TransactionQueries
     operations: OutboxOperations
+    callbacks: CallbackInbox
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

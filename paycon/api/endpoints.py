@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import health, operator, payments, transactions
+from paycon.api import callbacks, health, operator, payments, transactions
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
     BalancesOut,
+    CallbackOut,
     DepositIn,
     DiscardIn,
     HealthOut,
@@ -46,6 +47,8 @@ class Endpoint:
     path_params: tuple[str, ...] = ()
     soap_operation: str | None = None
     idempotent: bool = False
+    # A body documented as opaque text (signed callbacks), with this description.
+    raw_body: str | None = None
     tags: tuple[str, ...] = field(default=("payments",))
 
 
@@ -111,6 +114,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="A customer's balances per currency",
         path_params=("customer_id",),
         responses={200: BalancesOut, **_READ_ERRORS},
+    ),
+    Endpoint(
+        name="receive_callback",
+        method="POST",
+        path="/v1/callbacks/{gateway}",
+        handler=callbacks.receive_callback,
+        role=None,
+        summary="A gateway's signed callback (X-Signature); JSON from gateway A, XML from B",
+        path_params=("gateway",),
+        raw_body="the gateway's callback, JSON or XML, signed in X-Signature",
+        responses={
+            200: CallbackOut,
+            400: ProblemOut,
+            401: ProblemOut,
+            404: ProblemOut,
+            413: ProblemOut,
+        },
+        tags=("gateways",),
     ),
     Endpoint(
         name="outbox_stats",

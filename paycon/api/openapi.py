@@ -79,6 +79,12 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
             content["text/xml"] = soap
             content["application/soap+xml"] = soap
         operation["requestBody"] = {"required": True, "content": content}
+    if endpoint.raw_body is not None:
+        text = {"schema": {"type": "string", "description": endpoint.raw_body}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": text, "text/xml": text, "application/xml": text},
+        }
     for status, model in endpoint.responses.items():
         response: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "")}
         if model is not None:

@@ -230,6 +230,11 @@ class ReplayCountOut(BaseModel):
     replayed: int
 
 
+class CallbackOut(BaseModel):
+    received: bool
+    outcome: Literal["apply", "unchanged", "backwards", "conflict", "duplicate"]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]

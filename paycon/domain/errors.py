@@ -117,3 +117,11 @@ class Conflict(PayconError):
     code = "conflict"
     status = 409
     title = "Conflict with the current state"
+
+
+class NotFinalYet(PayconError):
+    """A gateway has no final answer yet; the task asks again later (a retry)."""
+
+    code = "not_final_yet"
+    status = 409
+    title = "No final answer yet"

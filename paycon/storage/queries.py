@@ -47,14 +47,20 @@ class TransactionFilter:
     customer_id: str | None = None
 
 
+async def load_transaction(conn: AsyncConnection, transaction_id: str) -> Transaction | None:
+    """The transaction, or None."""
+    row = (
+        await conn.execute(select(transactions).where(transactions.c.id == transaction_id))
+    ).first()
+    return None if row is None else transaction_from_row(row)
+
+
 async def get_transaction(
     conn: AsyncConnection, transaction_id: str
 ) -> tuple[Transaction, list[TransactionEvent]] | None:
     """The transaction and its timeline (oldest first), or None."""
-    row = (
-        await conn.execute(select(transactions).where(transactions.c.id == transaction_id))
-    ).first()
-    if row is None:
+    transaction = await load_transaction(conn, transaction_id)
+    if transaction is None:
         return None
     events = await conn.execute(
         select(transaction_events)
@@ -62,7 +68,7 @@ async def get_transaction(
         .order_by(transaction_events.c.id)
         .limit(MAX_EVENTS)
     )
-    return transaction_from_row(row), [
+    return transaction, [
         TransactionEvent(at=e.at, type=e.type, detail=e.detail, actor=e.actor) for e in events
     ]
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from outbox.schema import BigId, UtcDateTime
@@ -103,4 +104,23 @@ idempotency_keys = Table(
     Column("response_body", Text, nullable=False),
     Column("transaction_id", String(32), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Every gateway callback that passed its signature check, as received: the
+# inbox. A duplicate event id is recognised here and applied only once.
+callback_inbox = Table(
+    "callback_inbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("gateway", String(64), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("transaction_id", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(512), nullable=True),
+    Column("raw_body", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # applied | unchanged | backwards | conflict | unknown_transaction
+    Column("outcome", String(32), nullable=False),
+    UniqueConstraint("gateway", "event_id", name="uq_callback_inbox_gateway_event"),
+    Index("ix_callback_inbox_transaction_id", "transaction_id"),
 )

@@ -22,12 +22,14 @@ def change_status(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    note: str | None = None,
 ) -> Transition:
     """Apply ``proposed`` if it moves the transaction forward; record it either way.
 
     A final status settles the balance (ledger entries) in the same
     transaction. A backwards or conflicting proposal changes nothing but the
-    timeline. Raises NotFound for an unknown transaction.
+    timeline. ``reason`` is a failure's reason (stored on the transaction);
+    ``note`` only goes on the timeline. Raises NotFound for an unknown transaction.
     """
     row = conn.execute(
         select(
@@ -50,7 +52,7 @@ def change_status(
                 conn,
                 transaction_id,
                 f"status_{decision.value}",
-                f"{proposed.value} after {current.value} ignored",
+                f"{proposed.value} after {current.value} ignored" + (f" ({note})" if note else ""),
                 actor,
                 now,
             )
@@ -70,5 +72,7 @@ def change_status(
             now=now,
         )
     detail = f"{current.value} → {proposed.value}" + (f": {reason}" if reason else "")
+    if note:
+        detail += f" ({note})"
     append_event(conn, transaction_id, proposed.value, detail, actor, now)
     return decision

@@ -50,7 +50,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ({"PAYCON_PORT": "eighty"}, "PAYCON_PORT"),
         ({"PAYCON_PORT": "70000"}, "PAYCON_PORT"),
         ({"PAYCON_DATABASE_URL": "mysql://x"}, "PAYCON_DATABASE_URL"),
-        ({"PAYCON_WORKERS": "0"}, "PAYCON_WORKERS"),
+        ({"PAYCON_WORKERS": "-1"}, "PAYCON_WORKERS"),
         ({"PAYCON_MOCK_GATEWAYS": "sometimes"}, "PAYCON_MOCK_GATEWAYS"),
         ({"PAYCON_CLIENT_API_KEYS": "short"}, "PAYCON_CLIENT_API_KEYS"),
     ],

@@ -1,0 +1,245 @@
+"""Payments from acceptance to a final status, against the real mock gateways on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateways.signatures import sign
+from mock_gateways.faults import Faults
+from mock_gateways.server import MockGateways
+from paycon.service import Service
+from tests.mock_gateway_fixtures import GATEWAY_A_SECRET, GATEWAY_B_SECRET, MockGatewaysFactory
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings
+
+IBAN = "DE89370400440532013000"
+StartPaycon = Callable[..., Awaitable[RunningPaycon]]
+
+
+@pytest.fixture
+async def start_paycon(db_path: Path) -> AsyncIterator[StartPaycon]:
+    """A factory: paycon wired to the given mock gateways, stopped after the test."""
+    running: list[tuple[Service, aiohttp.ClientSession]] = []
+
+    async def start(mocks: MockGateways, **overrides: Any) -> RunningPaycon:
+        settings = make_settings(
+            db_path,
+            gateways={
+                "gateway_a": {"url": mocks.url_a, "secret": GATEWAY_A_SECRET},
+                "gateway_b": {"url": mocks.url_b, "secret": GATEWAY_B_SECRET},
+            },
+            outbox={
+                "workers": 4,
+                "retry_base_s": 0.05,
+                "retry_max_s": 0.2,
+                "status_check_after_s": 0.3,
+            },
+            breaker={"fail_max": 3, "reset_s": 0.5},
+            gateway_http={"read_timeout_s": 0.5},
+            **overrides,
+        )
+        service = Service(settings)
+        await service.start()
+        http = aiohttp.ClientSession()
+        running.append((service, http))
+        return RunningPaycon(service, http, db_path)
+
+    yield start
+    for service, http in running:
+        await http.close()
+        await service.stop()
+
+
+async def wait_for_status(
+    paycon: RunningPaycon, transaction_id: str, wanted: str, timeout_s: float = 15
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _, body = await paycon.get(f"/v1/transactions/{transaction_id}")
+        if body["status"] == wanted or time.monotonic() > deadline:
+            assert body["status"] == wanted, body
+            return dict(body)
+        await asyncio.sleep(0.05)
+
+
+def deposit(amount: str = "100.00", **extra: Any) -> dict[str, Any]:
+    return {"customer_id": "cus_1", "amount": amount, "currency": "EUR", "country": "DE", **extra}
+
+
+def withdrawal(amount: str, **extra: Any) -> dict[str, Any]:
+    return {**deposit(amount), "destination": {"iban": IBAN, "holder": "Jane Doe"}, **extra}
+
+
+async def balances(paycon: RunningPaycon) -> list[dict[str, str]]:
+    _, body = await paycon.get("/v1/customers/cus_1/balances")
+    return list(body["balances"])
+
+
+@pytest.mark.parametrize("gateway", ["gateway_a", "gateway_b"])
+async def test_deposit_then_withdrawal_complete_and_settle(
+    mock_gateways: MockGateways, start_paycon: StartPaycon, gateway: str
+) -> None:
+    paycon = await start_paycon(mock_gateways)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway=gateway), key="d1")
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert [e["type"] for e in done["events"]][:3] == ["accepted", "submitted", "completed"]
+    assert await balances(paycon) == [{"currency": "EUR", "available": "100.00", "held": "0.00"}]
+
+    status, _, wd = await paycon.post_json(
+        "/v1/withdrawals", withdrawal("30.00", gateway=gateway), key="w1"
+    )
+    assert status == 202
+    await wait_for_status(paycon, wd["id"], "completed")
+    assert await balances(paycon) == [{"currency": "EUR", "available": "70.00", "held": "0.00"}]
+    ledger = mock_gateways.gateway_a if gateway == "gateway_a" else mock_gateways.gateway_b
+    charged = {p.request.transaction_id: p.charges for p in ledger.ledger.entries()}
+    assert charged == {dep["id"]: 1, wd["id"]: 1}
+
+
+async def test_declined_withdrawal_fails_and_releases_the_hold(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways()
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    await wait_for_status(paycon, dep["id"], "completed")
+    mocks.gateway_a.set_faults({"decline_rate": 1.0})
+    _, _, wd = await paycon.post_json("/v1/withdrawals", withdrawal("40.00"), key="w1")
+    failed = await wait_for_status(paycon, wd["id"], "failed")
+    assert failed["failure_reason"]
+    assert await balances(paycon) == [{"currency": "EUR", "available": "100.00", "held": "0.00"}]
+
+
+async def test_lost_callbacks_are_made_up_for_by_status_checks(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, callback_drop_rate=1))
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert "status check via gateway_a" in json.dumps(done["events"])
+
+
+async def test_outage_on_a_fails_over_to_b(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert done["gateway"] == "gateway_b"
+    assert "failover" in [e["type"] for e in done["events"]]
+    assert mocks.gateway_a.ledger.entries() == []
+
+
+async def test_outage_on_the_only_gateway_defers_then_completes(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key="d1")
+    _, task_page = await paycon.get("/v1/outbox/tasks?kind=submit", token=OPERATOR_KEY)
+    task_id = task_page["items"][0]["id"]
+    # Failures open A's breaker; from then on the task waits for it instead of failing.
+    deadline = time.monotonic() + 15
+    while True:
+        _, detail = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
+        if "deferred" in [a["outcome"] for a in detail["attempts_log"]]:
+            break
+        assert time.monotonic() < deadline, detail["attempts_log"]
+        await asyncio.sleep(0.1)
+    assert detail["state"] == "pending"
+    assert detail["attempts"] < detail["max_attempts"]
+    _, gateways_status = await paycon.get("/v1/transactions/" + dep["id"])
+    assert gateways_status["status"] == "pending"
+    mocks.gateway_a.set_faults({"outage": False})
+    await wait_for_status(paycon, dep["id"], "completed")
+    _, detail = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
+    assert detail["state"] == "done"
+
+
+async def test_duplicate_and_reordered_callbacks_apply_once(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(
+        faults_a=Faults(callback_delay_ms=10, callback_duplicate_rate=1, callback_reorder=True)
+    )
+    paycon = await start_paycon(mocks)
+    ids = []
+    for i in range(5):
+        _, _, dep = await paycon.post_json("/v1/deposits", deposit("10.00"), key=f"d{i}")
+        ids.append(dep["id"])
+    for transaction_id in ids:
+        await wait_for_status(paycon, transaction_id, "completed")
+    await asyncio.sleep(0.5)  # let the duplicates and stale callbacks arrive
+    assert await balances(paycon) == [{"currency": "EUR", "available": "50.00", "held": "0.00"}]
+    with sqlite3.connect(paycon.db_path) as conn:
+        outcomes = dict(conn.execute("SELECT outcome, count(*) FROM callback_inbox GROUP BY 1"))
+    assert outcomes.get("backwards", 0) == 5  # the stale "pending" after each success
+
+
+async def test_timeouts_never_charge_twice(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(
+        faults_a=Faults(callback_delay_ms=10, timeout_rate=1, timeout_hang_ms=2000)
+    )
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key="d1")
+    await asyncio.sleep(1.0)
+    mocks.gateway_a.set_faults({"timeout_rate": 0})
+    await wait_for_status(paycon, dep["id"], "completed")
+    (payment,) = mocks.gateway_a.ledger.entries()
+    assert payment.charges == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        (None, 401),
+        ("t=1,v1=00", 401),
+        ("garbage", 401),
+    ],
+)
+async def test_forged_callbacks_are_refused_and_change_nothing(
+    mock_gateways: MockGateways, start_paycon: StartPaycon, header: str | None, status: int
+) -> None:
+    paycon = await start_paycon(mock_gateways)
+    body = json.dumps({"eventId": "e1", "transactionId": "tx_x", "status": "success"}).encode()
+    headers = {"Content-Type": "application/json"}
+    if header is not None:
+        headers["X-Signature"] = header
+    async with paycon.http.post(
+        paycon.url + "/v1/callbacks/gateway_a", data=body, headers=headers
+    ) as response:
+        assert response.status == status
+    with sqlite3.connect(paycon.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM callback_inbox").fetchone()[0] == 0
+
+
+async def test_signed_callback_for_an_unknown_transaction_is_stored_and_404(
+    mock_gateways: MockGateways, start_paycon: StartPaycon
+) -> None:
+    paycon = await start_paycon(mock_gateways)
+    body = json.dumps({"eventId": "e1", "transactionId": "tx_x", "status": "success"}).encode()
+    headers = {"X-Signature": sign(GATEWAY_A_SECRET, body, int(time.time()))}
+    async with paycon.http.post(
+        paycon.url + "/v1/callbacks/gateway_a", data=body, headers=headers
+    ) as response:
+        assert response.status == 404
+    stale = {"X-Signature": sign(GATEWAY_A_SECRET, body, int(time.time()) - 301)}
+    async with paycon.http.post(
+        paycon.url + "/v1/callbacks/gateway_a", data=body, headers=stale
+    ) as response:
+        assert response.status == 401
+    with sqlite3.connect(paycon.db_path) as conn:
+        rows = conn.execute("SELECT outcome FROM callback_inbox").fetchall()
+    assert rows == [("unknown_transaction",)]
