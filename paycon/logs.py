@@ -42,5 +42,5 @@ def setup_logging(level: str, stream: TextIO = sys.stderr) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "aiosqlite", "asyncio"):
+    for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "aiosqlite", "asyncio", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

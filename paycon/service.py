@@ -101,6 +101,8 @@ class Service:
             delivery = Delivery(
                 self.db,
                 self.gateways,
+                http=self.http,
+                merchant_keys=self.settings.auth.client_api_keys,
                 callback_base_url=self.settings.server.public_url or self.url,
                 status_check_after_s=outbox_settings.status_check_after_s,
                 max_attempts=outbox_settings.max_attempts,

@@ -5,14 +5,18 @@ from __future__ import annotations
 from outbox import Handler, Pool, PoolConfig, RetryPolicy
 from paycon.config import Settings
 from paycon.storage.database import Database
-from paycon.storage.delivery import STATUS_CHECK_TASK
+from paycon.storage.delivery import NOTIFY_TASK, STATUS_CHECK_TASK
 from paycon.storage.payments import SUBMIT_TASK
 from paycon.usecases.delivery import Delivery
 
 
 def task_handlers(delivery: Delivery) -> dict[str, Handler]:
     """The handler per task kind."""
-    return {SUBMIT_TASK: delivery.submit, STATUS_CHECK_TASK: delivery.status_check}
+    return {
+        SUBMIT_TASK: delivery.submit,
+        STATUS_CHECK_TASK: delivery.status_check,
+        NOTIFY_TASK: delivery.notify,
+    }
 
 
 def build_pool(db: Database, settings: Settings, delivery: Delivery) -> Pool:

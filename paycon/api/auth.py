@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
 from paycon.domain.errors import Forbidden, Unauthorized
+from paycon.domain.keys import key_digest, key_id
 
 
 class Role(IntEnum):
@@ -31,16 +31,12 @@ class Principal:
             raise Forbidden(f"this endpoint needs an {role.name.lower()} key")
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
-
-
 class KeyRing:
     """The configured API keys, kept only as digests."""
 
     def __init__(self, client_keys: Iterable[str], operator_keys: Iterable[str]) -> None:
-        self._keys = [(_digest(k), Role.CLIENT) for k in client_keys] + [
-            (_digest(k), Role.OPERATOR) for k in operator_keys
+        self._keys = [(key_digest(k), Role.CLIENT) for k in client_keys] + [
+            (key_digest(k), Role.OPERATOR) for k in operator_keys
         ]
 
     def authenticate(self, authorization: str | None) -> Principal:
@@ -52,11 +48,12 @@ class KeyRing:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("send the API key as 'Authorization: Bearer <key>'")
-        presented = _digest(token.strip())
+        token = token.strip()
+        presented = key_digest(token)
         role: Role | None = None
         for digest, key_role in self._keys:
             if hmac.compare_digest(digest, presented) and (role is None or key_role > role):
                 role = key_role
         if role is None:
             raise Unauthorized("the API key is not valid")
-        return Principal(client_id="key_" + presented.hex()[:12], role=role)
+        return Principal(client_id=key_id(token), role=role)

@@ -125,3 +125,11 @@ class NotFinalYet(PayconError):
     code = "not_final_yet"
     status = 409
     title = "No final answer yet"
+
+
+class NotifyFailed(PayconError):
+    """The merchant's notify_url did not take a notification; it is retried."""
+
+    code = "notify_failed"
+    status = 502
+    title = "Merchant notification failed"

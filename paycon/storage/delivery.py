@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from outbox import enqueue
 from paycon.domain.status import Status, Transition
@@ -14,6 +14,7 @@ from paycon.storage.schema import transactions
 from paycon.storage.status_changes import change_status
 
 STATUS_CHECK_TASK = "status_check"
+NOTIFY_TASK = "notify"
 
 
 def record_gateway_status(
@@ -43,6 +44,8 @@ def record_gateway_status(
         reason=reason if proposed is Status.FAILED else None,
         note=f"{source} via {gateway}",
     )
+    if decision.applies and proposed.is_final:
+        _notify_merchant(conn, transaction_id, now=now, max_attempts=max_attempts)
     if decision.applies and proposed is Status.SUBMITTED:
         enqueue(
             conn,
@@ -84,6 +87,26 @@ def fail_over(
         SUBMIT_TASK,
         {"transaction_id": transaction_id, "route": list(route)},
         dedupe_key=submit_dedupe_prefix(to_gateway) + transaction_id,
+        max_attempts=max_attempts,
+        now=now,
+    )
+
+
+def _notify_merchant(
+    conn: Connection, transaction_id: str, *, now: datetime, max_attempts: int
+) -> None:
+    row = conn.execute(
+        select(transactions.c.notify_url, transactions.c.client_id).where(
+            transactions.c.id == transaction_id
+        )
+    ).one()
+    if row.notify_url is None:
+        return
+    enqueue(
+        conn,
+        NOTIFY_TASK,
+        {"transaction_id": transaction_id, "client_id": row.client_id},
+        dedupe_key=f"{NOTIFY_TASK}:{transaction_id}",
         max_attempts=max_attempts,
         now=now,
     )

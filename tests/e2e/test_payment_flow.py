@@ -13,12 +13,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateways.signatures import sign
+from gateways.signatures import sign, verify
 from mock_gateways.faults import Faults
 from mock_gateways.server import MockGateways
 from paycon.service import Service
-from tests.mock_gateway_fixtures import GATEWAY_A_SECRET, GATEWAY_B_SECRET, MockGatewaysFactory
-from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings
+from tests.mock_gateway_fixtures import (
+    GATEWAY_A_SECRET,
+    GATEWAY_B_SECRET,
+    CallbackReceiver,
+    MockGatewaysFactory,
+)
+from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon, make_settings
 
 IBAN = "DE89370400440532013000"
 StartPaycon = Callable[..., Awaitable[RunningPaycon]]
@@ -243,3 +248,22 @@ async def test_signed_callback_for_an_unknown_transaction_is_stored_and_404(
     with sqlite3.connect(paycon.db_path) as conn:
         rows = conn.execute("SELECT outcome FROM callback_inbox").fetchall()
     assert rows == [("unknown_transaction",)]
+
+
+async def test_merchant_is_notified_signed_and_retried(
+    mock_gateways: MockGateways, start_paycon: StartPaycon, callback_receiver: CallbackReceiver
+) -> None:
+    paycon = await start_paycon(mock_gateways)
+    callback_receiver.fail_next(2, status=503)
+    _, _, dep = await paycon.post_json(
+        "/v1/deposits", deposit(notify_url=callback_receiver.url_for("/paycon")), key="d1"
+    )
+    await wait_for_status(paycon, dep["id"], "completed")
+    received = await callback_receiver.wait_for(3, timeout_s=10)
+    assert [r.answered for r in received[:3]] == [503, 503, 200]
+    notification = received[2]
+    assert json.loads(notification.body)["status"] == "completed"
+    headers = {name.lower(): value for name, value in notification.headers.items()}
+    verify(CLIENT_KEY, notification.body, headers["x-signature"], now_s=time.time(), gateway="-")
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert done["events"][-1]["type"] == "merchant_notified"
