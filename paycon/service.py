@@ -77,6 +77,7 @@ class Service:
                 intake=self.intake,
                 queries=TransactionQueries(self.db),
                 operations=OutboxOperations(self.db),
+                gateways=self.gateways,
                 callbacks=CallbackInbox(
                     self.db,
                     self.gateways,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gateways import Gateway
 from outbox import Attempt, AuditEntry, OutboxStats, Task, TaskDetail
 from paycon.domain.masking import mask_payload
 from paycon.domain.transactions import rfc3339
@@ -68,4 +69,28 @@ def stats_json(stats: OutboxStats) -> dict[str, Any]:
         "oldest_due_age_s": stats.oldest_due_age_s,
         "done_per_s": round(stats.done_per_s, 3),
         "window_s": stats.window_s,
+    }
+
+
+def gateway_json(gateway: Gateway) -> dict[str, Any]:
+    """A gateway's breaker and recent figures, as operators see them."""
+    breaker = gateway.breaker_state()
+    stats = gateway.recent_stats()
+    return {
+        "name": gateway.name,
+        "protocol": gateway.protocol,
+        "breaker": {
+            "state": breaker.state,
+            "failures": breaker.failures,
+            "fail_max": breaker.fail_max,
+            "opened_at": _time(breaker.opened_at),
+            "may_half_open_at": _time(breaker.may_half_open_at),
+        },
+        "recent": {
+            "calls": stats.calls,
+            "success_rate": stats.success_rate,
+            "latency_p50_ms": stats.latency_p50_ms,
+            "latency_p99_ms": stats.latency_p99_ms,
+            "outcomes": dict(stats.outcomes),
+        },
     }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from gateways import Gateway
 from paycon.api.auth import KeyRing, Principal
 from paycon.config import Settings
 from paycon.storage.database import Database
@@ -24,6 +26,7 @@ class ApiContext:
     queries: TransactionQueries
     operations: OutboxOperations
     callbacks: CallbackInbox
+    gateways: Mapping[str, Gateway]
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

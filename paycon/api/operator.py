@@ -14,7 +14,7 @@ from paycon.api.context import context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import DiscardIn, ReplayFilterIn, ReplayIn, parse_model
 from paycon.domain.errors import FieldError, InvalidInput
-from paycon.views import stats_json, task_detail_json, task_json
+from paycon.views import gateway_json, stats_json, task_detail_json, task_json
 
 _TASK_ID = re.compile(r"[1-9][0-9]{0,17}")
 
@@ -95,3 +95,8 @@ async def replay_matching(request: web.Request) -> web.Response:
         reason=body.reason,
     )
     return json_response({"replayed": count})
+
+
+async def list_gateways(request: web.Request) -> web.Response:
+    gateways = context(request).gateways
+    return json_response({"gateways": [gateway_json(gateways[name]) for name in sorted(gateways)]})

@@ -235,6 +235,33 @@ class CallbackOut(BaseModel):
     outcome: Literal["apply", "unchanged", "backwards", "conflict", "duplicate"]
 
 
+class BreakerOut(BaseModel):
+    state: Literal["closed", "open", "half_open"]
+    failures: int
+    fail_max: int
+    opened_at: str | None
+    may_half_open_at: str | None = Field(description="when an open breaker lets a trial through")
+
+
+class GatewayRecentOut(BaseModel):
+    calls: int
+    success_rate: float | None
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    outcomes: dict[str, int]
+
+
+class GatewayOut(BaseModel):
+    name: str
+    protocol: str
+    breaker: BreakerOut
+    recent: GatewayRecentOut
+
+
+class GatewaysOut(BaseModel):
+    gateways: list[GatewayOut]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]

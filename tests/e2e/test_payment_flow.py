@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +18,7 @@ import pytest
 from gateways.signatures import sign, verify
 from mock_gateways.faults import Faults
 from mock_gateways.server import MockGateways
+from paycon.logs import setup_logging
 from paycon.service import Service
 from tests.mock_gateway_fixtures import (
     GATEWAY_A_SECRET,
@@ -267,3 +270,56 @@ async def test_merchant_is_notified_signed_and_retried(
     verify(CLIENT_KEY, notification.body, headers["x-signature"], now_s=time.time(), gateway="-")
     done = await wait_for_status(paycon, dep["id"], "completed")
     assert done["events"][-1]["type"] == "merchant_notified"
+
+
+async def test_gateways_show_the_breaker_opening(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    await wait_for_status(paycon, dep["id"], "completed")  # through B
+    for i in range(3):  # pinned to A: each attempt fails until the breaker opens
+        await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key=f"a{i}")
+    deadline = time.monotonic() + 10
+    while True:
+        status, body = await paycon.get("/v1/gateways", token=OPERATOR_KEY)
+        states = {g["name"]: g["breaker"]["state"] for g in body["gateways"]}
+        if states["gateway_a"] != "closed" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert status == 200
+    assert states["gateway_a"] in ("open", "half_open")
+    assert states["gateway_b"] == "closed"
+    a, b = body["gateways"]
+    assert (a["protocol"], b["protocol"]) == ("json", "xml")
+    assert a["recent"]["success_rate"] < 1
+    assert b["recent"]["success_rate"] == 1
+
+
+async def test_no_log_line_of_a_full_run_holds_the_account_number(
+    mock_gateways: MockGateways, start_paycon: StartPaycon
+) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    setup_logging("DEBUG", stream)
+    for name in ("sqlalchemy", "aiosqlite", "asyncio"):  # libraries' debug: not ours to judge
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        paycon = await start_paycon(mock_gateways)
+        _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+        await wait_for_status(paycon, dep["id"], "completed")
+        spaced = "DE89 3704 0044 0532 0130 00"
+        body = {**withdrawal("10.00"), "destination": {"iban": spaced, "holder": "Jane Doe"}}
+        _, _, wd = await paycon.post_json("/v1/withdrawals", body, key="w1")
+        await wait_for_status(paycon, wd["id"], "completed")
+        bad = {**body, "destination": {"iban": IBAN[:-1] + "1", "holder": "Jane Doe"}}
+        await paycon.post_json("/v1/withdrawals", bad, key="w2")
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    logs = stream.getvalue()
+    assert "payment" in logs or "outbox" in logs  # the run did log
+    for secret in (IBAN, "DE89 3704 0044 0532 0130 00", "0532013000", "Jane Doe"):
+        assert secret not in logs
