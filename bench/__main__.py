@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-BENCHMARKS = ("bench.accept", "bench.outbox")
+BENCHMARKS = ("bench.accept", "bench.outbox", "bench.e2e")
 
 for name in BENCHMARKS:
     if importlib.util.find_spec(name) is None:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -58,6 +58,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._read_engine: AsyncEngine | None = None
         self._writer: GroupCommitWriter | None = None
+        self._lookup_engine: Engine | None = None
+        self._lookup_conn: Connection | None = None
 
     @property
     def writer(self) -> GroupCommitWriter:
@@ -85,6 +87,14 @@ class Database:
         self._writer = GroupCommitWriter(runner, max_batch=self.settings.max_batch)
         self._writer.start()
         self._read_engine = self._make_read_engine()
+        if self.is_sqlite:
+            self._lookup_engine = create_engine(
+                self.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool
+            )
+            event.listen(
+                self._lookup_engine, "connect", _sqlite_pragmas(self.settings, read_only=True)
+            )
+            self._lookup_conn = self._lookup_engine.connect()
         log.info("database open", extra={"database": self._safe_url()})
 
     def _safe_url(self) -> str:
@@ -133,6 +143,22 @@ class Database:
         """Run ``work`` in the next group commit; see GroupCommitWriter.submit."""
         return await self.writer.submit(work)
 
+    async def lookup(self, query: Callable[[Connection], T]) -> T:
+        """A small indexed read (a primary-key lookup), answered at once.
+
+        On SQLite it runs on the event loop's own thread, on a read-only
+        connection of its own: such a lookup takes microseconds, while a trip
+        through aiosqlite's thread waits behind the busy loop at every hop
+        (measured under load: ~70 ms). Elsewhere it uses a pooled read connection.
+        """
+        if self._lookup_conn is not None:
+            try:
+                return query(self._lookup_conn)
+            finally:
+                self._lookup_conn.rollback()  # end the read snapshot
+        async with self.read() as conn:
+            return await conn.run_sync(query)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read connection from the pool (never the writer's)."""
@@ -156,3 +182,9 @@ class Database:
         if self._read_engine is not None:
             await self._read_engine.dispose()
             self._read_engine = None
+        if self._lookup_conn is not None:
+            self._lookup_conn.close()
+            self._lookup_conn = None
+        if self._lookup_engine is not None:
+            self._lookup_engine.dispose()
+            self._lookup_engine = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paycon.domain.money import Money
@@ -47,12 +47,15 @@ class TransactionFilter:
     customer_id: str | None = None
 
 
+def find_transaction(conn: Connection, transaction_id: str) -> Transaction | None:
+    """The transaction, or None (a primary-key lookup)."""
+    row = conn.execute(select(transactions).where(transactions.c.id == transaction_id)).first()
+    return None if row is None else transaction_from_row(row)
+
+
 async def load_transaction(conn: AsyncConnection, transaction_id: str) -> Transaction | None:
     """The transaction, or None."""
-    row = (
-        await conn.execute(select(transactions).where(transactions.c.id == transaction_id))
-    ).first()
-    return None if row is None else transaction_from_row(row)
+    return await conn.run_sync(find_transaction, transaction_id)
 
 
 async def get_transaction(

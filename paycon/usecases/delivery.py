@@ -79,8 +79,9 @@ class Delivery:
 
     async def _transaction(self, task: Task) -> Transaction:
         transaction_id = str(task.payload.get("transaction_id", ""))
-        async with self._db.read() as conn:
-            transaction = await queries.load_transaction(conn, transaction_id)
+        transaction = await self._db.lookup(
+            lambda conn: queries.find_transaction(conn, transaction_id)
+        )
         if transaction is None:
             raise PermanentError(f"transaction {transaction_id!r} does not exist")
         return transaction
