@@ -19,6 +19,7 @@ from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.embedded_mocks import start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
+from paycon.metrics import Metrics
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.tasks import build_pool
@@ -68,6 +69,7 @@ class Service:
             self.http = http_client(self.settings)
             self.gateways = build_gateways(configs, self.http)
             outbox_settings = self.settings.outbox
+            metrics = Metrics()
             ctx = ApiContext(
                 settings=self.settings,
                 db=self.db,
@@ -78,11 +80,13 @@ class Service:
                 queries=TransactionQueries(self.db),
                 operations=OutboxOperations(self.db),
                 gateways=self.gateways,
+                metrics=metrics,
                 callbacks=CallbackInbox(
                     self.db,
                     self.gateways,
                     status_check_after_s=outbox_settings.status_check_after_s,
                     max_attempts=outbox_settings.max_attempts,
+                    metrics=metrics,
                 ),
             )
             self.runner = web.AppRunner(

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateways import Gateway
 from paycon.api.auth import KeyRing, Principal
 from paycon.config import Settings
+from paycon.metrics import Metrics
 from paycon.storage.database import Database
 from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.operations import OutboxOperations
@@ -27,6 +28,7 @@ class ApiContext:
     operations: OutboxOperations
     callbacks: CallbackInbox
     gateways: Mapping[str, Gateway]
+    metrics: Metrics
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

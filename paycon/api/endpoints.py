@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import callbacks, health, operator, payments, transactions
+from paycon.api import callbacks, health, metrics, operator, payments, transactions
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
@@ -219,6 +219,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=None,
         summary="Liveness and database reachability",
         responses={200: HealthOut, 503: HealthOut},
+        tags=("service",),
+    ),
+    Endpoint(
+        name="metrics",
+        method="GET",
+        path="/metrics",
+        handler=metrics.metrics,
+        role=None,
+        summary="Prometheus text: requests, transactions, outbox, gateways, callbacks",
+        responses={200: None},
         tags=("service",),
     ),
     Endpoint(

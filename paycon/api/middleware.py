@@ -42,6 +42,10 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     try:
         response = await handler(request)
         response.headers["X-Request-Id"] = request_id
+        route = request.match_info.route.resource
+        request.app[CONTEXT].metrics.count_request(
+            request.method, route.canonical if route is not None else "unmatched", response.status
+        )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "request",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from gateways import CallbackMalformed, CallbackRejected, Gateway
 from paycon.domain.delivery import status_from_gateway
 from paycon.domain.errors import InvalidInput, NotFound, Unauthorized
+from paycon.metrics import Metrics
 from paycon.storage.callbacks import UNKNOWN_TRANSACTION, receive_callback
 from paycon.storage.database import Database
 
@@ -26,9 +27,11 @@ class CallbackInbox:
         *,
         status_check_after_s: float,
         max_attempts: int,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
+        self._metrics = metrics or Metrics()
         self._gateways = gateways
         self._check_after_s = status_check_after_s
         self._max_attempts = max_attempts
@@ -48,6 +51,7 @@ class CallbackInbox:
         try:
             event = gateway.parse_callback(raw_body, signature, now_s=now_s)
         except CallbackRejected as exc:
+            self._metrics.count_callback(gateway_name, "rejected")
             log.warning("callback refused", extra={"gateway": gateway_name, "why": str(exc)})
             raise Unauthorized(f"callback signature refused: {exc}") from None
         except CallbackMalformed as exc:
@@ -63,6 +67,7 @@ class CallbackInbox:
                 max_attempts=self._max_attempts,
             )
         )  # fmt: skip
+        self._metrics.count_callback(gateway_name, outcome)
         if outcome in ("backwards", "conflict"):
             log.warning(
                 "callback not applied",
