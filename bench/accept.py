@@ -1,7 +1,8 @@
 """How fast paycon accepts deposits, against the bare aiohttp ceiling, in one run.
 
 wrk posts deposits with unique Idempotency-Keys at 64 connections to
-``paycon run --headless`` (SQLite, ``synchronous=FULL``) and, in the same run,
+``paycon run --headless`` (SQLite, ``synchronous=FULL``, no outbox workers in the
+process: acceptance alone is measured; ``bench.e2e`` measures delivery) and, in the same run,
 to a bare aiohttp endpoint that answers a constant body. The figures that
 matter are the ratio to the ceiling and paycon's p99 latency.
 
@@ -38,6 +39,8 @@ def measure_paycon(duration_s: int, workdir: Path) -> tuple[WrkResult, int]:
         "PAYCON_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
         "PAYCON_CLIENT_API_KEYS": TOKEN,
         "PAYCON_MOCK_GATEWAYS": "off",
+        # An API-only process: acceptance is what is measured, not delivery.
+        "PAYCON_WORKERS": "0",
         "PAYCON_SQLITE_SYNCHRONOUS": "FULL",
     }
     with child(["-m", "paycon", "run", "--headless"], env=env, cwd=workdir):

@@ -137,7 +137,8 @@ class Delivery:
         try:
             answer = await gateway.submit(request)
         except GatewayNotReached as exc:
-            if following is not None:
+            # Fail over, unless the next gateway is known to be down too.
+            if following is not None and _reopens_at(self._gateway(following)) is None:
                 return self._fail_over(tx, following, f"not reached: {exc}")
             # The gateway is down (its breaker opened): wait for it without using up
             # attempts, instead of burning one on every trial call while it is down.
