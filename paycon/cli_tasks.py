@@ -27,7 +27,6 @@ from outbox import Attempt, AuditEntry, Task, TaskState
 from paycon.config import Settings
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.storage.database import Database, DatabaseUnavailable
-from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
 from paycon.usecases.operations import OutboxOperations
 from paycon.views import stats_json, task_detail_json, task_json
 
@@ -50,9 +49,6 @@ paycon picks replayed tasks up at its next poll (within a second or so)."""
 
 DEFAULT_REASON = "replayed by an operator"
 PAGE_LIMIT = 500
-# A bulk replay's count before asking is read in pages of PAGE_LIMIT; beyond
-# this many tasks it is given as "at least".
-COUNT_BOUND = 10_000
 MAX_ACTOR_CHARS = 64
 ERROR_CHARS = 60
 # Wide enough for a table row without wrapping when output goes to a pipe or file.
@@ -385,12 +381,10 @@ async def _replay_matching(
     args: argparse.Namespace, ops: OutboxOperations, settings: Settings
 ) -> int:
     state = TaskState(args.state)
-    if args.gateway is not None and args.kind not in (None, SUBMIT_TASK):
-        raise InvalidInput("--gateway selects submit tasks; leave out --kind or use --kind submit")
     console = _console()
     described = _filter_text(args.state, args.kind, args.gateway)
-    count, complete = await _count_matching(ops, state, args.kind, args.gateway)
-    if count == 0 and complete:
+    count = await ops.count_matching(state=state, kind=args.kind, gateway=args.gateway)
+    if count == 0:
         known = ", ".join(sorted(settings.gateways))
         hint = (
             f" (configured gateways: {known})"
@@ -399,9 +393,8 @@ async def _replay_matching(
         )
         console.print(f"no tasks match{described}{hint}; nothing replayed")
         return EXIT_OK
-    how_many = str(count) if complete else f"at least {count}"
     matches = "task matches" if count == 1 else "tasks match"
-    console.print(f"{how_many} {matches}{described}")
+    console.print(f"{count} {matches}{described}")
     if not args.yes:
         _confirm(f"replay them, reason {args.reason!r}? [y/N] ")
     replayed = await ops.replay_matching(
@@ -409,29 +402,6 @@ async def _replay_matching(
     )
     console.print(f"replayed {replayed} {_tasks(replayed)}")
     return EXIT_OK
-
-
-async def _count_matching(
-    ops: OutboxOperations, state: TaskState, kind: str | None, gateway: str | None
-) -> tuple[int, bool]:
-    """How many tasks a bulk replay would take now, and whether that is all of them
-    (reading stops after COUNT_BOUND tasks)."""
-    prefix = None if gateway is None else submit_dedupe_prefix(gateway)
-    kind = SUBMIT_TASK if gateway is not None else kind
-    count, seen, cursor = 0, 0, None
-    while True:
-        page = await ops.tasks(state=state, kind=kind, limit=PAGE_LIMIT, cursor=cursor)
-        seen += len(page.items)
-        count += sum(1 for t in page.items if prefix is None or _has_prefix(t, prefix))
-        cursor = page.next_cursor
-        if cursor is None:
-            return count, True
-        if seen >= COUNT_BOUND:
-            return count, False
-
-
-def _has_prefix(task: Task, prefix: str) -> bool:
-    return task.dedupe_key is not None and task.dedupe_key.startswith(prefix)
 
 
 def _confirm(question: str) -> None:

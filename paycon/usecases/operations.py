@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import func, select
+
 import outbox
 from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskState
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
@@ -62,6 +64,17 @@ class OutboxOperations:
         async with _translated():
             return await outbox.discard(self._db, task_id, actor=actor, reason=reason)
 
+    async def count_matching(
+        self, *, state: TaskState, kind: str | None, gateway: str | None
+    ) -> int:
+        """How many tasks ``replay_matching`` with the same filter would take now."""
+        where = _filter(state, kind, gateway)
+        async with _translated(), self._db.read() as conn:
+            found = await conn.execute(
+                select(func.count()).select_from(outbox.tasks).where(*where.conditions())
+            )
+            return int(found.scalar_one())
+
     async def replay_matching(
         self,
         *,
@@ -74,14 +87,20 @@ class OutboxOperations:
         """Replay every task matching the filter, in the database; returns how many.
 
         ``gateway`` selects submit tasks bound for that gateway. Raises
-        InvalidInput for a state other than dead or pending.
+        InvalidInput for a state other than dead or pending, or a gateway with
+        another kind.
         """
-        if gateway is not None and kind not in (None, SUBMIT_TASK):
-            raise InvalidInput("the gateway filter applies to submit tasks only")
-        where = TaskFilter(
-            state=state,
-            kind=SUBMIT_TASK if gateway is not None else kind,
-            dedupe_key_prefix=submit_dedupe_prefix(gateway) if gateway is not None else None,
-        )
+        where = _filter(state, kind, gateway)
         async with _translated():
             return await outbox.replay_matching(self._db, where, actor=actor, reason=reason)
+
+
+def _filter(state: TaskState, kind: str | None, gateway: str | None) -> TaskFilter:
+    """The outbox filter in operators' terms. Raises InvalidInput for a gateway and another kind."""
+    if gateway is None:
+        return TaskFilter(state=state, kind=kind)
+    if kind not in (None, SUBMIT_TASK):
+        raise InvalidInput("the gateway filter selects submit tasks; leave out the kind")
+    return TaskFilter(
+        state=state, kind=SUBMIT_TASK, dedupe_key_prefix=submit_dedupe_prefix(gateway)
+    )
