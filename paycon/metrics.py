@@ -20,14 +20,14 @@ class Metrics:
         self.callbacks[(gateway, outcome)] += 1
 
 
+def _escape(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def _labels(labels: Mapping[str, object]) -> str:
     if not labels:
         return ""
-    inner = ",".join(
-        f'{name}="{str(value).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for name, value in labels.items()
-    )
-    return "{" + inner + "}"
+    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in labels.items()) + "}"
 
 
 class Exposition:
