@@ -75,8 +75,3 @@ def parse_amount(text: str, currency: str, *, max_amount: Decimal) -> Money:
     if value > max_amount:
         raise MoneyError(f"amount exceeds the maximum of {max_amount} {currency}")
     return Money(int(value.scaleb(places)), currency)
-
-
-def from_minor(minor: int, currency: str) -> Money:
-    """Money from stored minor units."""
-    return Money(minor, currency)
