@@ -133,3 +133,11 @@ class NotifyFailed(PayconError):
     code = "notify_failed"
     status = 502
     title = "Merchant notification failed"
+
+
+class FacadeUnavailable(PayconError):
+    """The console or CLI cannot reach the service or its database; ``detail`` says which."""
+
+    code = "unavailable"
+    status = 503
+    title = "Service unavailable"

@@ -1,0 +1,1 @@
+"""The operator facade the console and the CLI read through (never SQL in widgets)."""

@@ -1,0 +1,111 @@
+"""The operator facade: everything the console and the CLI read and do, and nothing else.
+
+Two implementations keep to it: ``LocalFacade`` (in the service's own process,
+through the use cases) and ``RemoteFacade`` (a running paycon's operator API
+over HTTP). Both raise the same errors from ``paycon.domain.errors``:
+``NotFound`` (no such task, transaction or gateway), ``Conflict`` (the task's
+state does not allow the action), ``InvalidInput`` (a bad filter, reason or
+fault), and ``FacadeUnavailable`` (the service or database cannot be reached;
+the console shows it and keeps retrying).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from paycon.facade.models import (
+    GatewayStatus,
+    Overview,
+    Page,
+    TaskDetailView,
+    TaskQuery,
+    TaskSummary,
+    TransactionDetail,
+    TransactionQuery,
+    TransactionSummary,
+)
+
+
+class OperatorFacade(Protocol):
+    """What operators read and do. Every read is indexed and bounded."""
+
+    @property
+    def where(self) -> str:
+        """What the facade is attached to, for the console's title (a URL or a file)."""
+        ...
+
+    async def overview(self) -> Overview:
+        """Traffic, outbox figures and every gateway, in one read."""
+        ...
+
+    async def transactions(
+        self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TransactionSummary]:
+        """Transactions matching ``query``, newest first."""
+        ...
+
+    async def search_transactions(
+        self, text: str, *, limit: int = 50
+    ) -> tuple[TransactionSummary, ...]:
+        """Transactions whose id or merchant reference is exactly ``text`` (case-sensitive)."""
+        ...
+
+    async def transaction(self, transaction_id: str) -> TransactionDetail:
+        """The transaction with its timeline, ledger lines and outbox tasks. Raises NotFound."""
+        ...
+
+    async def tasks(
+        self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskSummary]:
+        """Outbox tasks matching ``query``, newest first."""
+        ...
+
+    async def task(self, task_id: int) -> TaskDetailView:
+        """The task with its attempts and audit trail. Raises NotFound."""
+        ...
+
+    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        """A dead task runs again with fresh attempts; a scheduled one runs now.
+
+        Raises NotFound, Conflict (running or done).
+        """
+        ...
+
+    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        """A dead task is closed, its last error kept. Raises NotFound, Conflict."""
+        ...
+
+    async def count_matching(self, query: TaskQuery) -> int:
+        """How many tasks ``replay_matching`` with the same query would touch now.
+
+        Raises InvalidInput unless the state is dead or pending.
+        """
+        ...
+
+    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+        """Replay every task matching ``query`` in one server-side step; returns how many."""
+        ...
+
+    async def gateways(self) -> tuple[GatewayStatus, ...]:
+        """Every configured gateway, by name."""
+        ...
+
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+        """Take a gateway out of routing for new payments, or bring it back (audited).
+
+        Payments already submitted there still finish there. Raises NotFound.
+        """
+        ...
+
+    async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Switch an embedded mock gateway's faults; returns the faults now in force.
+
+        Raises NotFound when the gateway is not an embedded mock, InvalidInput
+        (changing nothing) for an unknown fault or a bad value.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; the facade is not used afterwards."""
+        ...
