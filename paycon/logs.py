@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+from collections import deque
+from dataclasses import dataclass
 from typing import TextIO
 
 # The id of the request being served, on every log line it causes.
@@ -44,3 +46,45 @@ def setup_logging(level: str, stream: TextIO = sys.stderr) -> None:
     root.setLevel(level)
     for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "aiosqlite", "asyncio", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One formatted log record; ``seq`` grows by one per record, from 1."""
+
+    seq: int
+    level: str
+    text: str
+
+
+class LogBuffer(logging.Handler):
+    """The last ``capacity`` log lines in memory, for the console's log panel.
+
+    Records are formatted like the log file's lines. ``since(seq)`` returns the
+    lines after ``seq``, so a reader polls without missing or repeating any
+    (unless more than ``capacity`` arrived in between).
+    """
+
+    def __init__(self, capacity: int = 500) -> None:
+        super().__init__()
+        self._lines: deque[LogLine] = deque(maxlen=capacity)
+        self._seq = 0
+        self.addFilter(_RequestIdFilter())
+        self.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)-7s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # a bad record must not break the caller's logging
+            self.handleError(record)
+            return
+        self._seq += 1
+        self._lines.append(LogLine(self._seq, record.levelname, text))
+
+    @property
+    def latest_seq(self) -> int:
+        return self._seq
+
+    def since(self, seq: int) -> tuple[LogLine, ...]:
+        """Lines with a ``seq`` above ``seq``, oldest first."""
+        return tuple(line for line in self._lines if line.seq > seq)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import logging
 
-from paycon.logs import request_id_var, setup_logging
+from paycon.logs import LogBuffer, request_id_var, setup_logging
 
 
 def test_log_lines_carry_the_request_id_and_extras() -> None:
@@ -24,3 +24,24 @@ def test_log_lines_carry_the_request_id_and_extras() -> None:
     first, second = stream.getvalue().splitlines()
     assert "[req-42] payment refused status=422" in first
     assert "[-] outside a request" in second
+
+
+def test_log_buffer_hands_each_line_to_a_poller_once_and_forgets_the_oldest() -> None:
+    buffer = LogBuffer(capacity=3)
+    log = logging.getLogger("paycon.test.buffer")
+    log.addHandler(buffer)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("first")
+        log.warning("second", extra={"gateway": "gateway_a"})
+        first_poll = buffer.since(0)
+        log.info("third")
+        log.info("fourth")
+        second_poll = buffer.since(first_poll[-1].seq)
+    finally:
+        log.removeHandler(buffer)
+    assert first_poll[0].text.endswith("INFO    paycon.test.buffer first")
+    assert first_poll[1].text.endswith("paycon.test.buffer second gateway=gateway_a")
+    assert first_poll[1].level == "WARNING"
+    assert [line.seq for line in second_poll] == [3, 4]
+    assert [line.seq for line in buffer.since(0)] == [2, 3, 4]  # capacity 3: the first is gone
