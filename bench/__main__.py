@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-BENCHMARKS = ("bench.accept", "bench.outbox", "bench.e2e")
+BENCHMARKS = ("bench.accept", "bench.outbox", "bench.e2e", "bench.console")
 
 for name in BENCHMARKS:
     if importlib.util.find_spec(name) is None:
