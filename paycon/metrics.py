@@ -2,19 +2,80 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+# The routes whose POSTs are payment requests (their traffic is what the dashboard shows).
+PAYMENT_ROUTES = frozenset({"/v1/deposits", "/v1/withdrawals"})
+TRAFFIC_WINDOW_S = 60
+
+
+class TrafficWindow:
+    """Payment requests over the last ``window_s`` seconds, in one bucket per second.
+
+    Counting is two list updates; a snapshot sums at most ``window_s`` buckets.
+    """
+
+    def __init__(
+        self, window_s: int = TRAFFIC_WINDOW_S, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if window_s < 1:
+            raise ValueError("the window must be at least one second")
+        self.window_s = window_s
+        self._clock = clock
+        self._second = [-1] * window_s  # which second each bucket holds now
+        self._accepted = [0] * window_s
+        self._refused = [0] * window_s
+
+    def count(self, status: int) -> None:
+        """One payment request answered with ``status`` (4xx and 5xx are refusals)."""
+        second = int(self._clock())
+        slot = second % self.window_s
+        if self._second[slot] != second:
+            self._second[slot] = second
+            self._accepted[slot] = 0
+            self._refused[slot] = 0
+        if status >= 400:
+            self._refused[slot] += 1
+        else:
+            self._accepted[slot] += 1
+
+    def totals(self) -> tuple[int, int]:
+        """(accepted, refused) over the window, the current second included."""
+        oldest = int(self._clock()) - self.window_s
+        accepted = refused = 0
+        for slot, second in enumerate(self._second):
+            if second > oldest:
+                accepted += self._accepted[slot]
+                refused += self._refused[slot]
+        return accepted, refused
+
+    def as_json(self) -> dict[str, Any]:
+        """``payments_per_s`` (accepted), ``error_rate`` (refused share; None without
+        requests) and ``window_s``, as the overview answers them."""
+        accepted, refused = self.totals()
+        answered = accepted + refused
+        return {
+            "payments_per_s": round(accepted / self.window_s, 3),
+            "error_rate": round(refused / answered, 4) if answered else None,
+            "window_s": float(self.window_s),
+        }
 
 
 class Metrics:
     """Counters of this process since it started. Cheap enough for every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, traffic: TrafficWindow | None = None) -> None:
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.callbacks: Counter[tuple[str, str]] = Counter()
+        self.traffic = traffic or TrafficWindow()
 
     def count_request(self, method: str, route: str, status: int) -> None:
         self.requests[(method, route, status)] += 1
+        if method == "POST" and route in PAYMENT_ROUTES:
+            self.traffic.count(status)
 
     def count_callback(self, gateway: str, outcome: str) -> None:
         self.callbacks[(gateway, outcome)] += 1

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from aiohttp import web
 
 from gateways import Gateway, build_gateways
+from mock_gateways.errors import InvalidFaults
+from mock_gateways.gateway import MockGateway
 from mock_gateways.server import MockGateways
 from outbox import Pool
 from paycon.api.app import create_app
 from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
 from paycon.config import Settings
+from paycon.domain.errors import FieldError, InvalidInput
 from paycon.embedded_mocks import start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
@@ -25,6 +30,7 @@ from paycon.storage.database import Database
 from paycon.tasks import build_pool
 from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.delivery import Delivery
+from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, RoutingSwitches
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -32,6 +38,34 @@ from paycon.usecases.queries import TransactionQueries
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
+
+
+class _MockFaults:
+    """An embedded mock gateway's faults, with its errors in paycon's terms."""
+
+    def __init__(self, gateway: MockGateway) -> None:
+        self._gateway = gateway
+
+    def faults(self) -> dict[str, Any]:
+        return dict(self._gateway.faults.to_json())
+
+    def set_faults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return dict(self._gateway.set_faults(changes).to_json())
+        except InvalidFaults as exc:
+            # "name: problem; other: problem" names every bad field.
+            errors = [
+                FieldError(*part.split(": ", 1)) if ": " in part else FieldError("faults", part)
+                for part in str(exc).split("; ")
+            ]
+            raise InvalidInput(f"faults not changed: {exc}", errors=errors) from exc
+
+
+def _fault_switches(mocks: MockGateways | None) -> dict[str, FaultSwitch]:
+    """The embedded mocks' faults by the gateway names paycon calls them (none when off)."""
+    if mocks is None:
+        return {}
+    return {"gateway_a": _MockFaults(mocks.gateway_a), "gateway_b": _MockFaults(mocks.gateway_b)}
 
 
 @dataclass
@@ -46,6 +80,7 @@ class Service:
     intake: PaymentIntake | None = field(init=False, default=None)
     http: httpx.AsyncClient | None = field(init=False, default=None)
     gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
+    context: ApiContext | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -60,7 +95,8 @@ class Service:
         sealer = Sealer(self.settings.security.encryption_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
         await self.db.open()
-        self.intake = PaymentIntake(self.db, self.settings, sealer)
+        switches = RoutingSwitches()
+        self.intake = PaymentIntake(self.db, self.settings, sealer, switches=switches)
         try:
             if self.settings.mock_gateways == "embedded":
                 self.mocks = await start_embedded_mocks(self.settings)
@@ -70,6 +106,13 @@ class Service:
             self.gateways = build_gateways(configs, self.http)
             outbox_settings = self.settings.outbox
             metrics = Metrics()
+            control = GatewayControl(
+                self.db,
+                self.gateways,
+                switches,
+                faults=_fault_switches(self.mocks),
+            )
+            await control.load()
             ctx = ApiContext(
                 settings=self.settings,
                 db=self.db,
@@ -88,7 +131,9 @@ class Service:
                     max_attempts=outbox_settings.max_attempts,
                     metrics=metrics,
                 ),
+                gateway_control=control,
             )
+            self.context = ctx
             self.runner = web.AppRunner(
                 create_app(ctx), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S
             )
@@ -111,6 +156,7 @@ class Service:
                 callback_base_url=self.settings.server.public_url or self.url,
                 status_check_after_s=outbox_settings.status_check_after_s,
                 max_attempts=outbox_settings.max_attempts,
+                switches=switches,
             )
             if outbox_settings.workers > 0:
                 self.pool = build_pool(self.db, self.settings, delivery)
@@ -146,6 +192,7 @@ class Service:
             await self.mocks.stop()
             self.mocks = None
         await self.db.close()
+        self.context = None
         log.info("paycon stopped")
 
 

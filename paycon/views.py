@@ -1,4 +1,5 @@
-"""Outbox tasks and figures as JSON objects: one rendering for the operator API and the CLI."""
+"""Tasks, figures, gateways and transaction details as JSON objects: one rendering for
+the operator API, the CLI and the in-process facade."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from gateways import Gateway
 from outbox import Attempt, AuditEntry, OutboxStats, Task, TaskDetail
 from paycon.domain.masking import mask_payload
-from paycon.domain.transactions import rfc3339
+from paycon.domain.transactions import Transaction, TransactionEvent, rfc3339
+from paycon.storage.gateway_switches import OperatorAction
+from paycon.storage.queries import LedgerLineRow
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -72,13 +75,22 @@ def stats_json(stats: OutboxStats) -> dict[str, Any]:
     }
 
 
-def gateway_json(gateway: Gateway) -> dict[str, Any]:
-    """A gateway's breaker and recent figures, as operators see them."""
+def gateway_json(
+    gateway: Gateway,
+    *,
+    enabled: bool = True,
+    routing_changes: list[dict[str, Any]] | None = None,
+    recent_errors: list[str] | None = None,
+    faults: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A gateway as operators see it: routing switch, breaker, recent figures and errors,
+    the latest routing changes (newest first) and, for an embedded mock, its faults."""
     breaker = gateway.breaker_state()
     stats = gateway.recent_stats()
     return {
         "name": gateway.name,
         "protocol": gateway.protocol,
+        "enabled": enabled,
         "breaker": {
             "state": breaker.state,
             "failures": breaker.failures,
@@ -93,4 +105,34 @@ def gateway_json(gateway: Gateway) -> dict[str, Any]:
             "latency_p99_ms": stats.latency_p99_ms,
             "outcomes": dict(stats.outcomes),
         },
+        "recent_errors": list(recent_errors or []),
+        "routing_changes": list(routing_changes or []),
+        "faults": faults,
+    }
+
+
+def operator_action_json(action: OperatorAction) -> dict[str, Any]:
+    """One audited operator action, in the same shape as a task's audit entries."""
+    return {"at": rfc3339(action.at), "actor": action.actor, "action": action.action,
+            "reason": action.reason, "detail": action.detail}  # fmt: skip
+
+
+def transaction_detail_json(
+    transaction: Transaction, events: list[TransactionEvent]
+) -> dict[str, Any]:
+    """The transaction with its ``events`` timeline, oldest first."""
+    body = transaction.as_json()
+    body["events"] = [event.as_json() for event in events]
+    return body
+
+
+def ledger_line_json(line: LedgerLineRow) -> dict[str, Any]:
+    """One balance movement: ``delta`` is a signed decimal string."""
+    return {
+        "at": rfc3339(line.at),
+        "customer_id": line.customer_id,
+        "currency": line.currency,
+        "bucket": line.bucket,
+        "delta": line.delta.wire(),
+        "reason": line.reason,
     }

@@ -13,6 +13,7 @@ from paycon.config import Settings
 from paycon.metrics import Metrics
 from paycon.storage.database import Database
 from paycon.usecases.callbacks import CallbackInbox
+from paycon.usecases.gateway_control import GatewayControl
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -29,6 +30,7 @@ class ApiContext:
     callbacks: CallbackInbox
     gateways: Mapping[str, Gateway]
     metrics: Metrics
+    gateway_control: GatewayControl
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

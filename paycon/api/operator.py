@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -10,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from outbox import TaskState
 from paycon.api.bodies import parse_json, read_body
-from paycon.api.context import context, principal
+from paycon.api.context import ApiContext, context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import DiscardIn, ReplayFilterIn, ReplayIn, parse_model
 from paycon.domain.errors import FieldError, InvalidInput
-from paycon.views import gateway_json, stats_json, task_detail_json, task_json
+from paycon.domain.transactions import rfc3339
+from paycon.views import stats_json, task_detail_json, task_json
 
 _TASK_ID = re.compile(r"[1-9][0-9]{0,17}")
 
@@ -26,6 +28,9 @@ class TaskListQuery(BaseModel):
 
     state: TaskState | None = None
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="only submit tasks bound for this gateway"
+    )
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     cursor: Annotated[str, Field(max_length=64)] | None = None
 
@@ -55,7 +60,11 @@ async def list_tasks(request: web.Request) -> web.Response:
         raise InvalidInput("each query parameter may appear only once")
     query = parse_model(TaskListQuery, dict(request.query))
     page = await context(request).operations.tasks(
-        state=query.state, kind=query.kind, limit=query.limit, cursor=query.cursor
+        state=query.state,
+        kind=query.kind,
+        gateway=query.gateway,
+        limit=query.limit,
+        cursor=query.cursor,
     )
     return json_response(
         {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
@@ -98,5 +107,19 @@ async def replay_matching(request: web.Request) -> web.Response:
 
 
 async def list_gateways(request: web.Request) -> web.Response:
-    gateways = context(request).gateways
-    return json_response({"gateways": [gateway_json(gateways[name]) for name in sorted(gateways)]})
+    return json_response({"gateways": await context(request).gateway_control.statuses_json()})
+
+
+async def overview_json(ctx: ApiContext, *, now: datetime) -> dict[str, Any]:
+    """Traffic, outbox figures and every gateway: what the dashboard shows, in one read."""
+    stats = await ctx.operations.stats()
+    return {
+        "at": rfc3339(now),
+        "traffic": ctx.metrics.traffic.as_json(),
+        "outbox": stats_json(stats),
+        "gateways": await ctx.gateway_control.statuses_json(),
+    }
+
+
+async def overview(request: web.Request) -> web.Response:
+    return json_response(await overview_json(context(request), now=datetime.now(UTC)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +19,7 @@ from paycon.api.schemas import (
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Kind, Status
 from paycon.storage.queries import TransactionFilter
+from paycon.views import transaction_detail_json
 
 _TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
@@ -50,9 +51,7 @@ def _path_id(request: web.Request) -> str:
 
 async def get_transaction(request: web.Request) -> web.Response:
     transaction, events = await context(request).queries.transaction(_path_id(request))
-    body: dict[str, Any] = transaction.as_json()
-    body["events"] = [event.as_json() for event in events]
-    return json_response(body)
+    return json_response(transaction_detail_json(transaction, events))
 
 
 async def list_transactions(request: web.Request) -> web.Response:

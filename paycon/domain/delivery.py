@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from paycon.domain.status import Status
 
@@ -21,10 +21,13 @@ def status_from_gateway(gateway_status: str) -> Status:
         raise ValueError(f"unknown gateway status {gateway_status!r}") from None
 
 
-def next_gateway(route: Sequence[str], current: str) -> str | None:
-    """The gateway after ``current`` in the route, or None when it is the last."""
+def next_gateway(
+    route: Sequence[str], current: str, *, disabled: Set[str] = frozenset()
+) -> str | None:
+    """The gateway after ``current`` in the route that is not out of routing
+    (``disabled``), or None when there is none."""
     try:
         position = list(route).index(current)
     except ValueError:
         return None
-    return route[position + 1] if position + 1 < len(route) else None
+    return next((g for g in route[position + 1 :] if g not in disabled), None)

@@ -43,24 +43,39 @@ class RoutingTable:
         return currencies is not None and (not currencies or currency in currencies)
 
     def route(
-        self, kind: Kind, country: str, currency: str, pinned: str | None = None
+        self,
+        kind: Kind,
+        country: str,
+        currency: str,
+        pinned: str | None = None,
+        *,
+        disabled: frozenset[str] = frozenset(),
     ) -> tuple[str, ...]:
         """The ordered gateways for a payment; a pinned gateway is used alone.
 
-        Raises GatewayNotAllowed if the pinned gateway is unknown or does not
-        serve the currency, NoRoute if no gateway serves the payment.
+        Gateways in ``disabled`` (taken out of routing by an operator) are
+        left out. Raises GatewayNotAllowed if the pinned gateway is unknown,
+        does not serve the currency or is out of routing, NoRoute if no
+        gateway serves the payment.
         """
         if pinned is not None:
             if pinned not in self.gateway_currencies:
                 raise GatewayNotAllowed(f"unknown gateway {pinned!r}")
             if not self.serves(pinned, currency):
                 raise GatewayNotAllowed(f"gateway {pinned!r} does not serve {currency}")
+            if pinned in disabled:
+                raise GatewayNotAllowed(
+                    f"gateway {pinned!r} is out of routing (taken out by an operator); "
+                    "leave out the gateway or choose another"
+                )
             return (pinned,)
         candidates = next(
             (rule.gateways for rule in self.rules if rule.matches(kind, country, currency)),
             self.default,
         )
-        route = tuple(g for g in candidates if self.serves(g, currency))
+        serving = tuple(g for g in candidates if self.serves(g, currency))
+        route = tuple(g for g in serving if g not in disabled)
         if not route:
-            raise NoRoute(f"no configured gateway serves {kind} in {currency} for {country}")
+            why = " in routing" if serving else ""
+            raise NoRoute(f"no configured gateway{why} serves {kind} in {currency} for {country}")
         return route

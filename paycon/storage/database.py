@@ -83,7 +83,7 @@ class Database:
             await runner.run_in_transaction(upgrade_to_head)
         except (SQLAlchemyError, OSError) as exc:
             await runner.close()
-            raise DatabaseUnavailable(f"cannot open database {self._safe_url()}: {exc}") from exc
+            raise DatabaseUnavailable(f"cannot open database {self.safe_url()}: {exc}") from exc
         self._writer = GroupCommitWriter(runner, max_batch=self.settings.max_batch)
         self._writer.start()
         self._read_engine = self._make_read_engine()
@@ -95,9 +95,10 @@ class Database:
                 self._lookup_engine, "connect", _sqlite_pragmas(self.settings, read_only=True)
             )
             self._lookup_conn = self._lookup_engine.connect()
-        log.info("database open", extra={"database": self._safe_url()})
+        log.info("database open", extra={"database": self.safe_url()})
 
-    def _safe_url(self) -> str:
+    def safe_url(self) -> str:
+        """The database URL without its password, for messages and titles."""
         return self.url.render_as_string(hide_password=True)
 
     def _make_runner(self) -> BatchRunner:

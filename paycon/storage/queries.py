@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import BalanceView, Transaction, TransactionEvent
-from paycon.storage.schema import balances, transaction_events, transactions
+from paycon.storage.schema import balances, ledger_entries, transaction_events, transactions
 
 MAX_EVENTS = 1000
 
@@ -45,6 +46,7 @@ class TransactionFilter:
     kind: Kind | None = None
     gateway: str | None = None
     customer_id: str | None = None
+    reference: str | None = None
 
 
 def find_transaction(conn: Connection, transaction_id: str) -> Transaction | None:
@@ -92,6 +94,8 @@ async def list_transactions(
         query = query.where(transactions.c.gateway == where.gateway)
     if where.customer_id is not None:
         query = query.where(transactions.c.customer_id == where.customer_id)
+    if where.reference is not None:
+        query = query.where(transactions.c.reference == where.reference)
     if cursor is not None:
         query = query.where(transactions.c.id < cursor)
     rows = (await conn.execute(query)).all()
@@ -110,6 +114,42 @@ async def customer_balances(conn: AsyncConnection, customer_id: str) -> list[Bal
             currency=row.currency,
             available=Money(row.available_minor, row.currency),
             held=Money(row.held_minor, row.currency),
+        )
+        for row in rows
+    ]
+
+
+MAX_LEDGER_LINES = 100
+
+
+@dataclass(frozen=True)
+class LedgerLineRow:
+    """One balance movement a transaction made."""
+
+    at: datetime
+    customer_id: str
+    currency: str
+    bucket: str
+    delta: Money
+    reason: str
+
+
+async def transaction_ledger(conn: AsyncConnection, transaction_id: str) -> list[LedgerLineRow]:
+    """The ledger lines of one transaction, oldest first (by the transaction_id index)."""
+    rows = await conn.execute(
+        select(ledger_entries)
+        .where(ledger_entries.c.transaction_id == transaction_id)
+        .order_by(ledger_entries.c.id)
+        .limit(MAX_LEDGER_LINES)
+    )
+    return [
+        LedgerLineRow(
+            at=row.at,
+            customer_id=row.customer_id,
+            currency=row.currency,
+            bucket=row.bucket,
+            delta=Money(row.delta_minor, row.currency),
+            reason=row.reason,
         )
         for row in rows
     ]

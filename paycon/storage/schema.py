@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -123,4 +124,30 @@ callback_inbox = Table(
     Column("outcome", String(32), nullable=False),
     UniqueConstraint("gateway", "event_id", name="uq_callback_inbox_gateway_event"),
     Index("ix_callback_inbox_transaction_id", "transaction_id"),
+)
+
+# Operators' routing switches: a gateway with a row here and enabled false
+# takes no new payments. No row means enabled.
+gateway_switches = Table(
+    "gateway_switches",
+    metadata,
+    Column("gateway", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+)
+
+# Operators' actions outside the outbox (whose own trail is outbox_audit): who,
+# when, what, on what (``subject``, like ``gateway:gateway_a``) and why.
+operator_audit = Table(
+    "operator_audit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_operator_audit_subject_id", "subject", "id"),
 )

@@ -37,6 +37,7 @@ from paycon.storage import queries
 from paycon.storage.database import Database
 from paycon.storage.delivery import fail_over, record_gateway_status
 from paycon.storage.payments import append_event
+from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,12 @@ class Delivery:
         callback_base_url: str,
         status_check_after_s: float,
         max_attempts: int,
+        switches: RoutingSwitches | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._db = db
+        # Failover skips gateways an operator took out of routing.
+        self._switches = switches or RoutingSwitches()
         self._gateways = gateways
         self._http = http
         # Notifications are signed with the key that created the payment (else the newest).
@@ -126,7 +130,7 @@ class Delivery:
         if tx.status is not Status.PENDING:
             return Done()  # already carried (this task ran before and its completion was lost)
         gateway = self._gateway(tx.gateway)
-        following = next_gateway(tx.route, tx.gateway)
+        following = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
         request = SubmitRequest(
             transaction_id=tx.id,
             amount=tx.money.amount,

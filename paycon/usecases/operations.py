@@ -9,9 +9,23 @@ from sqlalchemy import func, select
 
 import outbox
 from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskState
-from paycon.domain.errors import Conflict, InvalidInput, NotFound
+from paycon.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from paycon.storage.database import Database
+from paycon.storage.outbox_reads import gateway_task_page
 from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
+
+MAX_REASON_CHARS = 255
+MAX_PAGE_SIZE = 500
+
+
+def check_reason(reason: str) -> str:
+    """``reason`` if it is 1-255 characters and not only spaces; else InvalidInput."""
+    if not reason.strip() or len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(
+            "the reason is invalid",
+            errors=[FieldError("reason", f"1 to {MAX_REASON_CHARS} characters, not only spaces")],
+        )
+    return reason
 
 
 @asynccontextmanager
@@ -38,12 +52,33 @@ class OutboxOperations:
         return await outbox.outbox_stats(self._db.read_engine)
 
     async def tasks(
-        self, *, state: TaskState | None, kind: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        state: TaskState | None,
+        kind: str | None,
+        limit: int,
+        cursor: str | None,
+        gateway: str | None = None,
     ) -> TaskPage:
-        """A page of tasks, newest first. Raises InvalidInput for a bad cursor."""
-        async with _translated():
-            return await outbox.list_tasks(
-                self._db.read_engine, state=state, kind=kind, limit=limit, cursor=cursor
+        """A page of tasks, newest first; ``gateway`` selects submit tasks bound for it.
+
+        A gateway-filtered page may hold fewer tasks than ``limit`` and still
+        have a next page (it reads a bounded index range). Raises InvalidInput
+        for a bad cursor or limit, or a gateway with another kind than submit.
+        """
+        if gateway is None:
+            async with _translated():
+                return await outbox.list_tasks(
+                    self._db.read_engine, state=state, kind=kind, limit=limit, cursor=cursor
+                )
+        if kind not in (None, SUBMIT_TASK):
+            raise InvalidInput("the gateway filter selects submit tasks; leave out the kind")
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        before = _parse_cursor(cursor)
+        async with self._db.read() as conn:
+            return await gateway_task_page(
+                conn, gateway=gateway, state=state, limit=limit, before=before
             )
 
     async def task(self, task_id: int) -> TaskDetail:
@@ -56,18 +91,26 @@ class OutboxOperations:
 
         Raises NotFound, or Conflict for a running or done task.
         """
+        check_reason(reason)
         async with _translated():
             return await outbox.replay(self._db, task_id, actor=actor, reason=reason)
 
     async def discard(self, task_id: int, *, actor: str, reason: str) -> Task:
         """A dead task is closed as done, its last error kept. Raises NotFound, Conflict."""
+        check_reason(reason)
         async with _translated():
             return await outbox.discard(self._db, task_id, actor=actor, reason=reason)
 
     async def count_matching(
         self, *, state: TaskState, kind: str | None, gateway: str | None
     ) -> int:
-        """How many tasks ``replay_matching`` with the same filter would take now."""
+        """How many tasks ``replay_matching`` with the same filter would take now.
+
+        Raises InvalidInput for a state other than dead or pending (a count of
+        done tasks would read the whole table).
+        """
+        if state not in (TaskState.DEAD, TaskState.PENDING):
+            raise InvalidInput("only dead or pending tasks can be replayed, so only they count")
         where = _filter(state, kind, gateway)
         async with _translated(), self._db.read() as conn:
             found = await conn.execute(
@@ -90,6 +133,7 @@ class OutboxOperations:
         InvalidInput for a state other than dead or pending, or a gateway with
         another kind.
         """
+        check_reason(reason)
         where = _filter(state, kind, gateway)
         async with _translated():
             return await outbox.replay_matching(self._db, where, actor=actor, reason=reason)
@@ -104,3 +148,12 @@ def _filter(state: TaskState, kind: str | None, gateway: str | None) -> TaskFilt
     return TaskFilter(
         state=state, kind=SUBMIT_TASK, dedupe_key_prefix=submit_dedupe_prefix(gateway)
     )
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    """A task list's cursor (a task id). Raises InvalidInput for anything else."""
+    if cursor is None:
+        return None
+    if not cursor.isdecimal() or len(cursor) > 19 or int(cursor) < 1:
+        raise InvalidInput("cursor is not one this list handed out")
+    return int(cursor)

@@ -22,6 +22,7 @@ from paycon.ids import transaction_ids
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.storage.payments import Acceptance, IdempotentAnswer, accept_payment, find_answer
+from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,11 @@ class PaymentIntake:
         sealer: Sealer,
         *,
         routing: RoutingTable | None = None,
+        switches: RoutingSwitches | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._db = db
+        self._switches = switches or RoutingSwitches()
         self._sealer = sealer
         self._routing = routing or settings.routing_table()
         self._max_attempts = settings.outbox.max_attempts
@@ -88,7 +91,11 @@ class PaymentIntake:
     ) -> IdempotentAnswer:
         try:
             route = self._routing.route(
-                request.kind, request.country, request.money.currency, request.gateway
+                request.kind,
+                request.country,
+                request.money.currency,
+                request.gateway,
+                disabled=self._switches.disabled,
             )
         except (GatewayNotAllowed, NoRoute):
             # The routing may have changed since this key was first answered: replay that.

@@ -1,12 +1,20 @@
-"""Read side: transactions, their timelines and balances."""
+"""Read side: transactions, their timelines, ledger lines and tasks, and balances."""
 
 from __future__ import annotations
 
+import re
+
+from outbox import Task
 from paycon.domain.errors import NotFound
 from paycon.domain.transactions import BalanceView, Transaction, TransactionEvent
 from paycon.storage import queries
 from paycon.storage.database import Database
-from paycon.storage.queries import TransactionFilter
+from paycon.storage.outbox_reads import tasks_by_dedupe_keys, transaction_dedupe_keys
+from paycon.storage.queries import LedgerLineRow, TransactionFilter
+
+# The shape of a transaction id (tx_ and a ULID): only such text is looked up by id.
+_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
+MAX_REFERENCE_CHARS = 255
 
 
 class TransactionQueries:
@@ -29,6 +37,38 @@ class TransactionQueries:
         """A page of transactions, newest first, and the next page's cursor."""
         async with self._db.read() as conn:
             return await queries.list_transactions(conn, where, limit=limit, cursor=cursor)
+
+    async def search(self, text: str, *, limit: int) -> list[Transaction]:
+        """The transaction whose id is ``text``, then those whose reference is ``text``
+        (newest first); at most ``limit``. Both are index lookups."""
+        if not text or len(text) > MAX_REFERENCE_CHARS:
+            return []
+        found: list[Transaction] = []
+        async with self._db.read() as conn:
+            if _TRANSACTION_ID.fullmatch(text):
+                by_id = await queries.load_transaction(conn, text)
+                found += [] if by_id is None else [by_id]
+            by_reference, _ = await queries.list_transactions(
+                conn, TransactionFilter(reference=text), limit=limit, cursor=None
+            )
+        found += [t for t in by_reference if t.id != text]
+        return found[:limit]
+
+    async def ledger(self, transaction_id: str) -> list[LedgerLineRow]:
+        """The balance movements the transaction made, oldest first. Raises NotFound."""
+        async with self._db.read() as conn:
+            if await queries.load_transaction(conn, transaction_id) is None:
+                raise NotFound(f"transaction {transaction_id} does not exist")
+            return await queries.transaction_ledger(conn, transaction_id)
+
+    async def tasks(self, transaction_id: str) -> list[Task]:
+        """The outbox tasks that carried the transaction, oldest first. Raises NotFound."""
+        async with self._db.read() as conn:
+            transaction = await queries.load_transaction(conn, transaction_id)
+            if transaction is None:
+                raise NotFound(f"transaction {transaction_id} does not exist")
+            keys = transaction_dedupe_keys(transaction.id, transaction.route)
+            return await tasks_by_dedupe_keys(conn, keys)
 
     async def balances(self, customer_id: str) -> list[BalanceView]:
         """The customer's balances by currency (empty if none yet)."""

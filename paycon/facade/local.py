@@ -1,0 +1,227 @@
+"""The operator facade inside the service's own process.
+
+Every read goes through the same use cases and the same JSON views as the
+operator API, and is parsed with the records' ``from_json``: the console shows
+the same thing whether it runs in the process or is attached over HTTP.
+Inputs are checked with the operator API's own query models, so both facades
+refuse the same things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from outbox import TaskState
+from paycon.api.context import ApiContext
+from paycon.api.operator import TaskListQuery, overview_json
+from paycon.api.schemas import parse_model
+from paycon.api.transactions import TransactionListQuery
+from paycon.domain.errors import FacadeUnavailable, InvalidInput
+from paycon.facade.models import (
+    GatewayStatus,
+    LedgerLine,
+    Overview,
+    Page,
+    TaskDetailView,
+    TaskQuery,
+    TaskSummary,
+    TimelineEvent,
+    TransactionDetail,
+    TransactionQuery,
+    TransactionSummary,
+)
+from paycon.storage.database import DatabaseUnavailable
+from paycon.storage.queries import TransactionFilter
+from paycon.views import (
+    ledger_line_json,
+    task_detail_json,
+    task_json,
+    transaction_detail_json,
+)
+
+if TYPE_CHECKING:
+    from paycon.service import Service
+
+MAX_SEARCH_RESULTS = 200
+
+
+def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+class LocalFacade:
+    """``OperatorFacade`` on a started service's own use cases.
+
+    Actions are audited as ``actor`` (like ``console:alice``). Database
+    errors become ``FacadeUnavailable``.
+    """
+
+    def __init__(self, context: ApiContext, *, actor: str, where: str) -> None:
+        self._ctx = context
+        self._actor = actor
+        self._where = where
+
+    @classmethod
+    def for_service(cls, service: Service, *, actor: str) -> LocalFacade:
+        """The facade of a started ``service``. Raises RuntimeError before ``start``."""
+        if service.context is None:
+            raise RuntimeError("the service is not started")
+        return cls(service.context, actor=actor, where=service.db.safe_url())
+
+    @property
+    def where(self) -> str:
+        return self._where
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[None]:
+        """Database failures as FacadeUnavailable, naming the database."""
+        try:
+            yield
+        except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
+            raise FacadeUnavailable(f"the database {self._where} failed: {exc}") from exc
+        except RuntimeError as exc:  # the database was closed under us (the service stopped)
+            raise FacadeUnavailable(f"the database {self._where} is closed: {exc}") from exc
+
+    async def overview(self) -> Overview:
+        async with self._reading():
+            body = await overview_json(self._ctx, now=datetime.now(UTC))
+        return Overview.from_json(body)
+
+    async def transactions(
+        self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TransactionSummary]:
+        checked = parse_model(
+            TransactionListQuery,
+            _drop_none(
+                {
+                    "status": query.status,
+                    "kind": query.kind,
+                    "gateway": query.gateway,
+                    "customer_id": query.customer_id,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+        )
+        where = TransactionFilter(
+            status=checked.status,
+            kind=checked.kind,
+            gateway=checked.gateway,
+            customer_id=checked.customer_id,
+        )
+        async with self._reading():
+            items, next_cursor = await self._ctx.queries.transactions(
+                where, limit=checked.limit, cursor=checked.cursor
+            )
+        return Page(tuple(TransactionSummary.from_json(t.as_json()) for t in items), next_cursor)
+
+    async def search_transactions(
+        self, text: str, *, limit: int = 50
+    ) -> tuple[TransactionSummary, ...]:
+        if not 1 <= limit <= MAX_SEARCH_RESULTS:
+            raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
+        async with self._reading():
+            found = await self._ctx.queries.search(text, limit=limit)
+        return tuple(TransactionSummary.from_json(t.as_json()) for t in found)
+
+    async def transaction(self, transaction_id: str) -> TransactionDetail:
+        async with self._reading():
+            transaction, events = await self._ctx.queries.transaction(transaction_id)
+            ledger = await self._ctx.queries.ledger(transaction_id)
+            tasks = await self._ctx.queries.tasks(transaction_id)
+        body = transaction_detail_json(transaction, events)
+        return TransactionDetail(
+            transaction=TransactionSummary.from_json(body),
+            events=tuple(TimelineEvent.from_json(e) for e in body["events"]),
+            ledger=tuple(LedgerLine.from_json(ledger_line_json(line)) for line in ledger),
+            tasks=tuple(TaskSummary.from_json(task_json(task)) for task in tasks),
+        )
+
+    async def tasks(
+        self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskSummary]:
+        checked = parse_model(
+            TaskListQuery,
+            _drop_none(
+                {
+                    "state": query.state,
+                    "kind": query.kind,
+                    "gateway": query.gateway,
+                    "limit": limit,
+                    "cursor": cursor,
+                }
+            ),
+        )
+        async with self._reading():
+            page = await self._ctx.operations.tasks(
+                state=checked.state,
+                kind=checked.kind,
+                gateway=checked.gateway,
+                limit=checked.limit,
+                cursor=checked.cursor,
+            )
+        items = tuple(TaskSummary.from_json(task_json(t)) for t in page.items)
+        return Page(items, page.next_cursor)
+
+    async def task(self, task_id: int) -> TaskDetailView:
+        async with self._reading():
+            detail = await self._ctx.operations.task(task_id)
+        return TaskDetailView.from_json(task_detail_json(detail))
+
+    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        async with self._reading():
+            task = await self._ctx.operations.replay(task_id, actor=self._actor, reason=reason)
+        return TaskSummary.from_json(task_json(task))
+
+    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        async with self._reading():
+            task = await self._ctx.operations.discard(task_id, actor=self._actor, reason=reason)
+        return TaskSummary.from_json(task_json(task))
+
+    async def count_matching(self, query: TaskQuery) -> int:
+        state = _replayable_state(query)
+        async with self._reading():
+            return await self._ctx.operations.count_matching(
+                state=state, kind=query.kind, gateway=query.gateway
+            )
+
+    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+        state = _replayable_state(query)
+        async with self._reading():
+            return await self._ctx.operations.replay_matching(
+                state=state,
+                kind=query.kind,
+                gateway=query.gateway,
+                actor=self._actor,
+                reason=reason,
+            )
+
+    async def gateways(self) -> tuple[GatewayStatus, ...]:
+        async with self._reading():
+            bodies = await self._ctx.gateway_control.statuses_json()
+        return tuple(GatewayStatus.from_json(body) for body in bodies)
+
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+        async with self._reading():
+            body = await self._ctx.gateway_control.set_enabled(
+                name, enabled=enabled, actor=self._actor, reason=reason
+            )
+        return GatewayStatus.from_json(body)
+
+    async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self._ctx.gateway_control.set_faults(name, changes)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the service owns the database and stops it."""
+
+
+def _replayable_state(query: TaskQuery) -> TaskState:
+    """The query's state when replays may take it (dead or pending); else InvalidInput."""
+    if query.state not in (TaskState.DEAD.value, TaskState.PENDING.value):
+        raise InvalidInput("only dead or pending tasks can be replayed: choose one of them")
+    return TaskState(query.state)

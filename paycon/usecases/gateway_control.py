@@ -1,0 +1,152 @@
+"""Operators' control of gateways: routing switches (persisted, audited) and, with
+embedded mock gateways, their faults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from gateways import Gateway
+from paycon.domain.errors import NotFound
+from paycon.storage.database import Database
+from paycon.storage.gateway_switches import (
+    disabled_gateways,
+    gateway_subject,
+    recent_actions,
+    switch_gateway,
+)
+from paycon.usecases.operations import check_reason
+from paycon.views import gateway_json, operator_action_json
+
+# How many routing changes a gateway's status shows, newest first.
+ROUTING_CHANGES_SHOWN = 10
+
+
+class RoutingSwitches:
+    """The gateways taken out of routing, in memory: read on every payment, so no I/O.
+
+    Loaded from the database at start and replaced on every change made
+    through this process.
+    """
+
+    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
+        self.disabled = disabled
+
+
+class FaultSwitch(Protocol):
+    """An embedded mock gateway's faults, as plain JSON values."""
+
+    def faults(self) -> dict[str, Any]:
+        """The faults in force now."""
+        ...
+
+    def set_faults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply ``changes`` and return the faults now in force.
+
+        Raises InvalidInput (changing nothing) naming each unknown fault or bad value.
+        """
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GatewayControl:
+    """Every configured gateway's status, routing switch and (embedded mocks only) faults."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateways: Mapping[str, Gateway],
+        switches: RoutingSwitches,
+        *,
+        faults: Mapping[str, FaultSwitch] | None = None,
+    ) -> None:
+        self._db = db
+        self._gateways = gateways
+        self._switches = switches
+        self._faults = dict(faults or {})
+
+    @property
+    def switches(self) -> RoutingSwitches:
+        return self._switches
+
+    async def load(self) -> None:
+        """Read the routing switches from the database (at start)."""
+        async with self._db.read() as conn:
+            disabled = await disabled_gateways(conn)
+        self._switches.disabled = frozenset(disabled & set(self._gateways))
+
+    def _gateway(self, name: str) -> Gateway:
+        gateway = self._gateways.get(name)
+        if gateway is None:
+            known = ", ".join(sorted(self._gateways)) or "none"
+            raise NotFound(f"no gateway named {name!r} (configured: {known})")
+        return gateway
+
+    async def statuses_json(self) -> list[dict[str, Any]]:
+        """Every configured gateway as operators see it, by name."""
+        async with self._db.read() as conn:
+            return [await self._status(conn, name) for name in sorted(self._gateways)]
+
+    async def status_json(self, name: str) -> dict[str, Any]:
+        """One gateway as operators see it. Raises NotFound."""
+        self._gateway(name)
+        async with self._db.read() as conn:
+            return await self._status(conn, name)
+
+    async def _status(self, conn: Any, name: str) -> dict[str, Any]:
+        changes = await recent_actions(conn, gateway_subject(name), limit=ROUTING_CHANGES_SHOWN)
+        fault_switch = self._faults.get(name)
+        return gateway_json(
+            self._gateways[name],
+            enabled=name not in self._switches.disabled,
+            routing_changes=[operator_action_json(change) for change in changes],
+            faults=None if fault_switch is None else fault_switch.faults(),
+        )
+
+    async def set_enabled(
+        self, name: str, *, enabled: bool, actor: str, reason: str
+    ) -> dict[str, Any]:
+        """Take ``name`` out of routing for new payments, or bring it back; audited.
+
+        Payments already carried there still finish there. Returns the
+        gateway's status. Raises NotFound, InvalidInput for a bad reason.
+        """
+        self._gateway(name)
+        check_reason(reason)
+        now = _now()
+        await self._db.write(
+            lambda conn: switch_gateway(
+                conn, name, enabled=enabled, actor=actor, reason=reason, now=now
+            )
+        )
+        if enabled:
+            self._switches.disabled = self._switches.disabled - {name}
+        else:
+            self._switches.disabled = self._switches.disabled | {name}
+        return await self.status_json(name)
+
+    def _fault_switch(self, name: str) -> FaultSwitch:
+        self._gateway(name)
+        switch = self._faults.get(name)
+        if switch is None:
+            raise NotFound(
+                f"{name} is not an embedded mock gateway: its faults can only be switched "
+                "when paycon runs the mocks itself (mock_gateways = embedded)"
+            )
+        return switch
+
+    def faults(self, name: str) -> dict[str, Any]:
+        """The embedded mock gateway's faults. Raises NotFound otherwise."""
+        return self._fault_switch(name).faults()
+
+    def set_faults(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Switch the embedded mock gateway's faults; returns those now in force.
+
+        Raises NotFound when it is not an embedded mock, InvalidInput
+        (changing nothing) for an unknown fault or a bad value.
+        """
+        return self._fault_switch(name).set_faults(changes)
