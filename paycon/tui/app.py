@@ -1,0 +1,217 @@
+"""The operator console: dashboard, transactions, outbox and gateways, over the operator facade.
+
+Every facade call runs in a Textual worker on the event loop the API shares,
+so a slow read never stalls a payment request; results come back to the
+screens as messages. Facade errors are shown, never raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from paycon.facade.protocol import OperatorFacade
+from paycon.logs import LogBuffer
+from paycon.tui.context import ConsoleContext
+from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.screens.dashboard import DashboardScreen
+from paycon.tui.screens.gateways import HEALTHY, GatewaysScreen
+from paycon.tui.screens.help import HelpScreen
+from paycon.tui.screens.outbox import STATES, OutboxScreen
+from paycon.tui.screens.task_detail import TaskDetailScreen
+from paycon.tui.screens.transactions import TransactionsScreen
+from paycon.tui.widgets.log_panel import LogPanel
+from paycon.tui.widgets.nav import SCREENS as NAV
+
+SCREENS: dict[str, tuple[type[ConsoleScreen], str]] = {
+    "dashboard": (DashboardScreen, "Dashboard"),
+    "transactions": (TransactionsScreen, "Transactions"),
+    "outbox": (OutboxScreen, "Outbox"),
+    "gateways": (GatewaysScreen, "Gateways"),
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PayconConsole(App[None]):
+    """The console. Run it with ``await app.run_async()``; the title says what it is attached to.
+
+    ``read_only`` hides every action that changes something (keys, footer and
+    command palette); ``logs`` feeds the log panel (``l``); ``refresh_s`` is
+    how often live screens read again; ``now`` is the clock ages are measured
+    with (tests freeze it).
+    """
+
+    TITLE = "paycon"
+    DEFAULT_MODE = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"screen('{mode}')", title, show=False) for key, mode, title in NAV),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("l", "toggle_logs", "Logs"),
+    ]
+
+    def __init__(
+        self,
+        facade: OperatorFacade,
+        *,
+        read_only: bool = False,
+        logs: LogBuffer | None = None,
+        refresh_s: float = 1.0,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.facade = facade
+        self.read_only = read_only
+        self.ctx = ConsoleContext(
+            facade=facade,
+            now=now or _utc_now,
+            read_only=read_only,
+            refresh_s=refresh_s,
+            logs=logs,
+        )
+        self.title = f"paycon · {facade.where}"
+        self.sub_title = "read-only" if read_only else ""
+        self._bases: dict[str, ConsoleScreen] = {}
+        for mode in SCREENS:
+            self.add_mode(mode, self._base_factory(mode))
+
+    def _base_factory(self, mode: str) -> Callable[[], Screen[None]]:
+        def make() -> Screen[None]:
+            screen_type, _ = SCREENS[mode]
+            screen = self._bases[mode] = screen_type(self.ctx)
+            return screen
+
+        return make
+
+    # Moving around.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("screen", "help", "toggle_logs") and self.screen.is_modal:
+            return False
+        return not (action == "toggle_logs" and self.ctx.logs is None)
+
+    async def action_screen(self, mode: str) -> None:
+        """Show the list screen ``mode``; pressed again there, back to its list."""
+        if self.current_mode == mode:
+            while len(self.screen_stack) > 1 and not self.screen.is_modal:
+                self.pop_screen()
+            return
+        await self.switch_mode(mode)
+
+    def show_outbox(self, state: str) -> None:
+        """The outbox list on the tab of ``state``."""
+        self.switch_mode("outbox")
+        outbox = self._bases.get("outbox")
+        if isinstance(outbox, OutboxScreen):
+            self.call_after_refresh(outbox.show_state, state)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, ConsoleScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_logs(self) -> None:
+        view = self.ctx.view
+        view.show_logs = not view.show_logs
+        for panel in self.screen.query(LogPanel):
+            panel.show(view.show_logs)
+
+    # The command palette.
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, (_, title) in SCREENS.items():
+            yield SystemCommand(
+                f"Go to {title}", f"Show the {title.lower()} screen", self._go(mode)
+            )
+        for state in STATES[:-1]:
+            yield SystemCommand(
+                f"Outbox: {state} tasks", f"List the {state} outbox tasks", self._outbox(state)
+            )
+        if isinstance(screen, ConsoleScreen):
+            yield SystemCommand("Help", "What this screen shows and its keys", self.action_help)
+        if self.ctx.logs is not None:
+            yield SystemCommand(
+                "Toggle logs", "Show or hide the log panel", self.action_toggle_logs
+            )
+        if not self.read_only:
+            yield from self._action_commands(screen)
+
+    def _go(self, mode: str) -> Callable[[], object]:
+        return lambda: self.run_action(f"screen('{mode}')")
+
+    def _outbox(self, state: str) -> Callable[[], None]:
+        return lambda: self.show_outbox(state)
+
+    def _action_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Commands that change something, for what ``screen`` shows (never read-only)."""
+        if isinstance(screen, OutboxScreen):
+            task = screen.selected_task()
+            if task is not None:
+                yield SystemCommand(
+                    f"Replay task {task.id}",
+                    "Dead: run again with fresh attempts; scheduled: run now",
+                    screen.action_replay,
+                )
+                yield SystemCommand(
+                    f"Discard task {task.id}…",
+                    "Close a dead task, with a reason",
+                    screen.action_discard,
+                )
+            yield SystemCommand(
+                "Replay all matching…",
+                "Replay every task of this tab and filter, after confirming how many",
+                screen.action_replay_matching,
+            )
+        if isinstance(screen, TaskDetailScreen):
+            yield SystemCommand(
+                f"Replay task {screen.task_id}", "Run it again now", screen.action_replay
+            )
+            yield SystemCommand(
+                f"Discard task {screen.task_id}…", "Close it, with a reason", screen.action_discard
+            )
+        if isinstance(screen, GatewaysScreen):
+            yield from gateway_commands(screen)
+
+
+def gateway_commands(screen: GatewaysScreen) -> Iterable[SystemCommand]:
+    """Routing and fault switches for every gateway the screen knows."""
+    for gateway in screen.known_gateways():
+        name = gateway.name
+        if gateway.enabled:
+            yield SystemCommand(
+                f"Take {name} out of routing…",
+                "New payments avoid it",
+                _call(screen.set_routing, name, enabled=False),
+            )
+        else:
+            yield SystemCommand(
+                f"Bring {name} back into routing…",
+                "New payments may use it",
+                _call(screen.set_routing, name, enabled=True),
+            )
+        if gateway.faults is not None:
+            outage = bool(gateway.faults.get("outage"))
+            yield SystemCommand(
+                f"{name}: outage {'off' if outage else 'on'}",
+                "Switch the embedded mock gateway's outage",
+                _call(screen.switch_faults, name, {"outage": False if outage else "503"}),
+            )
+            yield SystemCommand(
+                f"{name}: healthy",
+                "Switch the mock's faults off",
+                _call(screen.switch_faults, name, dict(HEALTHY)),
+            )
+
+
+def _call(function: Callable[..., object], *args: object, **kwargs: object) -> Callable[[], None]:
+    def call() -> None:
+        function(*args, **kwargs)
+
+    return call

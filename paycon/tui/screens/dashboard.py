@@ -1,0 +1,132 @@
+"""The dashboard: payments flowing, the outbox's backlog and every gateway's health, live."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.worker import Worker
+
+from paycon.facade.models import GatewayStatus, TransactionQuery
+from paycon.tui.messages import OverviewFetched
+from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
+from paycon.tui.widgets.rows import transaction_row, transaction_table
+from paycon.tui.widgets.tables import refill, selected_key
+
+LIVE_ROWS = 50
+# Backlog samples the trend line keeps: a minute at the default refresh.
+TREND_SAMPLES = 60
+
+
+class DashboardScreen(ConsoleScreen):
+    """Refreshes every ``refresh_s`` while shown; a refresh still running is not started again."""
+
+    MODE = "dashboard"
+    HELP = (
+        "Live view of the service. The newest transactions (enter opens one), the "
+        "outbox by state with the backlog's trend, and one panel per gateway with its "
+        "circuit breaker, latency, success rate and routing."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open transaction", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    DashboardScreen #figures { height: auto; }
+    DashboardScreen .card {
+        border: round $primary-darken-2;
+        padding: 0 1;
+        height: auto;
+        width: 1fr;
+    }
+    DashboardScreen #outbox-card { height: auto; width: 2fr; }
+    DashboardScreen #backlog { height: 2; margin-top: 1; }
+    DashboardScreen #gateways { height: auto; }
+    DashboardScreen .heading { margin: 1 1 0 1; text-style: bold; }
+    DashboardScreen #live { height: 1fr; }
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
+        self._fetching: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="figures"):
+            yield Static(id="traffic", classes="card")
+            with Vertical(id="outbox-card", classes="card"):
+                yield Static(id="outbox")
+                yield Sparkline([], id="backlog", summary_function=max)
+        yield Horizontal(id="gateways")
+        yield Label("Live transactions", classes="heading")
+        yield transaction_table("live")
+
+    def on_mount(self) -> None:
+        self.set_interval(self.ctx.refresh_s, self.action_reload)
+
+    def action_reload(self) -> None:
+        # Only the screen on show refreshes, and never twice at once.
+        if not self.is_current:
+            return
+        if self._fetching is not None and not self._fetching.is_finished:
+            return
+        self._fetching = self._fetch()
+
+    @work(group="dashboard")
+    async def _fetch(self) -> None:
+        overview = await self.attempt(
+            self.ctx.facade.overview(), doing="read the overview", loud=False
+        )
+        if overview is None:
+            return
+        page = await self.attempt(
+            self.ctx.facade.transactions(TransactionQuery(), limit=LIVE_ROWS),
+            doing="read the newest transactions",
+            loud=False,
+        )
+        if page is not None:
+            self.post_message(OverviewFetched(overview, page.items))
+
+    def on_overview_fetched(self, message: OverviewFetched) -> None:
+        now = self.ctx.now()
+        overview = message.overview
+        self.query_one("#traffic", Static).update(traffic_card(overview.traffic))
+        self.query_one("#outbox", Static).update(outbox_card(overview.outbox))
+        self._backlog.append(float(overview.outbox.backlog))
+        self.query_one("#backlog", Sparkline).data = list(self._backlog)
+        self._show_gateways(overview.gateways)
+        table = self.query_one("#live", DataTable)
+        refill(table, (transaction_row(t, now) for t in message.transactions))
+
+    def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
+        box = self.query_one("#gateways", Horizontal)
+        cards = {card.id: card for card in box.query(Static)}
+        now = self.ctx.now()
+        for gateway in gateways:
+            card_id = f"gateway-{gateway.name}"
+            card = cards.get(card_id)
+            if card is None:
+                card = Static(id=card_id, classes="card")
+                box.mount(card)
+            card.update(gateway_card(gateway, now))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self._open(event.row_key.value)
+
+    def action_open(self) -> None:
+        key = selected_key(self.query_one("#live", DataTable))
+        if key is not None:
+            self._open(key)
+
+    def _open(self, transaction_id: str) -> None:
+        from paycon.tui.screens.transaction_detail import TransactionDetailScreen
+
+        self.app.push_screen(TransactionDetailScreen(self.ctx, transaction_id))

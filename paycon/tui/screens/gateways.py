@@ -1,0 +1,275 @@
+"""The gateways: breaker, latency, success, errors and routing; and the switches operators pull."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
+
+from paycon.facade.models import GatewayStatus
+from paycon.tui import formatting as fmt
+from paycon.tui.messages import GatewaysFetched
+from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.screens.modals import AskScreen, share
+from paycon.tui.widgets.cards import breaker_line, routing
+from paycon.tui.widgets.tables import plain, refill, selected_key
+
+FAULT_ACTIONS = frozenset({"outage", "error_rate", "callback_drop", "heal"})
+# What "healthy" switches back: the faults this screen turns on.
+HEALTHY = {"outage": False, "error_rate": 0.0, "callback_drop_rate": 0.0}
+SHOWN_FAULTS = (
+    "outage",
+    "error_rate",
+    "timeout_rate",
+    "decline_rate",
+    "latency_ms",
+    "callback_delay_ms",
+    "callback_drop_rate",
+    "callback_duplicate_rate",
+)
+
+
+def gateway_cells(gateway: GatewayStatus, now: datetime) -> tuple[Text, ...]:
+    recent = gateway.recent
+    return (
+        Text(gateway.name, style="bold"),
+        plain(gateway.protocol),
+        routing(gateway),
+        breaker_line(gateway, now),
+        Text(fmt.millis(recent.latency_p50_ms), justify="right"),
+        Text(fmt.millis(recent.latency_p99_ms), justify="right"),
+        Text(fmt.percent(recent.success_rate), justify="right"),
+        Text(fmt.count(recent.calls), justify="right"),
+    )
+
+
+def faults_text(faults: Mapping[str, Any]) -> Text:
+    """The mock's fault settings that matter, the ones switched on in colour."""
+    text = Text()
+    for number, name in enumerate(SHOWN_FAULTS):
+        if number:
+            text.append(" · ", style="dim")
+        value = faults.get(name)
+        text.append(f"{name.replace('_', ' ')} ", style="dim")
+        text.append(str(value).lower(), style="bold magenta" if value else "")
+    return text
+
+
+def gateway_detail(gateway: GatewayStatus) -> Group:
+    """Recent errors, routing changes and (for an embedded mock) its faults."""
+    parts: list[Text] = [Text(f"{gateway.name} — recent errors, newest first", style="bold")]
+    if gateway.recent_errors:
+        parts += [Text(f"  {error}", style="red") for error in gateway.recent_errors]
+    else:
+        parts.append(Text("  none", style="dim"))
+    parts.append(Text("\nRouting changes", style="bold"))
+    if gateway.routing_changes:
+        for change in gateway.routing_changes:
+            line = Text(f"  {fmt.clock(change.at)}  {change.action}  by {change.actor}")
+            if change.reason:
+                line.append(f"  — {change.reason}", style="italic")
+            parts.append(line)
+    else:
+        parts.append(Text("  none", style="dim"))
+    parts.append(Text("\nMock faults", style="bold"))
+    if gateway.faults is None:
+        parts.append(Text("  not an embedded mock: faults cannot be switched here", style="dim"))
+    else:
+        parts.append(Text("  ").append_text(faults_text(gateway.faults)))
+    return Group(*parts)
+
+
+class GatewaysScreen(ConsoleScreen):
+    """Every gateway, refreshed every ``refresh_s`` while shown."""
+
+    MODE = "gateways"
+    HELP = (
+        "Each gateway's circuit breaker (closed, open with the time until it may "
+        "half-open, half-open), latency, success rate and recent errors. e takes the "
+        "selected gateway out of routing for new payments, or brings it back (asks why; "
+        "audited). With embedded mock gateways: o switches an outage on or off, f sets "
+        "the error rate, c the callback drop rate, h makes it healthy again — the "
+        "fastest way to watch the breaker open and payments fail over."
+    )
+    CHANGES: ClassVar[frozenset[str]] = frozenset({"toggle_routing"} | FAULT_ACTIONS)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "toggle_routing", "Routing on/off…"),
+        Binding("o", "outage", "Outage on/off"),
+        Binding("f", "error_rate", "Error rate…"),
+        Binding("c", "callback_drop", "Callback drops…"),
+        Binding("h", "heal", "Healthy"),
+    ]
+    DEFAULT_CSS = """
+    GatewaysScreen #gateways { height: auto; max-height: 12; margin: 0 1; }
+    GatewaysScreen #detail { margin: 1 1; height: auto; }
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gateways: dict[str, GatewayStatus] = {}
+        self._fetching: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[Any] = DataTable(cursor_type="row", id="gateways")
+        table.add_columns(
+            "Gateway", "Protocol", "Routing", "Breaker", "p50", "p99", "Success", "Calls"
+        )
+        yield table
+        with VerticalScroll():
+            yield Static(id="detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#gateways", DataTable).focus()
+        self.set_interval(self.ctx.refresh_s, self.action_reload)
+
+    def action_reload(self) -> None:
+        if not self.is_current:
+            return
+        if self._fetching is not None and not self._fetching.is_finished:
+            return
+        self._fetching = self._fetch()
+
+    @work(group="gateways")
+    async def _fetch(self) -> None:
+        gateways = await self.attempt(
+            self.ctx.facade.gateways(), doing="read the gateways", loud=False
+        )
+        if gateways is not None:
+            self.post_message(GatewaysFetched(gateways))
+
+    def on_gateways_fetched(self, message: GatewaysFetched) -> None:
+        now = self.ctx.now()
+        self._gateways = {g.name: g for g in message.gateways}
+        table = self.query_one("#gateways", DataTable)
+        refill(table, ((g.name, gateway_cells(g, now)) for g in message.gateways))
+        self._show_detail()
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _show_detail(self) -> None:
+        gateway = self.selected()
+        detail = self.query_one("#detail", Static)
+        detail.update(Text("") if gateway is None else gateway_detail(gateway))
+
+    def known_gateways(self) -> tuple[GatewayStatus, ...]:
+        """The gateways as last read."""
+        return tuple(self._gateways.values())
+
+    def selected(self) -> GatewayStatus | None:
+        """The gateway under the cursor."""
+        key = selected_key(self.query_one("#gateways", DataTable))
+        return None if key is None else self._gateways.get(key)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        gateway = self.selected()
+        if action in FAULT_ACTIONS:
+            # Faults exist only for embedded mocks: elsewhere these keys do not exist.
+            return gateway is not None and gateway.faults is not None
+        if action == "toggle_routing":
+            return True if gateway is not None else None
+        return True
+
+    # Routing.
+
+    def action_toggle_routing(self) -> None:
+        gateway = self.selected()
+        if gateway is not None:
+            self.set_routing(gateway.name, enabled=not gateway.enabled)
+
+    @work(group="actions")
+    async def set_routing(self, name: str, *, enabled: bool) -> None:
+        """Bring ``name`` back into routing, or take it out, after asking why."""
+        if self.ctx.read_only:
+            return
+        title = f"Bring {name} back into routing" if enabled else f"Take {name} out of routing"
+        prompt = (
+            "New payments may be routed to it again. Why?"
+            if enabled
+            else "New payments will not be routed to it; payments already there finish there. Why?"
+        )
+        reason = await self.app.push_screen_wait(
+            AskScreen(title, prompt, placeholder="for example: provider incident INC-42")
+        )
+        if reason is None:
+            return
+        gateway = await self.attempt(
+            self.ctx.facade.set_gateway_enabled(name, enabled=enabled, reason=reason),
+            doing=f"change routing of {name}",
+        )
+        if gateway is not None:
+            state = "back in routing" if gateway.enabled else "out of routing"
+            self.notify(f"{name} is {state}.", title="Routing changed", markup=False)
+        self._refetch()
+
+    # Faults of embedded mock gateways.
+
+    def action_outage(self) -> None:
+        gateway = self.selected()
+        if gateway is not None and gateway.faults is not None:
+            outage: object = False if gateway.faults.get("outage") else "503"
+            self.switch_faults(gateway.name, {"outage": outage})
+
+    def action_error_rate(self) -> None:
+        self._ask_share("error_rate", "Error rate", "Share of requests answered 5xx (0 to 1)")
+
+    def action_callback_drop(self) -> None:
+        self._ask_share(
+            "callback_drop_rate", "Callback drop rate", "Share of callbacks never sent (0 to 1)"
+        )
+
+    def action_heal(self) -> None:
+        gateway = self.selected()
+        if gateway is not None and gateway.faults is not None:
+            self.switch_faults(gateway.name, HEALTHY)
+
+    def _ask_share(self, fault: str, title: str, prompt: str) -> None:
+        gateway = self.selected()
+        if gateway is not None and gateway.faults is not None:
+            current = str(gateway.faults.get(fault, 0))
+            self._ask_then_switch(
+                gateway.name, fault, f"{title} of {gateway.name}", prompt, current
+            )
+
+    @work(group="actions")
+    async def _ask_then_switch(
+        self, name: str, fault: str, title: str, prompt: str, current: str
+    ) -> None:
+        answer = await self.app.push_screen_wait(
+            AskScreen(title, prompt, value=current, check=share)
+        )
+        if answer is not None:
+            self.switch_faults(name, {fault: float(answer)})
+
+    @work(group="actions")
+    async def switch_faults(self, name: str, changes: Mapping[str, object]) -> None:
+        """Apply ``changes`` to the embedded mock ``name``'s faults."""
+        if self.ctx.read_only:
+            return
+        faults = await self.attempt(
+            self.ctx.facade.set_faults(name, changes), doing=f"switch faults of {name}"
+        )
+        if faults is not None:
+            summary = ", ".join(f"{k} {faults.get(k)}" for k in changes)
+            self.notify(f"{name}: {summary}.", title="Faults switched", markup=False)
+        self._refetch()
+
+    def _refetch(self) -> None:
+        # After an action the operator wants to see its effect now, not at the next tick.
+        if self._fetching is not None and not self._fetching.is_finished:
+            self._fetching.cancel()
+        self._fetching = self._fetch()

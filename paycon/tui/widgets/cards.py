@@ -1,0 +1,102 @@
+"""The dashboard's panels as text: traffic, outbox figures and one card per gateway."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from paycon.facade.models import GatewayStatus, OutboxFigures, Traffic
+from paycon.tui import formatting as fmt
+
+OUTBOX_STATES = ("pending", "running", "dead", "done")
+
+
+def _label(text: Text, label: str) -> None:
+    text.append(label, style="dim")
+
+
+def traffic_card(traffic: Traffic) -> Text:
+    """Accepted payments per second and the share of payment requests refused."""
+    text = Text()
+    text.append("Payments\n", style="bold")
+    text.append(fmt.rate(traffic.payments_per_s), style="bold")
+    _label(text, " accepted\n")
+    errors = traffic.error_rate
+    text.append(fmt.percent(errors), style="bold red" if errors else "bold")
+    _label(text, " of requests refused\n")
+    _label(text, f"last {fmt.span(traffic.window_s)}")
+    return text
+
+
+def outbox_card(figures: OutboxFigures) -> Text:
+    """Tasks by state, the backlog, the oldest due task's age and throughput."""
+    text = Text()
+    text.append("Outbox\n", style="bold")
+    for number, state in enumerate(OUTBOX_STATES):
+        if number:
+            _label(text, " · ")
+        _label(text, f"{state} ")
+        value = figures.counts.get(state, 0)
+        style = fmt.TASK_STATE_STYLES[state] if state == "dead" and value else "bold"
+        text.append(fmt.count(value), style=style)
+    text.append("\n")
+    _label(text, "backlog ")
+    text.append(fmt.count(figures.backlog), style="bold")
+    _label(text, " · oldest due ")
+    oldest = figures.oldest_due_age_s
+    text.append(fmt.NOTHING if oldest is None else fmt.span(oldest), style="bold")
+    _label(text, " · ")
+    text.append(fmt.rate(figures.done_per_s), style="bold")
+    _label(text, " done")
+    return text
+
+
+def routing(gateway: GatewayStatus) -> Text:
+    """``routing on`` / ``routing off`` (an operator took it out)."""
+    if gateway.enabled:
+        return Text("routing on", style="green")
+    return Text("routing off", style="bold red")
+
+
+def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
+    """``closed 0/5`` or ``open 5/5 · half-open in 12 s``."""
+    breaker = gateway.breaker
+    text = fmt.breaker_state(breaker)
+    text.append(f" {breaker.failures}/{breaker.fail_max} failures")
+    waiting = fmt.half_open_in(breaker, now)
+    if waiting:
+        text.append(f" · {waiting}", style="yellow")
+    return text
+
+
+def gateway_card(gateway: GatewayStatus, now: datetime) -> Text:
+    """A gateway at a glance: routing, breaker, latency and success rate."""
+    recent = gateway.recent
+    text = Text()
+    text.append(gateway.name, style="bold")
+    _label(text, f" {gateway.protocol} · ")
+    text.append_text(routing(gateway))
+    text.append("\n")
+    _label(text, "breaker ")
+    text.append_text(breaker_line(gateway, now))
+    text.append("\n")
+    _label(text, "latency p50 ")
+    text.append(fmt.millis(recent.latency_p50_ms), style="bold")
+    _label(text, " · p99 ")
+    text.append(fmt.millis(recent.latency_p99_ms), style="bold")
+    text.append("\n")
+    _label(text, "success ")
+    low = recent.success_rate is not None and recent.success_rate < 0.9
+    text.append(fmt.percent(recent.success_rate), style="bold red" if low else "bold")
+    _label(text, f" of {fmt.count(recent.calls)} calls")
+    if gateway.faults is not None and _faulty(gateway):
+        text.append("\nmock faults on", style="magenta")
+    return text
+
+
+def _faulty(gateway: GatewayStatus) -> bool:
+    faults = gateway.faults or {}
+    return bool(
+        faults.get("outage") or faults.get("error_rate") or faults.get("callback_drop_rate")
+    )

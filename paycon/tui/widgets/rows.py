@@ -1,0 +1,75 @@
+"""Transactions and tasks as table rows, shared by the screens that list them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from paycon.facade.models import TaskSummary, TransactionSummary
+from paycon.tui import formatting as fmt
+from paycon.tui.widgets.tables import Row, plain
+
+TRANSACTION_COLUMNS = (
+    "Created",
+    "ID",
+    "Kind",
+    "Status",
+    "Customer",
+    "Amount",
+    "Gateway",
+    "Reference",
+)
+TASK_COLUMNS = ("ID", "Kind", "State", "Attempts", "Runs", "Updated", "Key", "Last error")
+
+
+def transaction_row(transaction: TransactionSummary, now: datetime) -> Row:
+    """A transaction as a row keyed by its id, its status in colour."""
+    return transaction.id, (
+        Text(fmt.age(transaction.created_at, now)),
+        plain(transaction.id),
+        plain(transaction.kind),
+        fmt.styled(transaction.status, fmt.STATUS_STYLES),
+        plain(transaction.customer_id),
+        Text(fmt.money(transaction.amount, transaction.currency), justify="right"),
+        plain(transaction.gateway),
+        plain(transaction.reference or fmt.NOTHING),
+    )
+
+
+def runs(task: TaskSummary, now: datetime) -> Text:
+    """When a task runs: ``due 3 s ago`` / ``in 12 s`` while pending, ``leased`` while running."""
+    if task.state == "pending":
+        moment = fmt.age(task.run_at, now)
+        return Text("due now" if moment == "now" else f"due {moment}")
+    if task.state == "running":
+        return Text(f"leased by {task.lease_owner or fmt.NOTHING}")
+    return Text(fmt.NOTHING, style="dim")
+
+
+def task_row(task: TaskSummary, now: datetime) -> Row:
+    """A task as a row keyed by its id, its state in colour."""
+    return str(task.id), (
+        Text(str(task.id), justify="right"),
+        plain(task.kind),
+        fmt.styled(task.state, fmt.TASK_STATE_STYLES),
+        Text(f"{task.attempts}/{task.max_attempts}", justify="right"),
+        runs(task, now),
+        Text(fmt.age(task.updated_at, now)),
+        plain(task.dedupe_key or fmt.NOTHING),
+        Text(fmt.one_line(task.last_error, 60), style="red" if task.last_error else "dim"),
+    )
+
+
+def task_table(table_id: str) -> DataTable[Any]:
+    table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id=table_id)
+    table.add_columns(*TASK_COLUMNS)
+    return table
+
+
+def transaction_table(table_id: str) -> DataTable[Any]:
+    table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id=table_id)
+    table.add_columns(*TRANSACTION_COLUMNS)
+    return table

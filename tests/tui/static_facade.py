@@ -1,0 +1,354 @@
+"""A deterministic operator facade held in memory: fixed records at a fixed time.
+
+Snapshot tests draw the console from it, so every run draws the same
+screens. It keeps to ``OperatorFacade`` (mypy checks that) and its actions
+change its records the way the service's would, so a screen can be drawn
+before and after one. Functional tests use the real ``LocalFacade`` instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from paycon.domain.errors import Conflict, FacadeUnavailable, InvalidInput, NotFound
+from paycon.facade.models import (
+    AttemptView,
+    AuditView,
+    BreakerView,
+    GatewayFigures,
+    GatewayStatus,
+    LedgerLine,
+    OutboxFigures,
+    Overview,
+    Page,
+    TaskDetailView,
+    TaskQuery,
+    TaskSummary,
+    TimelineEvent,
+    Traffic,
+    TransactionDetail,
+    TransactionQuery,
+    TransactionSummary,
+)
+from paycon.facade.protocol import OperatorFacade
+
+NOW = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
+CUSTOMERS = ("cus_42", "cus_7", "cus_1001")
+STATUSES = ("completed", "completed", "submitted", "pending", "failed", "completed")
+FAILED_ERROR = "GatewayTransient: 502 from gateway_b [bold]not markup[/bold]"
+
+
+def at(seconds_ago: float) -> datetime:
+    return NOW - timedelta(seconds=seconds_ago)
+
+
+def _transactions() -> list[TransactionSummary]:
+    found = []
+    for n in range(24):
+        status = STATUSES[n % len(STATUSES)]
+        found.append(
+            TransactionSummary(
+                id=f"tx_01STATIC{n:017d}",
+                kind="withdrawal" if n % 3 == 2 else "deposit",
+                status=status,
+                customer_id=CUSTOMERS[n % len(CUSTOMERS)],
+                amount=Decimal("12.50") * (n + 1),
+                currency="EUR" if n % 4 else "GBP",
+                country="DE" if n % 4 else "GB",
+                gateway="gateway_a" if n % 2 else "gateway_b",
+                reference=f"order-{1000 + n}" if n % 5 else None,
+                failure_reason="declined by gateway_b" if status == "failed" else None,
+                created_at=at(3 + 7 * n),
+                updated_at=at(1 + 7 * n),
+            )
+        )
+    return found
+
+
+def _task(
+    task_id: int, transaction: TransactionSummary, state: str, *, kind: str = "submit"
+) -> TaskSummary:
+    dead = state == "dead"
+    return TaskSummary(
+        id=task_id,
+        kind=kind,
+        state=state,
+        attempts=10 if dead else (1 if state in ("done", "running") else 0),
+        max_attempts=10,
+        run_at=at(-12) if state == "pending" and task_id % 2 else at(40),
+        dedupe_key=f"{kind}:{transaction.gateway}:{transaction.id}",
+        lease_owner="worker-1" if state == "running" else None,
+        last_error=FAILED_ERROR if dead else None,
+        payload={
+            "transaction_id": transaction.id,
+            "route": [transaction.gateway],
+            "destination": {"iban": "DE89 **** **** 3000", "holder": "J*** D**"},
+        },
+        created_at=at(600 + task_id),
+        updated_at=at(30 + task_id),
+    )
+
+
+def _tasks(transactions: list[TransactionSummary]) -> list[TaskSummary]:
+    states = ("done", "done", "running", "pending", "dead", "pending", "dead", "done")
+    return [_task(100 + n, t, states[n % len(states)]) for n, t in enumerate(transactions)]
+
+
+def _gateways() -> list[GatewayStatus]:
+    healthy = GatewayFigures(
+        calls=240,
+        success_rate=0.9917,
+        latency_p50_ms=38.0,
+        latency_p99_ms=121.0,
+        outcomes={"success": 238, "unavailable": 2},
+    )
+    failing = GatewayFigures(
+        calls=57,
+        success_rate=0.4035,
+        latency_p50_ms=512.0,
+        latency_p99_ms=2950.0,
+        outcomes={"success": 23, "unavailable": 34},
+    )
+    faults = {
+        "latency_ms": 0,
+        "latency_jitter_ms": 0,
+        "error_rate": 0.0,
+        "timeout_rate": 0.0,
+        "outage": False,
+        "decline_rate": 0.0,
+        "callback_delay_ms": 200,
+        "callback_drop_rate": 0.0,
+        "callback_duplicate_rate": 0.0,
+        "callback_reorder": False,
+    }
+    return [
+        GatewayStatus(
+            name="gateway_a",
+            protocol="json",
+            enabled=True,
+            breaker=BreakerView("closed", 0, 5, None, None),
+            recent=healthy,
+            recent_errors=("GatewayUnavailable: connection reset by peer",),
+            faults=dict(faults),
+        ),
+        GatewayStatus(
+            name="gateway_b",
+            protocol="xml",
+            enabled=False,
+            breaker=BreakerView("open", 5, 5, at(18), at(-12)),
+            recent=failing,
+            recent_errors=(
+                "GatewayUnavailable: 503 from gateway_b",
+                "GatewayUnavailable: 503 from gateway_b",
+                "GatewayAmbiguous: read timeout after 5.0 s",
+            ),
+            faults={**faults, "outage": "503", "error_rate": 0.3},
+            routing_changes=(
+                AuditView(at(90), "operator:key_ops1", "disable", "provider incident INC-42", None),
+            ),
+        ),
+    ]
+
+
+class StaticFacade:
+    """Fixed transactions, tasks and gateways; actions change them and are recorded."""
+
+    def __init__(self) -> None:
+        self.transactions_ = _transactions()
+        self.tasks_ = _tasks(self.transactions_)
+        self.gateways_ = _gateways()
+        self.backlog = [3, 5, 9, 14, 12, 8]
+        self.reads = 0
+        self.unavailable = False
+        self.calls: list[tuple[str, Any]] = []
+
+    @property
+    def where(self) -> str:
+        return "static://snapshot"
+
+    def _read(self) -> None:
+        if self.unavailable:
+            raise FacadeUnavailable("database is locked")
+        self.reads += 1
+
+    async def overview(self) -> Overview:
+        self._read()
+        counts = {"pending": 0, "running": 0, "dead": 0, "done": 0}
+        for task in self.tasks_:
+            counts[task.state] += 1
+        counts["done"] += 12_480
+        backlog = self.backlog[min(self.reads - 1, len(self.backlog) - 1)]
+        return Overview(
+            at=NOW,
+            traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),
+            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60),
+            gateways=tuple(self.gateways_),
+        )
+
+    async def transactions(
+        self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TransactionSummary]:
+        self._read()
+        matching = [
+            t
+            for t in self.transactions_
+            if query.status in (None, t.status)
+            and query.kind in (None, t.kind)
+            and query.gateway in (None, t.gateway)
+            and query.customer_id in (None, t.customer_id)
+        ]
+        start = int(cursor or 0)
+        end = start + limit
+        return Page(tuple(matching[start:end]), str(end) if end < len(matching) else None)
+
+    async def search_transactions(
+        self, text: str, *, limit: int = 50
+    ) -> tuple[TransactionSummary, ...]:
+        self._read()
+        return tuple(t for t in self.transactions_ if text in (t.id, t.reference))[:limit]
+
+    async def transaction(self, transaction_id: str) -> TransactionDetail:
+        self._read()
+        found = next((t for t in self.transactions_ if t.id == transaction_id), None)
+        if found is None:
+            raise NotFound(f"no transaction {transaction_id}")
+        events = (
+            TimelineEvent(found.created_at, "accepted", "deposit accepted", "client:key_shop"),
+            TimelineEvent(
+                found.created_at + timedelta(seconds=1),
+                "submitted",
+                f"{found.gateway} acknowledged",
+                "worker",
+            ),
+            TimelineEvent(found.updated_at, found.status, "callback applied", "gateway"),
+        )
+        ledger = (
+            LedgerLine(
+                found.updated_at,
+                found.customer_id,
+                found.currency,
+                "available",
+                found.amount,
+                "deposit completed",
+            ),
+        )
+        tasks = tuple(
+            t
+            for t in self.tasks_
+            if isinstance(t.payload, Mapping) and t.payload.get("transaction_id") == found.id
+        )
+        return TransactionDetail(found, events, ledger, tasks)
+
+    async def tasks(
+        self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskSummary]:
+        self._read()
+        matching = [
+            t
+            for t in sorted(self.tasks_, key=lambda t: -t.id)
+            if query.state in (None, t.state)
+            and query.kind in (None, t.kind)
+            and (query.gateway is None or f":{query.gateway}:" in (t.dedupe_key or ""))
+        ]
+        start = int(cursor or 0)
+        end = start + limit
+        return Page(tuple(matching[start:end]), str(end) if end < len(matching) else None)
+
+    def _find(self, task_id: int) -> TaskSummary:
+        found = next((t for t in self.tasks_ if t.id == task_id), None)
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        return found
+
+    async def task(self, task_id: int) -> TaskDetailView:
+        self._read()
+        task = self._find(task_id)
+        attempts = tuple(
+            AttemptView(
+                n,
+                at(400 - 30 * n),
+                at(399 - 30 * n),
+                "retry",
+                "GatewayTransient",
+                "502 from gateway_b",
+                812,
+            )
+            for n in range(1, min(task.attempts, 3) + 1)
+        )
+        audit = (
+            (AuditView(at(100), "operator:key_ops1", "replay", "gateway fixed", None),)
+            if task.state == "dead"
+            else ()
+        )
+        return TaskDetailView(task, attempts, audit)
+
+    def _replace(self, task: TaskSummary, **changes: Any) -> TaskSummary:
+        new = dataclasses.replace(task, **changes)
+        self.tasks_[self.tasks_.index(task)] = new
+        return new
+
+    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        task = self._find(task_id)
+        if task.state not in ("dead", "pending"):
+            raise Conflict(f"task {task_id} is {task.state}")
+        self.calls.append(("replay", (task_id, reason)))
+        return self._replace(task, state="pending", attempts=0, run_at=NOW)
+
+    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        task = self._find(task_id)
+        if task.state != "dead":
+            raise Conflict(f"task {task_id} is {task.state}")
+        self.calls.append(("discard", (task_id, reason)))
+        return self._replace(task, state="done")
+
+    def _matching(self, query: TaskQuery) -> list[TaskSummary]:
+        if query.state not in ("dead", "pending"):
+            raise InvalidInput("state: only dead or pending tasks are replayed in bulk")
+        return [t for t in self.tasks_ if t.state == query.state and query.kind in (None, t.kind)]
+
+    async def count_matching(self, query: TaskQuery) -> int:
+        return len(self._matching(query))
+
+    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+        matching = self._matching(query)
+        for task in matching:
+            self._replace(task, state="pending", attempts=0, run_at=NOW)
+        self.calls.append(("replay_matching", (query, reason)))
+        return len(matching)
+
+    async def gateways(self) -> tuple[GatewayStatus, ...]:
+        self._read()
+        return tuple(self.gateways_)
+
+    def _gateway(self, name: str) -> GatewayStatus:
+        found = next((g for g in self.gateways_ if g.name == name), None)
+        if found is None:
+            raise NotFound(f"no gateway {name}")
+        return found
+
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+        gateway = self._gateway(name)
+        new = dataclasses.replace(gateway, enabled=enabled)
+        self.gateways_[self.gateways_.index(gateway)] = new
+        self.calls.append(("set_gateway_enabled", (name, enabled, reason)))
+        return new
+
+    async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+        gateway = self._gateway(name)
+        if gateway.faults is None:
+            raise NotFound(f"{name} is not an embedded mock")
+        faults = {**gateway.faults, **changes}
+        self.gateways_[self.gateways_.index(gateway)] = dataclasses.replace(gateway, faults=faults)
+        self.calls.append(("set_faults", (name, dict(changes))))
+        return faults
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _keeps_protocol(facade: StaticFacade) -> OperatorFacade:
+    return facade  # mypy proves StaticFacade keeps the protocol
