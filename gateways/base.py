@@ -121,6 +121,10 @@ class Gateway(Protocol):
         """Success rate and latency over the most recent calls."""
         ...
 
+    def recent_errors(self) -> tuple[str, ...]:
+        """The error messages of the last failed calls, newest first (no account data)."""
+        ...
+
 
 def check_transaction_id(transaction_id: str) -> str:
     """Return ``transaction_id`` if the gateways accept it; raise ``ValueError`` otherwise."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from typing import ClassVar
 
 import httpx
@@ -39,6 +40,8 @@ from gateways.wire import WireFormatError, WireRequest
 logger = logging.getLogger(__name__)
 
 _NOT_FOUND = 404
+# How many error messages of failed calls a gateway keeps for operators.
+RECENT_ERRORS = 5
 
 
 class HttpGateway(ABC):
@@ -57,6 +60,7 @@ class HttpGateway(ABC):
             config.name, fail_max=config.fail_max, reset_timeout_s=config.reset_timeout_s
         )
         self._window = OutcomeWindow(config.stats_window)
+        self._errors: deque[str] = deque(maxlen=RECENT_ERRORS)
 
     @property
     def name(self) -> str:
@@ -125,6 +129,15 @@ class HttpGateway(ABC):
         """Success rate and latency over this gateway's most recent calls."""
         return self._window.snapshot()
 
+    def recent_errors(self) -> tuple[str, ...]:
+        """The error messages of the last failed calls, newest first.
+
+        Declines are answers, not errors, and a call the breaker refused was
+        never made; neither is listed. Messages name the gateway, the
+        operation and the transaction id, never a request's account data.
+        """
+        return tuple(reversed(self._errors))
+
     # The wire, per gateway: pure functions of values and bytes.
 
     @abstractmethod
@@ -163,6 +176,8 @@ class HttpGateway(ABC):
             return answer
         except GatewayError as exc:
             outcome = _outcome_of(exc)
+            if outcome not in (None, "declined"):
+                self._errors.append(f"{type(exc).__name__}: {exc} ({transaction_id})")
             raise
         finally:
             if outcome is not None:

@@ -13,7 +13,14 @@ from outbox import TaskState
 from paycon.api.bodies import parse_json, read_body
 from paycon.api.context import ApiContext, context, principal
 from paycon.api.responses import json_response
-from paycon.api.schemas import DiscardIn, ReplayFilterIn, ReplayIn, parse_model
+from paycon.api.schemas import (
+    DiscardIn,
+    FaultsIn,
+    GatewaySwitchIn,
+    ReplayFilterIn,
+    ReplayIn,
+    parse_model,
+)
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.transactions import rfc3339
 from paycon.views import stats_json, task_detail_json, task_json
@@ -56,9 +63,7 @@ async def outbox_stats(request: web.Request) -> web.Response:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    if len(request.query) != len(set(request.query.keys())):
-        raise InvalidInput("each query parameter may appear only once")
-    query = parse_model(TaskListQuery, dict(request.query))
+    query = parse_model(TaskListQuery, _single_query(request))
     page = await context(request).operations.tasks(
         state=query.state,
         kind=query.kind,
@@ -104,6 +109,70 @@ async def replay_matching(request: web.Request) -> web.Response:
         reason=body.reason,
     )
     return json_response({"replayed": count})
+
+
+class CountQuery(BaseModel):
+    """Query parameters of ``GET /v1/outbox/count``: the filter of ``POST /v1/outbox/replay``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: TaskState | None = Field(default=None, description="dead or pending (required)")
+    kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="only submit tasks bound for this gateway"
+    )
+
+
+async def count_matching(request: web.Request) -> web.Response:
+    query = parse_model(CountQuery, _single_query(request))
+    if query.state is None:
+        raise InvalidInput("the state is required", errors=[FieldError("state", "dead or pending")])
+    count = await context(request).operations.count_matching(
+        state=query.state, kind=query.kind, gateway=query.gateway
+    )
+    return json_response({"matching": count})
+
+
+def _single_query(request: web.Request) -> dict[str, str]:
+    if len(request.query) != len(set(request.query.keys())):
+        raise InvalidInput("each query parameter may appear only once")
+    return dict(request.query)
+
+
+def _gateway_name(request: web.Request) -> str:
+    return request.match_info["name"]
+
+
+async def disable_gateway(request: web.Request) -> web.Response:
+    return await _switch_gateway(request, enabled=False)
+
+
+async def enable_gateway(request: web.Request) -> web.Response:
+    return await _switch_gateway(request, enabled=True)
+
+
+async def _switch_gateway(request: web.Request, *, enabled: bool) -> web.Response:
+    control = context(request).gateway_control
+    name = _gateway_name(request)
+    control.check_gateway(name)  # 404 before looking at the body
+    body = parse_model(GatewaySwitchIn, await _optional_body(request))
+    status = await control.set_enabled(
+        name, enabled=enabled, actor=_actor(request), reason=body.reason
+    )
+    return json_response(status)
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return json_response(context(request).gateway_control.faults(_gateway_name(request)))
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    control = context(request).gateway_control
+    name = _gateway_name(request)
+    control.faults(name)  # 404 before looking at the body
+    body = await _optional_body(request)
+    parse_model(FaultsIn, body)  # the shape; the mock gateway checks the values
+    return json_response(control.set_faults(name, body))
 
 
 async def list_gateways(request: web.Request) -> web.Response:

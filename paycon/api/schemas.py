@@ -41,6 +41,8 @@ Currency = Annotated[
 ]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Text255 = Annotated[str, Field(min_length=1, max_length=255)]
+# An operator's reason for the audit trail: 1-255 characters, not only spaces.
+Reason = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
 HttpUrl = Annotated[
     str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
 ]
@@ -208,13 +210,13 @@ class OutboxTaskPageOut(BaseModel):
 class ReplayIn(_Strict):
     """Body of ``POST /v1/outbox/tasks/{id}/replay`` (optional)."""
 
-    reason: Text255 = "replayed by an operator"
+    reason: Reason = "replayed by an operator"
 
 
 class DiscardIn(_Strict):
     """Body of ``POST /v1/outbox/tasks/{id}/discard``: why the task is given up."""
 
-    reason: Text255
+    reason: Reason
 
 
 class ReplayFilterIn(_Strict):
@@ -223,11 +225,79 @@ class ReplayFilterIn(_Strict):
     state: Literal["dead", "pending"] = "dead"
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    reason: Text255 = "replayed by an operator"
+    reason: Reason = "replayed by an operator"
 
 
 class ReplayCountOut(BaseModel):
     replayed: int
+
+
+class OutboxCountOut(BaseModel):
+    matching: int = Field(description="tasks a replay with the same filter would take now")
+
+
+class TransactionTasksOut(BaseModel):
+    """The outbox tasks that carried one transaction, oldest first."""
+
+    items: list[OutboxTaskOut]
+
+
+class LedgerLineOut(BaseModel):
+    at: str
+    customer_id: str
+    currency: str
+    bucket: Literal["available", "held"]
+    delta: str = Field(description="signed decimal string", examples=["-20.00"])
+    reason: str
+
+
+class LedgerOut(BaseModel):
+    """The balance movements one transaction made, oldest first."""
+
+    items: list[LedgerLineOut]
+
+
+class GatewaySwitchIn(_Strict):
+    """Body of ``POST /v1/gateways/{name}/disable`` and ``/enable``: why, for the audit."""
+
+    reason: Reason
+
+
+class FaultsIn(BaseModel):
+    """Body of ``PUT /v1/gateways/{name}/faults``: the faults to change; others keep their value.
+
+    Values are checked by the mock gateway itself; a bad one changes nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency_ms: Any = Field(default=None, description="whole ms, 0-3600000")
+    latency_jitter_ms: Any = Field(default=None, description="whole ms, 0-3600000")
+    error_rate: Any = Field(default=None, description="share of 5xx answers, 0-1")
+    timeout_rate: Any = Field(default=None, description="share of requests that hang, 0-1")
+    timeout_hang_ms: Any = Field(default=None, description="how long a hang lasts, whole ms")
+    outage: Any = Field(default=None, description='false, "503" or "refuse"')
+    decline_rate: Any = Field(default=None, description="share of final failures, 0-1")
+    callback_delay_ms: Any = Field(default=None, description="whole ms, 0-3600000")
+    callback_drop_rate: Any = Field(default=None, description="0-1")
+    callback_duplicate_rate: Any = Field(default=None, description="0-1")
+    callback_reorder: Any = Field(default=None, description="true or false")
+
+
+class FaultsOut(BaseModel):
+    """An embedded mock gateway's faults in force."""
+
+    latency_ms: int
+    latency_jitter_ms: int
+    error_rate: float
+    timeout_rate: float
+    timeout_hang_ms: int
+    outage: Literal[False, "503", "refuse"]
+    decline_rate: float
+    callback_delay_ms: int
+    callback_drop_rate: float
+    callback_duplicate_rate: float
+    callback_reorder: bool
 
 
 class CallbackOut(BaseModel):
@@ -254,11 +324,34 @@ class GatewayRecentOut(BaseModel):
 class GatewayOut(BaseModel):
     name: str
     protocol: str
+    enabled: bool = Field(description="false: taken out of routing for new payments")
     breaker: BreakerOut
     recent: GatewayRecentOut
+    recent_errors: list[str] = Field(description="the last failed calls' errors, newest first")
+    routing_changes: list[OutboxAuditOut] = Field(
+        description="the latest routing switches (disable, enable), newest first"
+    )
+    faults: FaultsOut | None = Field(description="an embedded mock gateway's faults; else null")
 
 
 class GatewaysOut(BaseModel):
+    gateways: list[GatewayOut]
+
+
+class TrafficOut(BaseModel):
+    """Payment requests this process answered over the window."""
+
+    payments_per_s: float = Field(description="accepted (2xx) payment requests per second")
+    error_rate: float | None = Field(description="share answered 4xx or 5xx; null without any")
+    window_s: float
+
+
+class OverviewOut(BaseModel):
+    """What the operators' dashboard shows, in one read."""
+
+    at: str
+    traffic: TrafficOut
+    outbox: OutboxStatsOut
     gateways: list[GatewayOut]
 
 
@@ -274,6 +367,7 @@ _PATTERN_MESSAGES = {
     "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
     "notify_url": "an absolute http(s) URL",
     "cursor": "the next_cursor of a previous page",
+    "reason": "1 to 255 characters, not only spaces",
 }
 
 

@@ -19,7 +19,7 @@ from paycon.api.schemas import (
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Kind, Status
 from paycon.storage.queries import TransactionFilter
-from paycon.views import transaction_detail_json
+from paycon.views import ledger_line_json, task_json, transaction_detail_json
 
 _TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
@@ -34,6 +34,9 @@ class TransactionListQuery(BaseModel):
     kind: Kind | None = None
     gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     customer_id: CustomerId | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="exactly this merchant reference"
+    )
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(pattern=TRANSACTION_ID_PATTERN)] | None = Field(
         default=None, description="next_cursor of the previous page"
@@ -64,11 +67,22 @@ async def list_transactions(request: web.Request) -> web.Response:
             kind=query.kind,
             gateway=query.gateway,
             customer_id=query.customer_id,
+            reference=query.reference,
         ),
         limit=query.limit,
         cursor=query.cursor,
     )
     return json_response({"items": [t.as_json() for t in items], "next_cursor": next_cursor})
+
+
+async def get_ledger(request: web.Request) -> web.Response:
+    lines = await context(request).queries.ledger(_path_id(request))
+    return json_response({"items": [ledger_line_json(line) for line in lines]})
+
+
+async def get_transaction_tasks(request: web.Request) -> web.Response:
+    tasks = await context(request).queries.tasks(_path_id(request))
+    return json_response({"items": [task_json(task) for task in tasks]})
 
 
 async def get_balances(request: web.Request) -> web.Response:

@@ -79,6 +79,10 @@ class GatewayControl:
             disabled = await disabled_gateways(conn)
         self._switches.disabled = frozenset(disabled & set(self._gateways))
 
+    def check_gateway(self, name: str) -> None:
+        """Raises NotFound unless ``name`` is a configured gateway."""
+        self._gateway(name)
+
     def _gateway(self, name: str) -> Gateway:
         gateway = self._gateways.get(name)
         if gateway is None:
@@ -103,6 +107,7 @@ class GatewayControl:
         return gateway_json(
             self._gateways[name],
             enabled=name not in self._switches.disabled,
+            recent_errors=list(self._gateways[name].recent_errors()),
             routing_changes=[operator_action_json(change) for change in changes],
             faults=None if fault_switch is None else fault_switch.faults(),
         )

@@ -27,3 +27,18 @@ def test_failover_goes_down_the_route_once(
     route: tuple[str, ...], current: str, expected: str | None
 ) -> None:
     assert next_gateway(route, current) == expected
+
+
+@pytest.mark.parametrize(
+    ("disabled", "expected"),
+    [
+        (frozenset({"gateway_b"}), "gateway_c"),
+        (frozenset({"gateway_b", "gateway_c"}), None),
+        (frozenset({"gateway_a"}), "gateway_b"),
+    ],
+)
+def test_failover_skips_gateways_out_of_routing(
+    disabled: frozenset[str], expected: str | None
+) -> None:
+    route = ("gateway_a", "gateway_b", "gateway_c")
+    assert next_gateway(route, "gateway_a", disabled=disabled) == expected

@@ -42,3 +42,20 @@ def test_pinned_gateway_is_used_alone() -> None:
 def test_pinned_gateway_must_exist_and_serve_the_currency(pinned: str, message: str) -> None:
     with pytest.raises(GatewayNotAllowed, match=message):
         TABLE.route(Kind.DEPOSIT, "JP", "JPY", pinned=pinned)
+
+
+def test_gateways_out_of_routing_are_left_out_of_the_route() -> None:
+    off = frozenset({"gateway_b"})
+    assert TABLE.route(Kind.DEPOSIT, "DE", "EUR", disabled=off) == ("gateway_a",)
+    assert TABLE.route(Kind.DEPOSIT, "FR", "USD", disabled=off) == ("gateway_a",)
+
+
+def test_a_route_with_every_gateway_out_of_routing_is_no_route() -> None:
+    with pytest.raises(NoRoute, match="in routing"):
+        TABLE.route(Kind.WITHDRAWAL, "FR", "USD", disabled=frozenset({"gateway_b"}))
+
+
+def test_a_pinned_gateway_out_of_routing_is_not_allowed() -> None:
+    with pytest.raises(GatewayNotAllowed, match="out of routing"):
+        TABLE.route(Kind.DEPOSIT, "DE", "EUR", pinned="gateway_b",
+                    disabled=frozenset({"gateway_b"}))  # fmt: skip

@@ -111,3 +111,45 @@ async def test_calls_refused_by_the_breaker_are_not_calls(
             await gateway.submit(submit_request())
 
     assert gateway.recent_stats().calls == 1
+
+
+async def test_a_gateway_keeps_its_last_errors_newest_first(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(
+        side_effect=[
+            wire.error(500, "internal_error", "disk full"),
+            wire.error(400, "invalid_amount", "no"),
+            wire.answer("pending", "tx-2"),
+            *[httpx.ConnectError("refused")] * 3,
+        ]
+    )
+    gateway = make_gateway(wire)
+    assert gateway.recent_errors() == ()
+
+    with pytest.raises(GatewayTransient):
+        await gateway.submit(submit_request("tx-1"))
+    with pytest.raises(GatewayDeclined):
+        await gateway.submit(submit_request("tx-1"))
+    await gateway.submit(submit_request("tx-2"))
+    with pytest.raises(GatewayNotReached):
+        await gateway.submit(submit_request("tx-3"))
+
+    errors = gateway.recent_errors()
+    assert len(errors) == 2  # a decline is an answer, not an error
+    assert errors[0].startswith("GatewayNotReached: ")
+    assert errors[1].startswith("GatewayTransient: ")
+    assert "500" in errors[1]
+
+
+async def test_a_gateway_keeps_only_its_last_five_errors(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    wire.submit_route(router).mock(return_value=wire.error(500, "internal_error", "x"))
+    gateway = make_gateway(wire, fail_max=100)
+    for n in range(7):
+        with pytest.raises(GatewayTransient):
+            await gateway.submit(submit_request(f"tx-{n}"))
+    errors = gateway.recent_errors()
+    assert len(errors) == 5
+    assert "tx-6" in errors[0]

@@ -1,0 +1,105 @@
+"""The dashboard in one read, a transaction's ledger and tasks, counts and filtered lists."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.integration.facade.support import complete, deposit
+from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon
+
+BAD_DEPOSIT = {"customer_id": "cus 1", "amount": "1.00", "currency": "EUR", "country": "DE"}
+
+
+async def test_overview_has_traffic_outbox_and_gateways(paycon: RunningPaycon) -> None:
+    await deposit(paycon, "k1")
+    await deposit(paycon, "k2")
+    status, _, _ = await paycon.post_json("/v1/deposits", BAD_DEPOSIT, key="bad")
+    assert status == 400
+    status, body = await paycon.get("/v1/overview", token=OPERATOR_KEY)
+    assert status == 200
+    assert set(body) == {"at", "traffic", "outbox", "gateways"}
+    assert body["traffic"] == {
+        "payments_per_s": round(2 / 60, 3),
+        "error_rate": round(1 / 3, 4),
+        "window_s": 60.0,
+    }
+    assert body["outbox"]["counts"]["pending"] == 2
+    assert [g["name"] for g in body["gateways"]] == ["gateway_a", "gateway_b"]
+    gateway = body["gateways"][0]
+    assert (gateway["enabled"], gateway["recent_errors"], gateway["faults"]) == (True, [], None)
+    status, _ = await paycon.get("/v1/overview", token=CLIENT_KEY)
+    assert status == 403
+
+
+async def test_a_transactions_ledger_and_tasks(paycon: RunningPaycon) -> None:
+    tx = await deposit(paycon, "k1", notify_url="http://127.0.0.1:9/hook")
+    _, ledger = await paycon.get(f"/v1/transactions/{tx['id']}/ledger")
+    assert ledger == {"items": []}
+    await complete(paycon, tx["id"])
+    status, ledger = await paycon.get(f"/v1/transactions/{tx['id']}/ledger")
+    assert status == 200
+    assert [(x["bucket"], x["delta"], x["currency"]) for x in ledger["items"]] == [
+        ("available", "10.00", "EUR")
+    ]
+    status, tasks = await paycon.get(f"/v1/transactions/{tx['id']}/tasks", token=OPERATOR_KEY)
+    assert status == 200
+    assert [t["dedupe_key"] for t in tasks["items"]] == [
+        f"submit:gateway_a:{tx['id']}",
+        f"notify:{tx['id']}",
+    ]
+    status, _ = await paycon.get(f"/v1/transactions/{tx['id']}/tasks")
+    assert status == 403
+    unknown = "tx_01JDXK3M6Y8Q2R4T6V8X0Z2B4D"
+    for path in (f"/v1/transactions/{unknown}/ledger", f"/v1/transactions/{unknown}/tasks"):
+        status, problem = await paycon.get(path, token=OPERATOR_KEY)
+        assert (status, problem["code"]) == (404, "not_found")
+    status, _ = await paycon.get("/v1/transactions/nope/ledger")
+    assert status == 400
+
+
+async def test_transactions_by_reference(paycon: RunningPaycon) -> None:
+    first = await deposit(paycon, "k1", reference="order-1")
+    await deposit(paycon, "k2", reference="order-2")
+    second = await deposit(paycon, "k3", reference="order-1")
+    _, page = await paycon.get("/v1/transactions?reference=order-1")
+    assert [t["id"] for t in page["items"]] == [second["id"], first["id"]]
+    status, _ = await paycon.get("/v1/transactions?reference=")
+    assert status == 400
+
+
+async def test_count_and_gateway_filtered_tasks(paycon: RunningPaycon) -> None:
+    await deposit(paycon, "a1")
+    await deposit(paycon, "a2")
+    await deposit(paycon, "b1", gateway="gateway_b")
+    with sqlite3.connect(paycon.db_path) as conn:
+        conn.execute("UPDATE outbox_tasks SET state = 'dead'")
+    status, body = await paycon.get(
+        "/v1/outbox/count?state=dead&gateway=gateway_a", token=OPERATOR_KEY
+    )
+    assert (status, body) == (200, {"matching": 2})
+    _, body = await paycon.get("/v1/outbox/count?state=dead", token=OPERATOR_KEY)
+    assert body == {"matching": 3}
+    _, page = await paycon.get("/v1/outbox/tasks?gateway=gateway_b", token=OPERATOR_KEY)
+    assert [t["dedupe_key"][:17] for t in page["items"]] == ["submit:gateway_b:"]
+    assert page["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/v1/outbox/count",
+        "/v1/outbox/count?state=done",
+        "/v1/outbox/count?state=dead&state=pending",
+        "/v1/outbox/count?state=dead&color=red",
+        "/v1/outbox/count?state=dead&kind=notify&gateway=gateway_a",
+        "/v1/outbox/tasks?gateway=",
+        "/v1/outbox/tasks?gateway=gateway_a&kind=notify",
+        "/v1/outbox/tasks?gateway=gateway_a&cursor=x",
+    ],
+)
+async def test_bad_operator_queries_are_400(paycon: RunningPaycon, query: str) -> None:
+    status, problem = await paycon.get(query, token=OPERATOR_KEY)
+    assert status == 400
+    assert problem["code"] == "invalid_request"
