@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The console (on a terminal) over the service, with demo payments and changing gateway faults.
 run: $(STAMP)
-	$(BIN)/paycon run
+	$(BIN)/paycon run --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

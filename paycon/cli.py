@@ -4,23 +4,64 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
+import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_tasks
+from paycon import cli_tasks, session
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
+from paycon.demo import demo_for
 from paycon.domain.errors import ConfigError
-from paycon.logs import setup_logging
-from paycon.service import Service, run_until_signalled
+from paycon.logs import LogBuffer, setup_logging
+from paycon.service import Service
 from paycon.storage.database import DatabaseUnavailable
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
+
+TOKEN_ENV = "PAYCON_OPERATOR_TOKEN"  # noqa: S105 - a variable name, not a secret
+LOG_FILE_NAME = "paycon.log"
+MAX_ACTOR_CHARS = 64
+
+RUN_DESCRIPTION = """\
+Start paycon: the HTTP API, the outbox workers and (unless mock_gateways = "off")
+the mock gateways A and B on loopback.
+
+On a terminal the operator console runs in the same process. While it is open,
+logs go to a file (--log-file) and to the console's log panel (l), never to
+the screen; quitting the console (ctrl+q) stops paycon. Without a terminal
+(stdin or stdout redirected), or with --headless, paycon logs to stderr.
+
+Either way SIGINT and SIGTERM stop it cleanly: no new requests, in-flight ones
+finish, running outbox tasks finish or are given back, the database is closed."""
+
+RUN_EPILOG = f"""\
+--demo: a few demo payments per second (deposits; withdrawals once a customer
+has funds) go through the API with the first client key, while the embedded
+mock gateways' faults change every 25-40 s: calm, gateway A erring 30%, A down
+(its breaker opens, payments fail over to B), calm, B dropping its callbacks
+(status checks settle those payments), and again. It needs the embedded mocks
+and writes real rows to the configured database: use a development one.
+
+examples:
+  paycon run                          the console on this terminal (make run adds --demo)
+  paycon run --headless               a server: logs on stderr, stop with SIGTERM
+  paycon run --demo --port 0          demo traffic on a free port
+  PAYCON_DATABASE_URL=sqlite+aiosqlite:////tmp/demo.db paycon run --demo
+
+exit status:
+  0  clean stop
+  1  the console failed (its error is printed)
+  {EXIT_CONFIG}  invalid configuration (the message names the setting)
+  {EXIT_UNAVAILABLE}  the database or a port cannot be used"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="start the service (API, workers; the console on a terminal)",
-        description="Start paycon. Stops cleanly on SIGINT/SIGTERM.",
+        description=RUN_DESCRIPTION,
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _config_option(run)
     run.add_argument("--headless", action="store_true", help="no console; log to stderr")
     run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks one)")
-    run.add_argument("--workers", type=int, help="outbox workers (default 8)")
+    run.add_argument("--workers", type=int, help="outbox workers (default 8; 0: API only)")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="post demo payments and cycle the mock gateways' faults (see below)",
+    )
+    run.add_argument(
+        "--read-only", action="store_true", help="a console without actions (replay, faults, ...)"
+    )
+    run.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="FILE",
+        help=f"where logs go while the console is open (default {LOG_FILE_NAME} next to the "
+        "config file); headless, logs go to stderr",
+    )
 
     mocks = commands.add_parser(
         "mock-gateways",
@@ -67,6 +125,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         default=DEFAULT_CONFIG_PATH,
+        metavar="FILE",
         help=f"TOML config file; created with new keys if missing (default {DEFAULT_CONFIG_PATH})",
     )
 
@@ -88,27 +147,79 @@ def _mask(key: str) -> str:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    setup_logging(settings.log_level)
-    if not args.headless:
+    if args.demo and settings.mock_gateways != "embedded":
         print(
-            "paycon: the console is not available yet; running headless (logs on stderr)",
+            "paycon: --demo needs the embedded mock gateways, but mock_gateways is "
+            f'"{settings.mock_gateways}": set PAYCON_MOCK_GATEWAYS=embedded, or drop --demo',
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    with_console = not args.headless and _on_terminal()
+    if not args.headless and not with_console:
+        print("paycon: not on a terminal; running headless (logs on stderr)", file=sys.stderr)
     service = Service(settings)
-    ready = asyncio.Event()
+    demo = demo_for if args.demo else None
 
-    async def main() -> None:
-        task = asyncio.create_task(run_until_signalled(service, ready=ready), name="paycon")
-        ready_wait = asyncio.create_task(ready.wait(), name="paycon-ready")
-        await asyncio.wait({task, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
-        if ready.is_set():
-            _announce(service, settings, args.config)
-        else:
-            ready_wait.cancel()
-        await task
+    def announce() -> None:
+        _announce(service, settings, args.config)
 
+    if not with_console:
+        setup_logging(settings.log_level)
+        return _serving(settings, session.serve_headless(service, demo=demo, on_ready=announce))
+    log_path = args.log_file or args.config.parent / LOG_FILE_NAME
     try:
-        asyncio.run(main())
+        log_file = _console_logging(settings, log_path)
+    except OSError as exc:
+        print(f"paycon: cannot write the log file {log_path}: {exc.strerror or exc}; "
+              "choose another with --log-file", file=sys.stderr)  # fmt: skip
+        return EXIT_UNAVAILABLE
+    buffer = LogBuffer()
+    logging.getLogger().addHandler(buffer)
+    with log_file:
+        status = _serving(
+            settings,
+            session.serve_console(
+                service,
+                actor=_console_actor(),
+                read_only=args.read_only,
+                logs=buffer,
+                demo=demo,
+                on_ready=announce,
+            ),
+        )
+    print(f"paycon: stopped; logs are in {log_path}", file=sys.stderr)
+    return status
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _console_logging(settings: Settings, path: Path) -> TextIO:
+    """Logs to ``path`` (appending) while the console owns the terminal; returns the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = path.open("a", encoding="utf-8")
+    setup_logging(settings.log_level, log_file)
+    logging.captureWarnings(True)  # warnings, too, stay off the console's screen
+    return log_file
+
+
+def _console_actor() -> str:
+    """``console:<os user name>`` for the audit trail of actions taken in the console."""
+    try:
+        user = getpass.getuser().strip()
+    except (OSError, KeyError):
+        user = ""
+    return f"console:{user or 'unknown'}"[:MAX_ACTOR_CHARS]
+
+
+def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:
+    """Run ``serve`` to the end; map start-up failures to exit statuses with one line."""
+    try:
+        status = asyncio.run(serve)
+    except ConfigError as exc:
+        print(f"paycon: {exc.detail}", file=sys.stderr)
+        return EXIT_CONFIG
     except DatabaseUnavailable as exc:
         print(f"paycon: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
@@ -119,7 +230,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_UNAVAILABLE
-    return EXIT_OK
+    return EXIT_OK if not status else EXIT_FAILED
 
 
 def _announce(service: Service, settings: Settings, config: Path) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,5 +120,86 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,
         cwd=tmp_path,
     )  # fmt: skip
-    for command in ("run", "mock-gateways", "config"):
+    for command in ("run", "mock-gateways", "config", "tasks"):
         assert command in result.stdout
+
+
+def mock_env(**extra: str) -> dict[str, str]:
+    """Known client key; the embedded mock gateways on free ports."""
+    return {
+        "PAYCON_CLIENT_API_KEYS": CLIENT_KEY,
+        "PAYCON_GATEWAY_A_URL": f"http://127.0.0.1:{free_port()}",
+        "PAYCON_GATEWAY_B_URL": f"http://127.0.0.1:{free_port()}",
+        **extra,
+    }
+
+
+def get_json(url: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {CLIENT_KEY}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.load(response)
+
+
+def stop(process: subprocess.Popen[str], signum: signal.Signals = signal.SIGTERM) -> str:
+    """Signal ``process``, wait for it, and return its stderr."""
+    try:
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return stderr
+
+
+def test_run_demo_headless_shows_payments_completing(tmp_path: Path) -> None:
+    port = free_port()
+    process = paycon("run", "--demo", "--headless", "--port", str(port), env=mock_env(),
+                     cwd=tmp_path)  # fmt: skip
+    try:
+        wait_until_serving(port, process)
+        deadline = time.monotonic() + 20
+        completed: list[dict[str, Any]] = []
+        while len(completed) < 5 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            page = get_json(f"http://127.0.0.1:{port}/v1/transactions?status=completed&limit=50")
+            completed = page["items"]
+    finally:
+        stderr = stop(process)
+    assert process.returncode == 0, stderr
+    assert len(completed) >= 5, stderr
+    assert {t["customer_id"] for t in completed} > {"demo_anna"}
+    assert "demo phase: calm" in stderr
+    assert "demo stopped" in stderr
+    assert stderr.index("demo stopped") < stderr.index("paycon stopped")
+
+
+def test_demo_needs_the_embedded_mocks(tmp_path: Path) -> None:
+    process = paycon("run", "--demo", "--headless", env={"PAYCON_MOCK_GATEWAYS": "off"},
+                     cwd=tmp_path)  # fmt: skip
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "--demo needs the embedded mock gateways" in stderr
+    assert "PAYCON_MOCK_GATEWAYS=embedded" in stderr
+
+
+def test_run_off_a_terminal_runs_headless_and_says_so_once(tmp_path: Path) -> None:
+    port = free_port()
+    process = paycon("run", "--port", str(port), env=mock_env(), cwd=tmp_path)
+    try:
+        wait_until_serving(port, process)
+    finally:
+        stderr = stop(process)
+    assert process.returncode == 0, stderr
+    assert stderr.count("not on a terminal; running headless") == 1
+    assert "paycon stopped" in stderr  # the logs went to stderr
+    assert not (tmp_path / "data" / "paycon.log").exists()
+
+
+def test_run_help_explains_the_console_demo_and_exit_statuses(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "paycon", "run", "--help"], capture_output=True, text=True,
+        check=True, cwd=tmp_path,
+    )  # fmt: skip
+    for text in ("--demo", "--read-only", "--log-file", "--headless", "SIGTERM", "exit status"):
+        assert text in result.stdout
