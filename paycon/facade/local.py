@@ -21,7 +21,7 @@ from paycon.api.context import ApiContext
 from paycon.api.operator import TaskListQuery, overview_json
 from paycon.api.schemas import parse_model
 from paycon.api.transactions import TransactionListQuery
-from paycon.domain.errors import FacadeUnavailable, InvalidInput
+from paycon.domain.errors import FacadeUnavailable, InvalidInput, NotFound
 from paycon.facade.models import (
     GatewayStatus,
     LedgerLine,
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from paycon.service import Service
 
 MAX_SEARCH_RESULTS = 200
+# Task ids are positive 64-bit integers (the API's path pattern allows 18 digits).
+MAX_TASK_ID = 10**18 - 1
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,8 +125,7 @@ class LocalFacade:
     async def search_transactions(
         self, text: str, *, limit: int = 50
     ) -> tuple[TransactionSummary, ...]:
-        if not 1 <= limit <= MAX_SEARCH_RESULTS:
-            raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
+        check_search_limit(limit)
         async with self._reading():
             found = await self._ctx.queries.search(text, limit=limit)
         return tuple(TransactionSummary.from_json(t.as_json()) for t in found)
@@ -169,29 +170,32 @@ class LocalFacade:
         return Page(items, page.next_cursor)
 
     async def task(self, task_id: int) -> TaskDetailView:
+        check_task_id(task_id)
         async with self._reading():
             detail = await self._ctx.operations.task(task_id)
         return TaskDetailView.from_json(task_detail_json(detail))
 
     async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        check_task_id(task_id)
         async with self._reading():
             task = await self._ctx.operations.replay(task_id, actor=self._actor, reason=reason)
         return TaskSummary.from_json(task_json(task))
 
     async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        check_task_id(task_id)
         async with self._reading():
             task = await self._ctx.operations.discard(task_id, actor=self._actor, reason=reason)
         return TaskSummary.from_json(task_json(task))
 
     async def count_matching(self, query: TaskQuery) -> int:
-        state = _replayable_state(query)
+        state = replayable_state(query)
         async with self._reading():
             return await self._ctx.operations.count_matching(
                 state=state, kind=query.kind, gateway=query.gateway
             )
 
     async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
-        state = _replayable_state(query)
+        state = replayable_state(query)
         async with self._reading():
             return await self._ctx.operations.replay_matching(
                 state=state,
@@ -220,8 +224,20 @@ class LocalFacade:
         """Nothing to release: the service owns the database and stops it."""
 
 
-def _replayable_state(query: TaskQuery) -> TaskState:
+def replayable_state(query: TaskQuery) -> TaskState:
     """The query's state when replays may take it (dead or pending); else InvalidInput."""
     if query.state not in (TaskState.DEAD.value, TaskState.PENDING.value):
         raise InvalidInput("only dead or pending tasks can be replayed: choose one of them")
     return TaskState(query.state)
+
+
+def check_search_limit(limit: int) -> None:
+    """InvalidInput unless 1 <= ``limit`` <= MAX_SEARCH_RESULTS."""
+    if not 1 <= limit <= MAX_SEARCH_RESULTS:
+        raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
+
+
+def check_task_id(task_id: int) -> None:
+    """NotFound for an id no task can have (zero, negative, beyond 64 bits)."""
+    if not 1 <= task_id <= MAX_TASK_ID:
+        raise NotFound(f"outbox task {task_id} not found")

@@ -1,0 +1,250 @@
+"""The operator facade over HTTP: a running paycon's operator API.
+
+Answers are parsed with the same ``from_json`` constructors as the in-process
+facade reads, and problem+json answers become the same errors: 404
+``NotFound``, 409 ``Conflict``, other 4xx ``InvalidInput`` (with the invalid
+fields), 401 ``Unauthorized`` and 403 ``Forbidden`` (the key was refused), and
+anything that keeps the answer from arriving (connection refused, a timeout, a
+5xx, a body that is not JSON) ``FacadeUnavailable`` naming the URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from paycon.domain.errors import (
+    Conflict,
+    FacadeUnavailable,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayconError,
+    Unauthorized,
+)
+from paycon.facade.local import (
+    MAX_SEARCH_RESULTS,
+    check_search_limit,
+    check_task_id,
+    replayable_state,
+)
+from paycon.facade.models import (
+    GatewayStatus,
+    LedgerLine,
+    Overview,
+    Page,
+    TaskDetailView,
+    TaskQuery,
+    TaskSummary,
+    TimelineEvent,
+    TransactionDetail,
+    TransactionQuery,
+    TransactionSummary,
+)
+
+# What a transaction id looks like; anything else cannot name one (NotFound, as locally).
+_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
+MAX_REFERENCE_CHARS = 255
+
+
+def _params(values: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def _segment(text: str) -> str:
+    """``text`` as one path segment, whatever it holds."""
+    return quote(text, safe="")
+
+
+class RemoteFacade:
+    """``OperatorFacade`` over a running paycon's operator API at ``url``.
+
+    ``token`` is an operator key; actions are audited as ``operator:<its key id>``.
+    ``transport`` replaces httpx's default (tests hand in their own).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._url = url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=self._url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def where(self) -> str:
+        return self._url
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """The JSON answer of one request. Raises the facade's errors (see the module)."""
+        try:
+            response = await self._client.request(
+                method, path, params=_params(params or {}), json=body
+            )
+        except httpx.TimeoutException as exc:
+            raise FacadeUnavailable(f"paycon at {self._url} did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise FacadeUnavailable(
+                f"cannot reach paycon at {self._url}: {type(exc).__name__}: {exc}"
+            ) from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.is_success and answer is not None:
+            return answer
+        raise self._error(response, answer)
+
+    def _error(self, response: httpx.Response, answer: Any) -> PayconError:
+        status = response.status_code
+        problem = answer if isinstance(answer, dict) else {}
+        detail = str(problem.get("detail") or response.reason_phrase or f"HTTP {status}")
+        if status == 401:
+            return Unauthorized(f"paycon at {self._url} refused the operator key: {detail}")
+        if status == 403:
+            return Forbidden(
+                f"paycon at {self._url} refused the key: {detail} (use an operator key)"
+            )
+        if status == 404:
+            return NotFound(detail)
+        if status == 409:
+            return Conflict(detail)
+        if 400 <= status < 500:
+            errors = [
+                FieldError(str(e.get("field", "")), str(e.get("message", "")))
+                for e in problem.get("errors") or ()
+                if isinstance(e, dict)
+            ]
+            return InvalidInput(detail, errors=errors)
+        if response.is_success:
+            return FacadeUnavailable(f"paycon at {self._url} answered a body that is not JSON")
+        return FacadeUnavailable(f"paycon at {self._url} answered HTTP {status}: {detail}")
+
+    async def overview(self) -> Overview:
+        return Overview.from_json(await self._call("GET", "/v1/overview"))
+
+    async def transactions(
+        self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TransactionSummary]:
+        params = {"status": query.status, "kind": query.kind, "gateway": query.gateway,
+                  "customer_id": query.customer_id, "limit": limit, "cursor": cursor}  # fmt: skip
+        body = await self._call("GET", "/v1/transactions", params=params)
+        items = tuple(TransactionSummary.from_json(t) for t in body["items"])
+        return Page(items, body.get("next_cursor"))
+
+    async def search_transactions(
+        self, text: str, *, limit: int = 50
+    ) -> tuple[TransactionSummary, ...]:
+        check_search_limit(limit)
+        if not text or len(text) > MAX_REFERENCE_CHARS:
+            return ()
+        found: list[TransactionSummary] = []
+        if _TRANSACTION_ID.fullmatch(text):
+            with contextlib.suppress(NotFound):
+                found.append(TransactionSummary.from_json(await self._transaction_json(text)))
+        body = await self._call(
+            "GET",
+            "/v1/transactions",
+            params={"reference": text, "limit": min(limit, MAX_SEARCH_RESULTS)},
+        )
+        found += [TransactionSummary.from_json(t) for t in body["items"] if t["id"] != text]
+        return tuple(found[:limit])
+
+    async def _transaction_json(self, transaction_id: str) -> Any:
+        if not _TRANSACTION_ID.fullmatch(transaction_id):
+            raise NotFound(f"transaction {transaction_id} does not exist")
+        return await self._call("GET", f"/v1/transactions/{transaction_id}")
+
+    async def transaction(self, transaction_id: str) -> TransactionDetail:
+        body = await self._transaction_json(transaction_id)
+        ledger = await self._call("GET", f"/v1/transactions/{transaction_id}/ledger")
+        tasks = await self._call("GET", f"/v1/transactions/{transaction_id}/tasks")
+        return TransactionDetail(
+            transaction=TransactionSummary.from_json(body),
+            events=tuple(TimelineEvent.from_json(e) for e in body["events"]),
+            ledger=tuple(LedgerLine.from_json(line) for line in ledger["items"]),
+            tasks=tuple(TaskSummary.from_json(t) for t in tasks["items"]),
+        )
+
+    async def tasks(
+        self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[TaskSummary]:
+        params = {"state": query.state, "kind": query.kind, "gateway": query.gateway,
+                  "limit": limit, "cursor": cursor}  # fmt: skip
+        body = await self._call("GET", "/v1/outbox/tasks", params=params)
+        return Page(tuple(TaskSummary.from_json(t) for t in body["items"]), body.get("next_cursor"))
+
+    async def task(self, task_id: int) -> TaskDetailView:
+        check_task_id(task_id)
+        return TaskDetailView.from_json(await self._call("GET", f"/v1/outbox/tasks/{task_id}"))
+
+    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        check_task_id(task_id)
+        body = await self._call(
+            "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
+        )
+        return TaskSummary.from_json(body)
+
+    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        check_task_id(task_id)
+        body = await self._call(
+            "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
+        )
+        return TaskSummary.from_json(body)
+
+    async def count_matching(self, query: TaskQuery) -> int:
+        state = replayable_state(query)
+        params = {"state": state.value, "kind": query.kind, "gateway": query.gateway}
+        body = await self._call("GET", "/v1/outbox/count", params=params)
+        return int(body["matching"])
+
+    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+        state = replayable_state(query)
+        request = {"state": state.value, "kind": query.kind, "gateway": query.gateway,
+                   "reason": reason}  # fmt: skip
+        body = await self._call(
+            "POST",
+            "/v1/outbox/replay",
+            body={name: value for name, value in request.items() if value is not None},
+        )
+        return int(body["replayed"])
+
+    async def gateways(self) -> tuple[GatewayStatus, ...]:
+        body = await self._call("GET", "/v1/gateways")
+        return tuple(GatewayStatus.from_json(g) for g in body["gateways"])
+
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+        action = "enable" if enabled else "disable"
+        body = await self._call(
+            "POST", f"/v1/gateways/{_segment(name)}/{action}", body={"reason": reason}
+        )
+        return GatewayStatus.from_json(body)
+
+    async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+        body = await self._call("PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes))
+        return dict(body)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,50 @@
+"""Both facades on one service answer every read with equal records."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+
+from paycon.facade.local import LocalFacade
+from paycon.facade.models import TaskQuery, TransactionQuery
+from paycon.facade.protocol import OperatorFacade
+from paycon.facade.remote import RemoteFacade
+from tests.integration.facade.conftest import LOCAL_ACTOR
+from tests.integration.facade.support import complete, deposit, set_task_states
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
+
+
+async def test_every_read_is_the_same_through_both(paycon: RunningPaycon) -> None:
+    first = await deposit(paycon, "k1", reference="order-1", notify_url="http://127.0.0.1:9/n")
+    await deposit(paycon, "k2", gateway="gateway_b", reference="order-1")
+    await complete(paycon, first["id"])
+    set_task_states(paycon, "dead", where="kind = 'notify'")
+    local = LocalFacade.for_service(paycon.service, actor=LOCAL_ACTOR)
+    remote = RemoteFacade(paycon.url, OPERATOR_KEY)
+    try:
+        reads: list[Callable[[OperatorFacade], Awaitable[object]]] = [
+            lambda f: f.transactions(TransactionQuery(), limit=1),
+            lambda f: f.transactions(TransactionQuery(gateway="gateway_b")),
+            lambda f: f.search_transactions("order-1"),
+            lambda f: f.search_transactions(first["id"]),
+            lambda f: f.transaction(first["id"]),
+            lambda f: f.tasks(TaskQuery()),
+            lambda f: f.tasks(TaskQuery(state="dead", kind="notify")),
+            lambda f: f.tasks(TaskQuery(gateway="gateway_a")),
+            lambda f: f.task(1),
+            lambda f: f.count_matching(TaskQuery(state="dead")),
+            lambda f: f.gateways(),
+        ]
+        for read in reads:
+            assert await read(local) == await read(remote)
+        # Only the moment of reading differs: the time and the oldest due task's age.
+        local_view, remote_view = await local.overview(), await remote.overview()
+        moment_free = dataclasses.replace(local_view.outbox, oldest_due_age_s=None)
+        assert moment_free == dataclasses.replace(remote_view.outbox, oldest_due_age_s=None)
+        assert (local_view.traffic, local_view.gateways) == (
+            remote_view.traffic,
+            remote_view.gateways,
+        )
+    finally:
+        await remote.aclose()
+        await local.aclose()
