@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography.fernet import Fernet
 
 from bench.harness import child, free_port, wait_for_http
 from bench.seed import seed
@@ -67,6 +68,7 @@ async def measure_refreshes(db_path: Path, repeat: int) -> dict[str, list[float]
             "mock_gateways": "off",
             "outbox": {"workers": 0},
             "log_level": "WARNING",
+            "security": {"encryption_keys": [Fernet.generate_key().decode()]},
         }
     )
     service = Service(settings)
@@ -140,6 +142,8 @@ def measure_latency(
         "PAYCON_OPERATOR_API_KEYS": OPERATOR_KEY,
         "PAYCON_MOCK_GATEWAYS": "off",
         "PAYCON_WORKERS": "0",
+        # The child runs in the work directory; bench.console_child lives in this checkout.
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
     args = ["-m", "bench.console_child", *(["--console"] if console else [])]
     with child(args, env=env, cwd=workdir):
