@@ -12,12 +12,13 @@ import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from mock_gateways import cli as mock_cli
 from paycon import cli_tasks, session
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.demo import demo_for
-from paycon.domain.errors import ConfigError
+from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
 from paycon.logs import LogBuffer, setup_logging
 from paycon.service import Service
 from paycon.storage.database import DatabaseUnavailable
@@ -63,6 +64,25 @@ exit status:
   {EXIT_CONFIG}  invalid configuration (the message names the setting)
   {EXIT_UNAVAILABLE}  the database or a port cannot be used"""
 
+CONSOLE_DESCRIPTION = """\
+Open the operator console on a paycon running elsewhere (for example
+`paycon run --headless`), through its operator API. The URL and the token are
+checked with one request before the console opens."""
+
+CONSOLE_EPILOG = f"""\
+The token is an operator API key (auth.operator_api_keys in the config file).
+Prefer the {TOKEN_ENV} environment variable to --token: shell
+history and `ps` keep command lines. For a paycon started from this folder:
+
+  export {TOKEN_ENV}=$(grep -o 'ok_[A-Za-z0-9_-]*' data/paycon.toml | head -n 1)
+  paycon console --url http://127.0.0.1:8080
+
+exit status:
+  0  the console was closed
+  1  the console failed (its error is printed)
+  {EXIT_CONFIG}  usage error, or the token is refused
+  {EXIT_UNAVAILABLE}  paycon cannot be reached at the URL"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -100,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"where logs go while the console is open (default {LOG_FILE_NAME} next to the "
         "config file); headless, logs go to stderr",
+    )
+
+    console = commands.add_parser(
+        "console",
+        help="the console attached to a running paycon through its operator API",
+        description=CONSOLE_DESCRIPTION,
+        epilog=CONSOLE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    console.add_argument(
+        "--url", required=True, help="the running paycon's base URL (http://127.0.0.1:8080)"
+    )
+    console.add_argument("--token", help=f"an operator API key (default: ${TOKEN_ENV})")
+    console.add_argument(
+        "--read-only", action="store_true", help="hide actions (replay, discard, faults, ...)"
     )
 
     mocks = commands.add_parser(
@@ -187,7 +222,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 on_ready=announce,
             ),
         )
-    print(f"paycon: stopped; logs are in {log_path}", file=sys.stderr)
+    stopped = "stopped; " if status in (EXIT_OK, EXIT_FAILED) else ""
+    print(f"paycon: {stopped}logs are in {log_path}", file=sys.stderr)
     return status
 
 
@@ -261,6 +297,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Entry point of the ``paycon`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     environ = os.environ if environ is None else environ
+    if args.command == "console":  # a client of another paycon: no config of its own
+        return _attach(args, environ)
     try:
         settings = _settings(args, environ)
     except ConfigError as exc:
@@ -273,6 +311,48 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.command == "tasks":
         return cli_tasks.run(args, settings)
     return _show_config(args, settings)
+
+
+def _attach(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    token = args.token or environ.get(TOKEN_ENV, "")
+    if not token:
+        print(f"paycon: an operator API key is needed: set {TOKEN_ENV} (or --token)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
+    problem = _url_problem(args.url)
+    if problem:
+        print(f"paycon: --url {args.url!r}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    # Nothing may write to the terminal the console draws on: logs go to its panel only.
+    buffer = LogBuffer()
+    logging.getLogger().handlers[:] = [buffer]
+    logging.getLogger().setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    try:
+        status = asyncio.run(session.attach_remote(args.url, token, read_only=args.read_only,
+                                                   logs=buffer))  # fmt: skip
+    except Unauthorized as exc:
+        print(f"paycon: {exc.detail}; give one of its operator API keys "
+              "(auth.operator_api_keys)", file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
+    except Forbidden as exc:
+        print(f"paycon: {exc.detail}", file=sys.stderr)
+        return EXIT_CONFIG
+    except PayconError as exc:  # unreachable, or not a paycon operator API at that URL
+        print(f"paycon: {exc.detail}; is paycon running at {args.url}?", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return EXIT_OK if not status else EXIT_FAILED
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected http://HOST:PORT or https://HOST"
+    try:
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _run_mocks(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:

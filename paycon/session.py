@@ -121,6 +121,22 @@ async def attach_console(
     return app.return_code or 0
 
 
+async def attach_remote(
+    url: str,
+    token: str,
+    *,
+    read_only: bool = False,
+    logs: LogBuffer | None = None,
+    drive: ConsoleDriver = run_in_terminal,
+) -> int:
+    """``attach_console`` through the operator API at ``url`` with ``token``."""
+    from paycon.facade.remote import RemoteFacade
+
+    return await attach_console(
+        RemoteFacade(url, token), read_only=read_only, logs=logs, drive=drive
+    )
+
+
 @contextlib.asynccontextmanager
 async def _running(
     service: Service, demo: DemoFactory | None, on_ready: Callable[[], None] | None

@@ -120,7 +120,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,
         cwd=tmp_path,
     )  # fmt: skip
-    for command in ("run", "mock-gateways", "config", "tasks"):
+    for command in ("run", "console", "mock-gateways", "config", "tasks"):
         assert command in result.stdout
 
 

@@ -178,3 +178,110 @@ def test_sigterm_closes_the_console_and_stops_paycon(
     assert f"logs are in {log_file}" in terminal.after_console()
     assert "paycon stopped" in log_file.read_text()
     assert not (tmp_path / "data" / "paycon.log").exists()
+
+
+def paycon_console(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``paycon console`` off a terminal: it must fail before it would draw anything."""
+    return subprocess.run(
+        [sys.executable, "-m", "paycon", "console", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.fixture
+def headless_paycon(tmp_path: Path) -> Iterator[str]:
+    """``paycon run --headless`` on a free port; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paycon", "run", "--headless", "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, **mock_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not serving(port):
+            assert process.poll() is None, "paycon exited early"
+            assert time.monotonic() < deadline, "paycon did not start serving"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_console_without_a_token_says_where_to_put_it(tmp_path: Path) -> None:
+    result = paycon_console("--url", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "PAYCON_OPERATOR_TOKEN" in result.stderr
+    assert not (tmp_path / "data").exists()  # a client of another paycon writes no config
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1:8080", "http://:8080",
+                                 "http://127.0.0.1:99999"])  # fmt: skip
+def test_console_refuses_a_url_it_cannot_use(url: str) -> None:
+    result = paycon_console("--url", url, "--token", OPERATOR_KEY)
+    assert result.returncode == 2
+    assert f"--url {url!r}" in result.stderr
+
+
+def test_console_on_an_unreachable_url_exits_3() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = paycon_console("--url", url, env={"PAYCON_OPERATOR_TOKEN": OPERATOR_KEY})
+    assert result.returncode == 3, result.stderr
+    assert f"is paycon running at {url}?" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("token", ["ok_not_a_key_of_this_paycon_000", CLIENT_KEY])
+def test_console_with_a_refused_token_exits_2(headless_paycon: str, token: str) -> None:
+    result = paycon_console("--url", headless_paycon, env={"PAYCON_OPERATOR_TOKEN": token})
+    assert result.returncode == 2, result.stderr
+    assert "refused the" in result.stderr
+    assert "operator key" in result.stderr
+    assert token not in result.stderr
+
+
+def test_console_attaches_to_a_running_paycon(
+    headless_paycon: str, tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    terminal = Terminal("console", "--url", headless_paycon, "--read-only",
+                        env={"PAYCON_OPERATOR_TOKEN": OPERATOR_KEY}, cwd=tmp_path)  # fmt: skip
+    terminals.append(terminal)
+
+    terminal.read_until(headless_paycon.encode())  # the title says what it is attached to
+    terminal.read_until(b"gateway_b")  # the dashboard read the remote paycon
+    terminal.press(CTRL_Q)
+    assert terminal.wait() == 0, terminal.text()[-3000:]
+    assert not LOG_LINE.search(terminal.output)
+    port = int(headless_paycon.rsplit(":", 1)[1])
+    assert serving(port)  # closing a console attached from elsewhere leaves paycon running
+
+
+def test_run_on_a_terminal_with_its_port_taken_fails_before_the_console_opens(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        terminal = Terminal("run", "--port", str(port), env=mock_env(), cwd=tmp_path)
+        terminals.append(terminal)
+        assert terminal.wait() == 3
+    shown = terminal.text()
+    assert ENTER_ALT_SCREEN.decode() not in shown
+    assert f"cannot listen on 127.0.0.1:{port}" in shown
+    assert "logs are in data/paycon.log" in shown
+    assert "stopped" not in shown
