@@ -57,6 +57,7 @@ class ConsoleScreen(Screen[None]):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self._binding_basis: object = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,6 +73,17 @@ class ConsoleScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (self.ctx.read_only and action in self.CHANGES)
+
+    def binding_basis(self) -> object:
+        """What ``check_action``'s answers depend on besides read-only (the selected item...)."""
+        return None
+
+    def update_bindings(self) -> None:
+        """Redraw the footer's keys when what they depend on changed (redrawing is not free)."""
+        basis = self.binding_basis()
+        if basis != self._binding_basis:
+            self._binding_basis = basis
+            self.refresh_bindings()
 
     def on_screen_resume(self) -> None:
         self.query_one(LogPanel).show(self.ctx.view.show_logs)

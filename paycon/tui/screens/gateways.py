@@ -152,11 +152,11 @@ class GatewaysScreen(ConsoleScreen):
         table = self.query_one("#gateways", DataTable)
         refill(table, ((g.name, gateway_cells(g, now)) for g in message.gateways))
         self._show_detail()
-        self.refresh_bindings()
+        self.update_bindings()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
-        self.refresh_bindings()
+        self.update_bindings()
 
     def _show_detail(self) -> None:
         gateway = self.selected()
@@ -171,6 +171,10 @@ class GatewaysScreen(ConsoleScreen):
         """The gateway under the cursor."""
         key = selected_key(self.query_one("#gateways", DataTable))
         return None if key is None else self._gateways.get(key)
+
+    def binding_basis(self) -> object:
+        gateway = self.selected()
+        return None if gateway is None else (gateway.name, gateway.faults is None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)

@@ -82,7 +82,7 @@ class AskScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self._title), classes="title")
-            yield Static(Text(self._prompt))
+            yield Static(Text(self._prompt), id="prompt")
             yield Input(value=self._value, placeholder=self._placeholder, id="answer")
             yield Static(id="error", classes="error", markup=False)
             with Horizontal():
@@ -130,7 +130,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self._title), classes="title")
-            yield Static(Text(self._question))
+            yield Static(Text(self._question), id="question")
             with Horizontal():
                 yield Button(self._yes, variant="warning", id="yes")
                 yield Button("Cancel", id="no")

@@ -128,6 +128,7 @@ class OutboxScreen(TaskActionScreen):
             return
         if chosen.task_id is not None:
             self.query_one("#filter", Input).value = ""
+            self.table.focus()
             self.app.push_screen(TaskDetailScreen(self.ctx, chosen.task_id))
             return
         self._filter = chosen
@@ -176,7 +177,7 @@ class OutboxScreen(TaskActionScreen):
             refill(self.table, rows)
         self._next_cursor = message.page.next_cursor
         self._show_summary()
-        self.refresh_bindings()
+        self.update_bindings()
 
     def _show_summary(self) -> None:
         shown = self.table.row_count
@@ -194,7 +195,11 @@ class OutboxScreen(TaskActionScreen):
         return None if key is None else self._shown.get(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.refresh_bindings()
+        self.update_bindings()
+
+    def binding_basis(self) -> object:
+        task = self.selected_task()
+        return self._state, None if task is None else task.state
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)

@@ -156,7 +156,11 @@ class TaskDetailScreen(TaskActionScreen):
                 for n, e in enumerate(detail.audit)
             ),
         )
-        self.refresh_bindings()
+        self.update_bindings()
+
+    def binding_basis(self) -> object:
+        task = self._shown_task
+        return None if task is None else (task.state, self._transaction_id())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)

@@ -1,0 +1,260 @@
+"""The outbox screen on a real paycon: listing by state and filter, replay, run now, discard,
+replay of the filtered set; each checked in the database and the operator API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import Input, Static, Tabs
+
+from paycon.facade.models import TaskQuery
+from paycon.tui.app import PayconConsole
+from paycon.tui.screens import outbox
+from paycon.tui.screens.modals import AskScreen, ConfirmScreen
+from paycon.tui.screens.outbox import OutboxScreen
+from paycon.tui.screens.task_detail import TaskDetailScreen
+from tests.paycon_fixtures import RunningPaycon
+from tests.tui.conftest import (
+    ACTOR,
+    SIZE,
+    ConsoleFactory,
+    accept_deposits,
+    api_task,
+    kill,
+    screen_text,
+    sql,
+    submit_task_ids,
+    table_keys,
+    task_state,
+    until,
+    until_true,
+)
+
+
+async def dead_tasks(paycon: RunningPaycon, a: int, b: int) -> tuple[list[int], list[int]]:
+    """``a`` dead submit tasks for gateway_a and ``b`` for gateway_b."""
+    await accept_deposits(paycon, a, gateway="gateway_a")
+    await accept_deposits(paycon, b, gateway="gateway_b")
+    dead_a = submit_task_ids(paycon.db_path, "gateway_a")
+    dead_b = submit_task_ids(paycon.db_path, "gateway_b")
+    kill(paycon.db_path, dead_a + dead_b)
+    return dead_a, dead_b
+
+
+def listed(app: PayconConsole) -> list[int]:
+    """Task ids in the outbox list, top to bottom."""
+    return [int(key) for key in table_keys(app, "#tasks")]
+
+
+async def test_tabs_list_tasks_by_state_newest_first(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    dead_a, dead_b = await dead_tasks(paycon, 2, 1)
+    await accept_deposits(paycon, 1, gateway="gateway_b", customer_id="cus_2")
+    pending = submit_task_ids(paycon.db_path)[-1]
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: listed(app) == [*dead_b, *reversed(dead_a)], what="dead")
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: listed(app) == [pending], what="pending tab")
+        assert app.screen.query_one("#states", Tabs).active == "pending"
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: len(listed(app)) == 3, what="dead tab again")
+
+
+async def test_replay_of_a_dead_task_makes_it_pending_with_fresh_attempts(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    dead_a, _ = await dead_tasks(paycon, 2, 0)
+    newest = dead_a[-1]
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: listed(app) == [newest, dead_a[0]])
+        await pilot.press("r")
+        await until(pilot, lambda: listed(app) == [dead_a[0]], what="the list re-read")
+        assert task_state(paycon.db_path, newest) == ("pending", 0)
+        assert task_state(paycon.db_path, dead_a[0])[0] == "dead"
+        body = await api_task(paycon, newest)
+        assert body["state"] == "pending"
+        assert [(e["action"], e["actor"]) for e in body["audit"]] == [("replay", ACTOR)]
+
+
+async def test_replay_of_a_scheduled_task_runs_it_now(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await accept_deposits(paycon, 1, gateway="gateway_a")
+    [task_id] = submit_task_ids(paycon.db_path)
+    sql(paycon.db_path, "UPDATE outbox_tasks SET run_at = '2099-01-01 00:00:00.000000'")
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        await until(pilot, lambda: listed(app) == [task_id])
+        before = await app.ctx.facade.task(task_id)
+        assert before.task.run_at.year == 2099
+        await pilot.press("r")
+
+        async def due_now() -> bool:
+            detail = await app.ctx.facade.task(task_id)
+            return detail.task.run_at <= datetime.now(UTC)
+
+        await until_true(pilot, due_now)
+        assert task_state(paycon.db_path, task_id) == ("pending", 0)
+
+
+async def test_discard_asks_for_a_reason_and_keeps_the_last_error(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    [task_id], _ = await dead_tasks(paycon, 1, 0)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: listed(app) == [task_id])
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("enter")  # a blank reason is refused, the dialog stays
+        assert isinstance(app.screen, AskScreen)
+        assert "audit" in str(app.screen.query_one("#error", Static).render())
+        await pilot.press("escape")  # cancelled: nothing changes
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        assert task_state(paycon.db_path, task_id)[0] == "dead"
+
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        app.screen.query_one("#answer", Input).value = "refunded by hand"
+        await pilot.press("enter")
+        await until(pilot, lambda: listed(app) == [], what="the dead list emptied")
+    body = await api_task(paycon, task_id)
+    assert body["state"] == "done"
+    assert body["last_error"].startswith("GatewayTransient")
+    assert [(e["action"], e["reason"]) for e in body["audit"]] == [("discard", "refunded by hand")]
+
+
+async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replays_it(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    dead_a, dead_b = await dead_tasks(paycon, 3, 2)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(listed(app)) == 5)
+        await pilot.press("slash")
+        app.screen.query_one("#filter", Input).value = "gateway:gateway_b"
+        await pilot.press("enter")
+        await until(pilot, lambda: listed(app) == list(reversed(dead_b)))
+
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one("#question").render())
+        assert "Replay 2 dead tasks for gateway_b?" in question
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        assert [task_state(paycon.db_path, t)[0] for t in dead_a + dead_b] == ["dead"] * 5
+
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: listed(app) == [], what="the replayed tasks gone from dead")
+        assert [task_state(paycon.db_path, t) for t in dead_b] == [("pending", 0)] * 2
+        assert [task_state(paycon.db_path, t)[0] for t in dead_a] == ["dead"] * 3
+        assert await app.ctx.facade.count_matching(TaskQuery(state="dead")) == 3
+
+
+async def test_replay_all_is_refused_on_states_it_cannot_replay(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await dead_tasks(paycon, 1, 0)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "right_square_bracket", "right_square_bracket")  # running
+        await until(pilot, lambda: app.screen.query_one("#states", Tabs).active == "running")
+        bindings = app.screen.active_bindings
+        assert not bindings["R"].enabled  # shown, greyed
+        await pilot.press("R")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, OutboxScreen)
+
+
+async def test_an_action_on_a_task_that_changed_meanwhile_is_reported_not_raised(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    [task_id], _ = await dead_tasks(paycon, 1, 0)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: listed(app) == [task_id])
+        sql(paycon.db_path, "UPDATE outbox_tasks SET state = 'done' WHERE id = ?", task_id)
+        await pilot.press("r")
+        await until(pilot, lambda: bool(app._notifications), what="a notification")
+        [note] = list(app._notifications)
+        assert note.severity == "error"
+        assert f"replay task {task_id}" in note.title
+        assert app.is_running
+    assert task_state(paycon.db_path, task_id)[0] == "done"
+
+
+async def test_task_detail_shows_payload_attempts_audit_and_replays(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    [transaction_id] = await accept_deposits(paycon, 1, gateway="gateway_a")
+    [task_id] = submit_task_ids(paycon.db_path)
+    kill(paycon.db_path, [task_id])
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: listed(app) == [task_id])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        await until(pilot, lambda: f'"transaction_id": "{transaction_id}"' in screen_text(app))
+        shown = screen_text(app)
+        assert "GatewayTransient: 502 from gateway" in shown
+        assert "state     dead" in shown
+        await pilot.press("r")
+        await until(pilot, lambda: table_keys(app, "#audit") == ["0"], what="the audit entry")
+        assert "replayed from the console" in screen_text(app)
+        assert task_state(paycon.db_path, task_id) == ("pending", 0)
+        await pilot.press("t")
+        await until(pilot, lambda: getattr(app.screen, "transaction_id", None) == transaction_id)
+        await pilot.press("escape", "escape")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+
+
+async def test_a_task_id_in_the_filter_opens_that_task(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await accept_deposits(paycon, 2, gateway="gateway_a")
+    first, _ = submit_task_ids(paycon.db_path)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "slash", *str(first), "enter")
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        assert isinstance(app.screen, TaskDetailScreen)
+        assert app.screen.task_id == first
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot.press("slash", *"colour:blue", "enter")
+        await until(pilot, lambda: bool(app._notifications))
+        assert "unknown filter" in list(app._notifications)[-1].message
+        assert app.screen.query_one("#filter", Input).value == "colour:blue"
+
+
+async def test_more_loads_the_next_page(
+    paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "PAGE_ROWS", 2)
+    await accept_deposits(paycon, 5, gateway="gateway_a")
+    every = list(reversed(submit_task_ids(paycon.db_path)))
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "right_square_bracket")
+        await until(pilot, lambda: listed(app) == every[:2])
+        assert "n for more" in str(app.screen.query_one("#summary").render())
+        await pilot.press("n")
+        await until(pilot, lambda: listed(app) == every[:4])
+        await pilot.press("n")
+        await until(pilot, lambda: listed(app) == every)
+        summary = str(app.screen.query_one("#summary").render())
+        assert "5 shown" in summary
+        assert "n for more" not in summary
