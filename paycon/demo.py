@@ -310,7 +310,7 @@ class Demo:
             "amount": amount,
             "currency": customer.currency,
             "country": customer.country,
-            "reference": f"demo-{number}",
+            "reference": f"demo-{self._run_id}-{number}",
         }
         if customer.gateway is not None:
             body["gateway"] = customer.gateway
