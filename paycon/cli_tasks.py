@@ -1,8 +1,11 @@
-"""``paycon tasks``: operators' outbox commands on the local database, without the console.
+"""``paycon tasks``: operators' outbox commands, without the console.
 
-Every command opens the database named by the settings (as ``paycon run``
-does), acts through the same use cases as the operator API and the console,
-and closes it again. Actions are audited as ``cli:<os user>``.
+Without ``--url`` every command opens the database named by the settings (as
+``paycon run`` does), acts through the same use cases as the operator API, and
+closes it again; actions are audited as ``cli:<os user>``. With ``--url`` it
+acts on a running paycon through its operator API (``RemoteFacade``), audited
+as the operator key. Both print the same: the operator API's JSON, or tables
+made from it.
 """
 
 from __future__ import annotations
@@ -11,21 +14,41 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from outbox import Attempt, AuditEntry, Task, TaskState
+from outbox import TaskState
 from paycon.config import Settings
-from paycon.domain.errors import Conflict, InvalidInput, NotFound
+from paycon.domain.errors import (
+    ConfigError,
+    Conflict,
+    FacadeUnavailable,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayconError,
+    Unauthorized,
+)
+from paycon.facade.models import (
+    AttemptView,
+    AuditView,
+    OutboxFigures,
+    TaskDetailView,
+    TaskSummary,
+    parse_time,
+)
+from paycon.facade.remote import RemoteFacade
 from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.usecases.operations import OutboxOperations
 from paycon.views import stats_json, task_detail_json, task_json
@@ -36,16 +59,22 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 EXIT_INTERRUPTED = 130
 
-EXIT_STATUS = """\
+TOKEN_ENV = "PAYCON_OPERATOR_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+EXIT_STATUS = f"""\
 exit status:
   0  done
   1  refused: no such task, or its state does not allow the action
      (replaying a done task, discarding one that is not dead), or not confirmed
-  2  usage error or invalid configuration
-  3  the database cannot be opened or read
+  2  usage error, invalid configuration, or the operator key was refused
+  3  the database cannot be opened or read, or paycon cannot be reached at --url
 
-Actions are audited as cli:<your user name> with the reason given. A running
-paycon picks replayed tasks up at its next poll (within a second or so)."""
+Without --url, commands work on the local database and actions are audited as
+cli:<your user name>; a running paycon picks replayed tasks up at its next poll
+(within a second or so). With --url http://HOST:PORT they act on that running
+paycon through its operator API with an operator key (--token, or the
+{TOKEN_ENV} environment variable, which keeps it out of shell history),
+audited as that key."""
 
 DEFAULT_REASON = "replayed by an operator"
 PAGE_LIMIT = 500
@@ -86,9 +115,10 @@ def add_parser(
     """Register ``paycon tasks`` and its actions; ``config_option`` adds ``--config``."""
     tasks = commands.add_parser(
         "tasks",
-        help="list, show, replay and discard outbox tasks in the local database",
+        help="list, show, replay and discard outbox tasks (local database, or --url)",
         description="Operators' outbox commands, working on the database in the config "
-        "(PAYCON_DATABASE_URL overrides it), with or without paycon running.",
+        "(PAYCON_DATABASE_URL overrides it), with or without paycon running, or with --url "
+        "on a running paycon through its operator API.",
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -103,6 +133,7 @@ def add_parser(
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         config_option(parser)
+        remote_options(parser)
         return parser
 
     listing = action("list", "tasks newest first", "Tasks newest first, a page at a time.")
@@ -151,10 +182,40 @@ def add_parser(
     stats.add_argument("--json", action="store_true", help="the operator API's JSON")
 
 
+def remote_options(parser: argparse.ArgumentParser) -> None:
+    """``--url`` and ``--token``: act on a running paycon instead of the local database."""
+    parser.add_argument(
+        "--url", help="act on the paycon running at this URL (http://127.0.0.1:8080)"
+    )
+    parser.add_argument("--token", help=f"with --url: an operator API key (default: ${TOKEN_ENV})")
+
+
+def remote_target(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(url, token) when ``--url`` is given, None for the local database.
+
+    Raises Refused (usage) for a malformed URL, a missing key, or --token without --url.
+    """
+    if args.url is None:
+        if args.token is not None:
+            raise Refused("--token goes with --url (a running paycon's operator API)", EXIT_USAGE)
+        return None
+    parts = urlsplit(args.url)
+    try:
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:
+        raise Refused(f"--url {args.url!r}: {exc}", EXIT_USAGE) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"--url {args.url!r}: expected http://HOST:PORT or https://HOST", EXIT_USAGE)
+    token = args.token or environ.get(TOKEN_ENV, "")
+    if not token:
+        raise Refused(f"--url needs an operator API key: set {TOKEN_ENV} (or --token)", EXIT_USAGE)
+    return args.url, token
+
+
 # --- running --------------------------------------------------------------------
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """The command cannot go on; ``status`` is its exit status."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -162,33 +223,179 @@ class _Refused(Exception):
         self.status = status
 
 
-Action = Callable[[argparse.Namespace, OutboxOperations, Settings], Awaitable[int]]
+class Backend(Protocol):
+    """Where the commands act: the operator API's JSON, from the local database or over HTTP."""
+
+    async def task_page(
+        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
+    ) -> dict[str, Any]: ...
+
+    async def task(self, task_id: int) -> dict[str, Any]: ...
+
+    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]: ...
+
+    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]: ...
+
+    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int: ...
+
+    async def replay_matching(
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+    ) -> int: ...
+
+    async def stats(self) -> dict[str, Any]: ...
+
+    async def gateway_names(self) -> list[str]: ...
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run one ``paycon tasks`` action; returns the exit status (see EXIT_STATUS)."""
+class LocalBackend:
+    """The local database, through the same use cases and views as the operator API."""
+
+    def __init__(self, ops: OutboxOperations, settings: Settings) -> None:
+        self._ops = ops
+        self._settings = settings
+
+    async def task_page(
+        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
+        page = await self._ops.tasks(
+            state=TaskState(state) if state else None, kind=kind, limit=limit, cursor=cursor
+        )
+        return {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
+
+    async def task(self, task_id: int) -> dict[str, Any]:
+        return task_detail_json(await self._ops.task(task_id))
+
+    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]:
+        return task_json(await self._ops.replay(task_id, actor=cli_actor(), reason=reason))
+
+    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]:
+        return task_json(await self._ops.discard(task_id, actor=cli_actor(), reason=reason))
+
+    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int:
+        return await self._ops.count_matching(state=TaskState(state), kind=kind, gateway=gateway)
+
+    async def replay_matching(
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+    ) -> int:
+        return await self._ops.replay_matching(
+            state=TaskState(state), kind=kind, gateway=gateway, actor=cli_actor(), reason=reason
+        )
+
+    async def stats(self) -> dict[str, Any]:
+        return stats_json(await self._ops.stats())
+
+    async def gateway_names(self) -> list[str]:
+        return sorted(self._settings.gateways)
+
+
+class RemoteBackend:
+    """A running paycon's operator API, through ``RemoteFacade``."""
+
+    def __init__(self, facade: RemoteFacade) -> None:
+        self._facade = facade
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        answer = await self._facade.call_json(method, path, **kwargs)
+        if not isinstance(answer, dict):
+            raise FacadeUnavailable(f"paycon at {self._facade.where} answered an unexpected body")
+        return answer
+
+    async def task_page(
+        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
+        params = {"state": state, "kind": kind, "limit": limit, "cursor": cursor}
+        return await self._json("GET", "/v1/outbox/tasks", params=params)
+
+    async def task(self, task_id: int) -> dict[str, Any]:
+        return await self._json("GET", f"/v1/outbox/tasks/{task_id}")
+
+    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]:
+        return await self._json(
+            "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
+        )
+
+    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]:
+        return await self._json(
+            "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
+        )
+
+    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int:
+        params = {"state": state, "kind": kind, "gateway": gateway}
+        return int((await self._json("GET", "/v1/outbox/count", params=params))["matching"])
+
+    async def replay_matching(
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+    ) -> int:
+        fields = {"state": state, "kind": kind, "gateway": gateway, "reason": reason}
+        body = {name: value for name, value in fields.items() if value is not None}
+        return int((await self._json("POST", "/v1/outbox/replay", body=body))["replayed"])
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._json("GET", "/v1/outbox/stats")
+
+    async def gateway_names(self) -> list[str]:
+        listed = await self._json("GET", "/v1/gateways")
+        return [str(g["name"]) for g in listed["gateways"]]
+
+
+Action = Callable[[argparse.Namespace, Backend], Awaitable[int]]
+
+
+def run(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str] | None = None
+) -> int:
+    """Run one ``paycon tasks`` action; returns the exit status (see EXIT_STATUS).
+
+    ``environ`` supplies PAYCON_OPERATOR_TOKEN for ``--url`` (the process
+    environment when not given).
+    """
     action = _ACTIONS[args.tasks_command]
     try:
         _check_usage(args)
-        return asyncio.run(_with_operations(settings, lambda ops: action(args, ops, settings)))
-    except _Refused as exc:
-        return _fail(str(exc), exc.status)
+        target = remote_target(args, os.environ if environ is None else environ)
+        return asyncio.run(with_backend(settings, target, lambda backend: action(args, backend)))
     except NotFound as exc:
         return _fail(f"{exc.detail}; `paycon tasks list` shows the ids", EXIT_REFUSED)
-    except Conflict as exc:
+    except COMMAND_ERRORS as exc:
+        return exit_for(exc, interrupted="`paycon tasks list` shows where things stand")
+
+
+# What a command may end with, each mapped to an exit status by exit_for.
+COMMAND_ERRORS = (Refused, PayconError, DatabaseUnavailable, SQLAlchemyError, KeyboardInterrupt)
+
+
+def exit_for(exc: BaseException, *, interrupted: str) -> int:
+    """The exit status (and one line on stderr) for an error of a local or remote command.
+
+    Raises ``exc`` again when it is not one a command expects.
+    """
+    if isinstance(exc, Refused):
+        return _fail(str(exc), exc.status)
+    if isinstance(exc, NotFound | Conflict):
         return _fail(exc.detail, EXIT_REFUSED)
-    except InvalidInput as exc:
+    if isinstance(exc, Unauthorized | Forbidden):
+        return _fail(f"{exc.detail}; give one of its auth.operator_api_keys", EXIT_USAGE)
+    if isinstance(exc, InvalidInput):
+        return _fail(exc.detail + _field_text(exc), EXIT_USAGE)
+    if isinstance(exc, ConfigError):
         return _fail(exc.detail, EXIT_USAGE)
-    except DatabaseUnavailable as exc:
+    if isinstance(exc, FacadeUnavailable):
+        return _fail(exc.detail, EXIT_UNAVAILABLE)
+    if isinstance(exc, DatabaseUnavailable):
         return _fail(f"{exc}; check database.url or PAYCON_DATABASE_URL", EXIT_UNAVAILABLE)
-    except SQLAlchemyError as exc:
+    if isinstance(exc, SQLAlchemyError):
         return _fail(
             f"database error: {exc}; check that the database is readable and not locked",
             EXIT_UNAVAILABLE,
         )
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         # A bulk replay commits in chunks: what was committed stays replayed.
-        return _fail("interrupted; `paycon tasks list` shows where things stand", EXIT_INTERRUPTED)
+        return _fail(f"interrupted; {interrupted}", EXIT_INTERRUPTED)
+    raise exc
+
+
+def _field_text(exc: InvalidInput) -> str:
+    return "".join(f"; {e.field}: {e.message}" for e in exc.errors)
 
 
 def _fail(message: str, status: int) -> int:
@@ -201,33 +408,49 @@ def _check_usage(args: argparse.Namespace) -> None:
         return
     filters = [f"--{name}" for name in ("state", "kind", "gateway") if getattr(args, name)]
     if args.id is not None and (filters or args.yes):
-        raise _Refused(
+        raise Refused(
             "paycon tasks replay takes a task ID or a filter, not both "
             f"({', '.join(filters) or '--yes'})",
             EXIT_USAGE,
         )
     if args.id is None and args.state is None:
-        raise _Refused(
+        raise Refused(
             "paycon tasks replay needs a task ID, or --state dead (with --kind, --gateway) "
             "to replay every matching task",
             EXIT_USAGE,
         )
 
 
-async def _with_operations(
-    settings: Settings, work: Callable[[OutboxOperations], Awaitable[int]]
+async def with_backend(
+    settings: Settings,
+    target: tuple[str, str] | None,
+    work: Callable[[Backend], Awaitable[int]],
 ) -> int:
+    """Run ``work`` on the local database, or on the paycon at ``target`` (url, token)."""
+    if target is not None:
+        facade = RemoteFacade(*target)
+        try:
+            return await work(RemoteBackend(facade))
+        finally:
+            await facade.aclose()
+    return await with_database(
+        settings, lambda db: work(LocalBackend(OutboxOperations(db), settings))
+    )
+
+
+async def with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Open the settings' database (never creating a SQLite file), run ``work``, close it."""
     db = Database(settings.database)
     missing = _missing_sqlite_file(db)
     if missing is not None:
-        raise _Refused(
+        raise Refused(
             f"no database at {missing}: start paycon once (paycon run) to create it, "
             "or point --config or PAYCON_DATABASE_URL at yours",
             EXIT_UNAVAILABLE,
         )
     await db.open()
     try:
-        return await work(OutboxOperations(db))
+        return await work(db)
     finally:
         await db.close()
 
@@ -249,8 +472,8 @@ def cli_actor() -> str:
     return f"cli:{user}"[:MAX_ACTOR_CHARS] if user.strip() else "cli:unknown"
 
 
-def _console() -> Console:
-    # Plain text (no colour, no markup in task data) when not on a terminal.
+def make_console() -> Console:
+    """Where commands print: data never read as markup; plain text, 200 wide, off a terminal."""
     console = Console(markup=False, highlight=False, emoji=False)
     if not console.is_terminal:
         console = Console(markup=False, highlight=False, emoji=False, width=PIPE_WIDTH)
@@ -264,23 +487,25 @@ def _print_json(value: Any) -> None:
 # --- actions --------------------------------------------------------------------
 
 
-async def _list(args: argparse.Namespace, ops: OutboxOperations, _settings: Settings) -> int:
-    state = TaskState(args.state) if args.state else None
-    page = await ops.tasks(state=state, kind=args.kind, limit=args.limit, cursor=args.cursor)
+async def _list(args: argparse.Namespace, backend: Backend) -> int:
+    page = await backend.task_page(
+        state=args.state, kind=args.kind, limit=args.limit, cursor=args.cursor
+    )
     if args.json:
-        _print_json({"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor})
+        _print_json(page)
         return EXIT_OK
-    console = _console()
-    if not page.items:
+    console = make_console()
+    tasks = tuple(TaskSummary.from_json(t) for t in page["items"])
+    if not tasks:
         console.print("no tasks" + _filter_text(args.state, args.kind, None))
         return EXIT_OK
-    console.print(_task_table(page.items))
-    if page.next_cursor is not None:
-        console.print(f"more: paycon tasks list {_list_flags(args)}--cursor {page.next_cursor}")
+    console.print(_task_table(tasks))
+    if page.get("next_cursor") is not None:
+        console.print(f"more: paycon tasks list {_list_flags(args)}--cursor {page['next_cursor']}")
     return EXIT_OK
 
 
-def _task_table(tasks: tuple[Task, ...]) -> Table:
+def _task_table(tasks: tuple[TaskSummary, ...]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in ("id", "kind", "state", "attempts", "run at"):
         table.add_column(name, no_wrap=True, justify="right" if name == "id" else "left")
@@ -289,7 +514,7 @@ def _task_table(tasks: tuple[Task, ...]) -> Table:
         table.add_row(
             str(task.id),
             task.kind,
-            task.state.value,
+            task.state,
             f"{task.attempts}/{task.max_attempts}",
             _when(task.run_at),
             _shorten(task.last_error),
@@ -301,23 +526,27 @@ def _list_flags(args: argparse.Namespace) -> str:
     flags = [f"--{name} {getattr(args, name)}" for name in ("state", "kind") if getattr(args, name)]
     if args.limit != 50:
         flags.append(f"--limit {args.limit}")
+    if args.url:
+        flags.append(f"--url {args.url}")
     return "".join(f"{flag} " for flag in flags)
 
 
-async def _show(args: argparse.Namespace, ops: OutboxOperations, _settings: Settings) -> int:
-    detail = await ops.task(args.id)
+async def _show(args: argparse.Namespace, backend: Backend) -> int:
+    body = await backend.task(args.id)
     if args.json:
-        _print_json(task_detail_json(detail))
+        _print_json(body)
         return EXIT_OK
+    detail = TaskDetailView.from_json(body)
     task = detail.task
-    console = _console()
+    console = make_console()
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    lease = f"{task.lease_owner} until {_when(task.lease_expires_at)}" if task.lease_owner else "-"
+    lease_until = _when(parse_time(body.get("lease_expires_at")))
+    lease = f"{task.lease_owner} until {lease_until}" if task.lease_owner else "-"
     for name, value in (
         ("task", f"{task.id} ({task.kind})"),
-        ("state", task.state.value),
+        ("state", task.state),
         ("attempts", f"{task.attempts}/{task.max_attempts}"),
         ("run at", _when(task.run_at)),
         ("dedupe key", task.dedupe_key or "-"),
@@ -329,15 +558,15 @@ async def _show(args: argparse.Namespace, ops: OutboxOperations, _settings: Sett
         facts.add_row(name, value)
     console.print(facts)
     console.print("\npayload (masked):")
-    console.print(json.dumps(task_json(task)["payload"], indent=2, sort_keys=True))
+    console.print(json.dumps(dict(task.payload), indent=2, sort_keys=True))
     console.print()
     console.print(_attempts_table(detail.attempts) if detail.attempts else "no attempts yet")
     console.print()
-    console.print(_audit_table(detail.audit) if detail.audit else "no operator actions")
+    console.print(audit_table(detail.audit) if detail.audit else "no operator actions")
     return EXIT_OK
 
 
-def _attempts_table(attempts: tuple[Attempt, ...]) -> Table:
+def _attempts_table(attempts: tuple[AttemptView, ...]) -> Table:
     table = Table(
         title="attempts", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
     )
@@ -348,57 +577,56 @@ def _attempts_table(attempts: tuple[Attempt, ...]) -> Table:
         table.add_row(
             str(attempt.number),
             _when(attempt.started_at),
-            "running" if attempt.outcome is None else attempt.outcome.value,
+            attempt.outcome or "running",
             "-" if attempt.duration_ms is None else f"{attempt.duration_ms} ms",
             error or "-",
         )
     return table
 
 
-def _audit_table(audit: tuple[AuditEntry, ...]) -> Table:
+def audit_table(audit: tuple[AuditView, ...], *, title: str = "audit") -> Table:
+    """Audited actions, oldest or newest first as given: when, who, what, why."""
     table = Table(
-        title="audit", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
     )
     for name in ("at", "actor", "action", "reason", "detail"):
         table.add_column(name, no_wrap=name in ("at", "actor", "action"))
     for entry in audit:
-        table.add_row(_when(entry.at), entry.actor, entry.action, entry.reason, entry.detail or "-")
+        table.add_row(
+            _when(entry.at), entry.actor, entry.action, entry.reason or "-", entry.detail or "-"
+        )
     return table
 
 
-async def _replay(args: argparse.Namespace, ops: OutboxOperations, settings: Settings) -> int:
+async def _replay(args: argparse.Namespace, backend: Backend) -> int:
     if args.id is None:
-        return await _replay_matching(args, ops, settings)
-    task = await ops.replay(args.id, actor=cli_actor(), reason=args.reason)
-    _console().print(
-        f"task {task.id} replayed: {task.state.value}, "
+        return await _replay_matching(args, backend)
+    task = TaskSummary.from_json(await backend.replay(args.id, reason=args.reason))
+    make_console().print(
+        f"task {task.id} replayed: {task.state}, "
         f"attempts {task.attempts}/{task.max_attempts}, runs at {_when(task.run_at)}"
     )
     return EXIT_OK
 
 
-async def _replay_matching(
-    args: argparse.Namespace, ops: OutboxOperations, settings: Settings
-) -> int:
-    state = TaskState(args.state)
-    console = _console()
+async def _replay_matching(args: argparse.Namespace, backend: Backend) -> int:
+    console = make_console()
     described = _filter_text(args.state, args.kind, args.gateway)
-    count = await ops.count_matching(state=state, kind=args.kind, gateway=args.gateway)
+    count = await backend.count(state=args.state, kind=args.kind, gateway=args.gateway)
     if count == 0:
-        known = ", ".join(sorted(settings.gateways))
-        hint = (
-            f" (configured gateways: {known})"
-            if args.gateway not in (None, *settings.gateways)
-            else ""
-        )
+        hint = ""
+        if args.gateway is not None:
+            known = await backend.gateway_names()
+            if args.gateway not in known:
+                hint = f" (configured gateways: {', '.join(known)})"
         console.print(f"no tasks match{described}{hint}; nothing replayed")
         return EXIT_OK
     matches = "task matches" if count == 1 else "tasks match"
     console.print(f"{count} {matches}{described}")
     if not args.yes:
         _confirm(f"replay them, reason {args.reason!r}? [y/N] ")
-    replayed = await ops.replay_matching(
-        state=state, kind=args.kind, gateway=args.gateway, actor=cli_actor(), reason=args.reason
+    replayed = await backend.replay_matching(
+        state=args.state, kind=args.kind, gateway=args.gateway, reason=args.reason
     )
     console.print(f"replayed {replayed} {_tasks(replayed)}")
     return EXIT_OK
@@ -406,36 +634,37 @@ async def _replay_matching(
 
 def _confirm(question: str) -> None:
     if not sys.stdin.isatty():
-        raise _Refused("not replayed: confirm with --yes when not on a terminal", EXIT_USAGE)
+        raise Refused("not replayed: confirm with --yes when not on a terminal", EXIT_USAGE)
     try:
         answer = input(question)
     except EOFError:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
-        raise _Refused("not replayed: not confirmed", EXIT_REFUSED)
+        raise Refused("not replayed: not confirmed", EXIT_REFUSED)
 
 
-async def _discard(args: argparse.Namespace, ops: OutboxOperations, _settings: Settings) -> int:
-    task = await ops.discard(args.id, actor=cli_actor(), reason=args.reason)
-    _console().print(f"task {task.id} discarded: {task.state.value}, last error kept")
+async def _discard(args: argparse.Namespace, backend: Backend) -> int:
+    task = TaskSummary.from_json(await backend.discard(args.id, reason=args.reason))
+    make_console().print(f"task {task.id} discarded: {task.state}, last error kept")
     return EXIT_OK
 
 
-async def _stats(args: argparse.Namespace, ops: OutboxOperations, _settings: Settings) -> int:
-    stats = await ops.stats()
+async def _stats(args: argparse.Namespace, backend: Backend) -> int:
+    body = await backend.stats()
     if args.json:
-        _print_json(stats_json(stats))
+        _print_json(body)
         return EXIT_OK
+    stats = OutboxFigures.from_json(body)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
     for state, count in stats.counts.items():
-        table.add_row(state.value, str(count))
+        table.add_row(state, str(count))
     table.add_row("backlog", str(stats.backlog))
     oldest = stats.oldest_due_age_s
     table.add_row("oldest due", "-" if oldest is None else f"waiting {_age(oldest)}")
     table.add_row("done/s", f"{stats.done_per_s:.2f} (last {stats.window_s:.0f} s)")
-    _console().print(table)
+    make_console().print(table)
     return EXIT_OK
 
 

@@ -81,6 +81,9 @@ class Service:
     http: httpx.AsyncClient | None = field(init=False, default=None)
     gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
     context: ApiContext | None = field(init=False, default=None)
+    # Re-reads the gateway switches that other processes change.
+    _switch_stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _switch_watch: asyncio.Task[None] | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -113,6 +116,10 @@ class Service:
                 faults=_fault_switches(self.mocks),
             )
             await control.load()
+            self._switch_stop.clear()
+            self._switch_watch = asyncio.create_task(
+                control.keep_loading(self._switch_stop), name="paycon-gateway-switches"
+            )
             ctx = ApiContext(
                 settings=self.settings,
                 db=self.db,
@@ -181,6 +188,10 @@ class Service:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
+        if self._switch_watch is not None:
+            self._switch_stop.set()
+            await self._switch_watch
+            self._switch_watch = None
         if self.pool is not None:
             # Running handlers finish within the grace period or give their tasks back.
             await self.pool.stop()

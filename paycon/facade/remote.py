@@ -90,7 +90,7 @@ class RemoteFacade:
     def where(self) -> str:
         return self._url
 
-    async def _call(
+    async def call_json(
         self,
         method: str,
         path: str,
@@ -98,7 +98,10 @@ class RemoteFacade:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        """The JSON answer of one request. Raises the facade's errors (see the module)."""
+        """The operator API's JSON answer to one request, as it is (for the CLI's ``--json``).
+
+        ``params`` that are None are left out. Raises the facade's errors (see the module).
+        """
         try:
             response = await self._client.request(
                 method, path, params=_params(params or {}), json=body
@@ -143,14 +146,14 @@ class RemoteFacade:
         return FacadeUnavailable(f"paycon at {self._url} answered HTTP {status}: {detail}")
 
     async def overview(self) -> Overview:
-        return Overview.from_json(await self._call("GET", "/v1/overview"))
+        return Overview.from_json(await self.call_json("GET", "/v1/overview"))
 
     async def transactions(
         self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
     ) -> Page[TransactionSummary]:
         params = {"status": query.status, "kind": query.kind, "gateway": query.gateway,
                   "customer_id": query.customer_id, "limit": limit, "cursor": cursor}  # fmt: skip
-        body = await self._call("GET", "/v1/transactions", params=params)
+        body = await self.call_json("GET", "/v1/transactions", params=params)
         items = tuple(TransactionSummary.from_json(t) for t in body["items"])
         return Page(items, body.get("next_cursor"))
 
@@ -164,7 +167,7 @@ class RemoteFacade:
         if _TRANSACTION_ID.fullmatch(text):
             with contextlib.suppress(NotFound):
                 found.append(TransactionSummary.from_json(await self._transaction_json(text)))
-        body = await self._call(
+        body = await self.call_json(
             "GET",
             "/v1/transactions",
             params={"reference": text, "limit": min(limit, MAX_SEARCH_RESULTS)},
@@ -175,12 +178,12 @@ class RemoteFacade:
     async def _transaction_json(self, transaction_id: str) -> Any:
         if not _TRANSACTION_ID.fullmatch(transaction_id):
             raise NotFound(f"transaction {transaction_id} does not exist")
-        return await self._call("GET", f"/v1/transactions/{transaction_id}")
+        return await self.call_json("GET", f"/v1/transactions/{transaction_id}")
 
     async def transaction(self, transaction_id: str) -> TransactionDetail:
         body = await self._transaction_json(transaction_id)
-        ledger = await self._call("GET", f"/v1/transactions/{transaction_id}/ledger")
-        tasks = await self._call("GET", f"/v1/transactions/{transaction_id}/tasks")
+        ledger = await self.call_json("GET", f"/v1/transactions/{transaction_id}/ledger")
+        tasks = await self.call_json("GET", f"/v1/transactions/{transaction_id}/tasks")
         return TransactionDetail(
             transaction=TransactionSummary.from_json(body),
             events=tuple(TimelineEvent.from_json(e) for e in body["events"]),
@@ -193,23 +196,23 @@ class RemoteFacade:
     ) -> Page[TaskSummary]:
         params = {"state": query.state, "kind": query.kind, "gateway": query.gateway,
                   "limit": limit, "cursor": cursor}  # fmt: skip
-        body = await self._call("GET", "/v1/outbox/tasks", params=params)
+        body = await self.call_json("GET", "/v1/outbox/tasks", params=params)
         return Page(tuple(TaskSummary.from_json(t) for t in body["items"]), body.get("next_cursor"))
 
     async def task(self, task_id: int) -> TaskDetailView:
         check_task_id(task_id)
-        return TaskDetailView.from_json(await self._call("GET", f"/v1/outbox/tasks/{task_id}"))
+        return TaskDetailView.from_json(await self.call_json("GET", f"/v1/outbox/tasks/{task_id}"))
 
     async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
         check_task_id(task_id)
-        body = await self._call(
+        body = await self.call_json(
             "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
         )
         return TaskSummary.from_json(body)
 
     async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
         check_task_id(task_id)
-        body = await self._call(
+        body = await self.call_json(
             "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
         )
         return TaskSummary.from_json(body)
@@ -217,14 +220,14 @@ class RemoteFacade:
     async def count_matching(self, query: TaskQuery) -> int:
         state = replayable_state(query)
         params = {"state": state.value, "kind": query.kind, "gateway": query.gateway}
-        body = await self._call("GET", "/v1/outbox/count", params=params)
+        body = await self.call_json("GET", "/v1/outbox/count", params=params)
         return int(body["matching"])
 
     async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
         state = replayable_state(query)
         request = {"state": state.value, "kind": query.kind, "gateway": query.gateway,
                    "reason": reason}  # fmt: skip
-        body = await self._call(
+        body = await self.call_json(
             "POST",
             "/v1/outbox/replay",
             body={name: value for name, value in request.items() if value is not None},
@@ -232,18 +235,18 @@ class RemoteFacade:
         return int(body["replayed"])
 
     async def gateways(self) -> tuple[GatewayStatus, ...]:
-        body = await self._call("GET", "/v1/gateways")
+        body = await self.call_json("GET", "/v1/gateways")
         return tuple(GatewayStatus.from_json(g) for g in body["gateways"])
 
     async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
         action = "enable" if enabled else "disable"
-        body = await self._call(
+        body = await self.call_json(
             "POST", f"/v1/gateways/{_segment(name)}/{action}", body={"reason": reason}
         )
         return GatewayStatus.from_json(body)
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
-        body = await self._call("PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes))
+        body = await self.call_json("PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes))
         return dict(body)
 
     async def aclose(self) -> None:

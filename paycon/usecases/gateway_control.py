@@ -3,9 +3,14 @@ embedded mock gateways, their faults."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateways import Gateway
 from paycon.domain.errors import NotFound
@@ -21,6 +26,11 @@ from paycon.views import gateway_json, operator_action_json
 
 # How many routing changes a gateway's status shows, newest first.
 ROUTING_CHANGES_SHOWN = 10
+# How often a process re-reads the switches, for changes made by another process
+# (another paycon on the same PostgreSQL database, or `paycon gateways` offline).
+SWITCH_REFRESH_S = 2.0
+
+log = logging.getLogger(__name__)
 
 
 class RoutingSwitches:
@@ -74,10 +84,26 @@ class GatewayControl:
         return self._switches
 
     async def load(self) -> None:
-        """Read the routing switches from the database (at start)."""
+        """Read the routing switches from the database (at start, then now and then)."""
         async with self._db.read() as conn:
             disabled = await disabled_gateways(conn)
         self._switches.disabled = frozenset(disabled & set(self._gateways))
+
+    async def keep_loading(self, stop: asyncio.Event, *, every_s: float = SWITCH_REFRESH_S) -> None:
+        """Re-read the switches every ``every_s`` until ``stop`` is set.
+
+        A failed read is logged and tried again at the next turn; the switches
+        in memory stay as they were meanwhile.
+        """
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+            if stop.is_set():
+                return
+            try:
+                await self.load()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("cannot re-read the gateway switches: %s", exc)
 
     def check_gateway(self, name: str) -> None:
         """Raises NotFound unless ``name`` is a configured gateway."""
@@ -121,13 +147,7 @@ class GatewayControl:
         gateway's status. Raises NotFound, InvalidInput for a bad reason.
         """
         self._gateway(name)
-        check_reason(reason)
-        now = _now()
-        await self._db.write(
-            lambda conn: switch_gateway(
-                conn, name, enabled=enabled, actor=actor, reason=reason, now=now
-            )
-        )
+        await record_switch(self._db, name, enabled=enabled, actor=actor, reason=reason)
         if enabled:
             self._switches.disabled = self._switches.disabled - {name}
         else:
@@ -155,3 +175,35 @@ class GatewayControl:
         (changing nothing) for an unknown fault or a bad value.
         """
         return self._fault_switch(name).set_faults(changes)
+
+
+async def record_switch(db: Database, name: str, *, enabled: bool, actor: str, reason: str) -> None:
+    """Store ``name``'s routing switch with its audit entry, in one commit.
+
+    Processes on the database apply it within SWITCH_REFRESH_S (the one that
+    made it, at once). Raises InvalidInput for a bad reason.
+    """
+    check_reason(reason)
+    now = _now()
+    await db.write(
+        lambda conn: switch_gateway(
+            conn, name, enabled=enabled, actor=actor, reason=reason, now=now
+        )
+    )
+
+
+async def routing_from_database(db: Database, names: list[str]) -> list[dict[str, Any]]:
+    """Each gateway's routing switch and latest changes, as stored (no live figures)."""
+    async with db.read() as conn:
+        disabled = await disabled_gateways(conn)
+        found = []
+        for name in names:
+            changes = await recent_actions(conn, gateway_subject(name), limit=ROUTING_CHANGES_SHOWN)
+            found.append(
+                {
+                    "name": name,
+                    "enabled": name not in disabled,
+                    "routing_changes": [operator_action_json(change) for change in changes],
+                }
+            )
+        return found

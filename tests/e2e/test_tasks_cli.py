@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import io
 import json
 import os
 import re
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 
 from paycon.cli import main
@@ -273,3 +280,182 @@ def test_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> N
     assert "exit status:" in text
     for status in ("0  done", "1  refused", "2  usage", "3  the database"):
         assert status in text
+
+
+# --- the same commands on a running paycon, through its operator API (--url) ----------
+
+OPERATOR = "ok_e2e_operator_key_0123456789"
+CLIENT = "pk_e2e_client_key_0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Headless:
+    """``paycon run --headless`` whose gateways refuse connections, so its tasks die."""
+
+    url: str
+    config: Path
+    db_path: Path
+    env: dict[str, str]
+
+    def post_deposit(self, key: str, gateway: str) -> str:
+        response = httpx.post(
+            self.url + "/v1/deposits",
+            json={**DEPOSIT, "gateway": gateway},
+            headers={"Authorization": f"Bearer {CLIENT}", "Idempotency-Key": key},
+            timeout=5,
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    def dead_task_of(self, transaction_id: str) -> int:
+        for _ in range(200):
+            with sqlite3.connect(self.db_path) as conn:
+                found = conn.execute(
+                    "SELECT id FROM outbox_tasks WHERE state = 'dead' AND dedupe_key LIKE ?",
+                    (f"%{transaction_id}",),
+                ).fetchone()
+            if found:
+                return int(found[0])
+            time.sleep(0.05)
+        raise AssertionError(f"the task of {transaction_id} did not die")
+
+    def cli(self, *args: str, remote: bool = True) -> tuple[int, str, str]:
+        """``paycon tasks ARGS`` in this process, on --url or the local database."""
+        argv = ["tasks", *args, "--config", str(self.config)]
+        if remote:
+            argv += ["--url", self.url, "--token", OPERATOR]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(argv, self.env)
+        return status, out.getvalue(), err.getvalue()
+
+    def audit_of(self, task_id: int) -> list[tuple[str, str, str]]:
+        with sqlite3.connect(self.db_path) as conn:
+            rows = conn.execute(
+                "SELECT actor, action, reason FROM outbox_audit WHERE task_id = ? ORDER BY id",
+                (task_id,),
+            )
+            return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headless]:
+    folder = tmp_path_factory.mktemp("headless")
+    config, db_path, port = folder / "paycon.toml", folder / "paycon.db", _free_port()
+    ensure_config_file(config)
+    closed = f"http://127.0.0.1:{_free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYCON_")}
+    env |= {
+        "PAYCON_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "PAYCON_PORT": str(port),
+        "PAYCON_CLIENT_API_KEYS": CLIENT,
+        "PAYCON_OPERATOR_API_KEYS": OPERATOR,
+        "PAYCON_MOCK_GATEWAYS": "off",
+        "PAYCON_GATEWAY_A_URL": closed,
+        "PAYCON_GATEWAY_B_URL": closed,
+        "PAYCON_WORKERS": "1",
+        "PAYCON_OUTBOX_MAX_ATTEMPTS": "1",
+        "PAYCON_LOG_LEVEL": "WARNING",
+    }
+    log = folder / "stderr.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paycon", "run", "--headless", "--config", str(config)],
+            cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise AssertionError(f"paycon exited early: {log.read_text()}")
+            try:
+                httpx.get(url + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield Headless(url, config, db_path, env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_url_prints_what_the_local_database_prints(headless: Headless) -> None:
+    task_id = headless.dead_task_of(headless.post_deposit("same-1", "gateway_a"))
+    for args in (["list", "--state", "dead"], ["list", "--json"], ["show", str(task_id)],
+                 ["show", str(task_id), "--json"]):  # fmt: skip
+        remote = headless.cli(*args)
+        assert remote[0] == 0, remote[2]
+        assert remote == headless.cli(*args, remote=False)
+    status, out, _ = headless.cli("stats", "--json")
+    assert status == 0
+    assert json.loads(out)["counts"]["dead"] >= 1
+
+
+def test_url_actions_are_audited_as_the_operator_key(headless: Headless) -> None:
+    task_id = headless.dead_task_of(headless.post_deposit("act-1", "gateway_a"))
+    status, out, err = headless.cli("replay", str(task_id), "--reason", "gateway fixed")
+    assert status == 0, err
+    assert f"task {task_id} replayed: pending, attempts 0/1" in out
+    [(actor, action, reason)] = headless.audit_of(task_id)
+    assert (actor[:13], action, reason) == ("operator:key_", "replay", "gateway fixed")
+
+    other = headless.dead_task_of(headless.post_deposit("act-2", "gateway_a"))
+    status, out, err = headless.cli("discard", str(other), "--reason", "refunded by hand")
+    assert status == 0, err
+    assert f"task {other} discarded: done, last error kept" in out
+    status, out, err = headless.cli("replay", str(other))
+    assert (status, out) == (1, "")
+    assert f"cannot replay outbox task {other}: it is done" in err
+    status, _, err = headless.cli("show", "999999")
+    assert status == 1
+    assert "outbox task 999999 not found" in err
+
+
+def test_url_bulk_replay_states_the_count(headless: Headless) -> None:
+    task_id = headless.dead_task_of(headless.post_deposit("bulk-1", "gateway_b"))
+    status, out, err = headless.cli(
+        "replay", "--state", "dead", "--gateway", "gateway_b", "--reason", "B is back", "--yes"
+    )
+    assert status == 0, err
+    lines = out.splitlines()
+    assert re.fullmatch(r"\d+ tasks? matche?s? \(state=dead, gateway=gateway_b\)", lines[0])
+    assert re.fullmatch(r"replayed \d+ tasks?", lines[1])
+    assert ("replay", "B is back") in [row[1:] for row in headless.audit_of(task_id)]
+    status, out, _ = headless.cli("replay", "--state", "dead", "--gateway", "gateway_z", "--yes")
+    assert status == 0
+    assert "configured gateways: gateway_a, gateway_b" in out
+
+
+def test_url_refusals_have_their_exit_status(
+    headless: Headless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = ["--config", str(headless.config)]
+    cases = [
+        (["tasks", "list", "--url", headless.url, "--token", "ok_wrong"], 2,
+         "refused the operator key"),
+        (["tasks", "list", "--url", headless.url, "--token", CLIENT], 2, "operator key"),
+        (["tasks", "list", "--url", headless.url], 2, "PAYCON_OPERATOR_TOKEN"),
+        (["tasks", "list", "--token", OPERATOR], 2, "--token goes with --url"),
+        (["tasks", "list", "--url", "ftp://x", "--token", OPERATOR], 2, "http://HOST:PORT"),
+        (["tasks", "list", "--url", f"http://127.0.0.1:{_free_port()}", "--token", OPERATOR],
+         3, "cannot reach paycon at http://127.0.0.1:"),
+        (["tasks", "list", "--url", headless.url, "--token", OPERATOR, "--cursor", "x"],
+         2, "cursor"),
+    ]  # fmt: skip
+    for argv, expected, message in cases:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main([*argv, *config], headless.env) == expected, argv
+        assert message in err.getvalue(), (argv, err.getvalue())
+    # The key may come from the environment instead of the command line.
+    monkeypatch.setenv("PAYCON_OPERATOR_TOKEN", OPERATOR)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main(["tasks", "stats", "--url", headless.url, *config], headless.env) == 0
+    assert "backlog" in out.getvalue()

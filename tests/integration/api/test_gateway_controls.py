@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import aiohttp
 import pytest
 
 from paycon.service import Service
+from paycon.usecases.gateway_control import SWITCH_REFRESH_S
 from tests.integration.facade.support import complete, deposit
 from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon, make_settings
 
@@ -219,3 +222,21 @@ async def test_bad_faults_are_400_naming_the_field_and_change_nothing(
     assert embedded.service.mocks is not None
     faults = embedded.service.mocks.gateway_a.faults
     assert (faults.error_rate, faults.latency_ms, faults.outage) == (0.0, 0, False)
+
+
+async def test_a_switch_made_by_another_process_applies_within_seconds(
+    paycon: RunningPaycon,
+) -> None:
+    with sqlite3.connect(paycon.db_path) as conn:  # as `paycon gateways disable` offline does
+        conn.execute(
+            "INSERT INTO gateway_switches (gateway, enabled, changed_at, changed_by) "
+            "VALUES ('gateway_a', 0, '2026-01-01 00:00:00.000000', 'cli:alice')"
+        )
+    started = time.monotonic()
+    while time.monotonic() - started < SWITCH_REFRESH_S + 3:
+        _, listed = await paycon.get("/v1/gateways", token=OPERATOR_KEY)
+        if not listed["gateways"][0]["enabled"]:
+            break
+        await asyncio.sleep(0.1)
+    assert listed["gateways"][0]["enabled"] is False
+    assert (await deposit(paycon, "elsewhere"))["gateway"] == "gateway_b"
