@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -124,7 +124,7 @@ class PayconConsole(App[None]):
 
     # The command palette.
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for mode, (_, title) in SCREENS.items():
             yield SystemCommand(
@@ -149,7 +149,7 @@ class PayconConsole(App[None]):
     def _outbox(self, state: str) -> Callable[[], None]:
         return lambda: self.show_outbox(state)
 
-    def _action_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def _action_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Commands that change something, for what ``screen`` shows (never read-only)."""
         if isinstance(screen, OutboxScreen):
             task = screen.selected_task()

@@ -6,41 +6,58 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from paycon.tui.screens.base import ConsoleScreen
 
 
+def declared_bindings(node: DOMNode) -> list[Binding]:
+    """The bindings the console's own classes declare for ``node``, most derived first."""
+    found: dict[str, Binding] = {}
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("paycon.tui"):
+            continue
+        for binding in vars(cls).get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.description:
+                found.setdefault(binding.key, binding)
+    return list(found.values())
+
+
+def _rows(node: DOMNode) -> list[tuple[str, Text]]:
+    rows = []
+    for binding in declared_bindings(node):
+        _, name, parameters = parse_action(binding.action)
+        state = node.check_action(name, parameters)
+        if state is False:  # not here (read-only, or nothing it could act on)
+            continue
+        label = Text(binding.description, style="" if state else "dim")
+        if state is None:
+            label.append("  (not for the selected item)", style="dim italic")
+        rows.append((node.app.get_key_display(binding), label))
+    return rows
+
+
 def key_table(screen: Screen[None]) -> Table:
-    """The keys of ``screen`` and of the whole console, as they stand (read-only hides some)."""
-    app = screen.app
+    """The keys of ``screen`` and of the whole console as they stand (read-only hides some)."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", justify="right")
     table.add_column()
-    own: list[tuple[str, Text]] = []
-    everywhere: list[tuple[str, Text]] = []
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if not binding.description or active.node not in (screen, app):
-            continue
-        label = Text(binding.description, style="" if active.enabled else "dim")
-        if not active.enabled:
-            label.append("  (not for the selected item)", style="dim italic")
-        row = (app.get_key_display(binding), label)
-        (own if active.node is screen else everywhere).append(row)
-    table.add_row(Text("This screen", style="bold"), "")
-    for key, label in own:
+    table.add_row("", Text("This screen", style="bold"))
+    for key, label in _rows(screen):
         table.add_row(key, label)
     table.add_row("", "")
-    table.add_row(Text("Everywhere", style="bold"), "")
-    for key, label in everywhere:
+    table.add_row("", Text("Everywhere", style="bold"))
+    for key, label in _rows(screen.app):
         table.add_row(key, label)
-    table.add_row("ctrl+p", Text("Command palette: screens and actions by name"))
-    table.add_row("tab", Text("Next widget (filter line, lists)"))
+    table.add_row("^p", Text("Command palette: screens and actions by name"))
+    table.add_row("tab", Text("Next part of the screen (filter line, lists)"))
+    table.add_row("^q", Text("Quit"))
     return table
 
 

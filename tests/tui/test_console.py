@@ -1,0 +1,214 @@
+"""The console as a whole: the live dashboard, help, the command palette, read-only mode, the
+log panel, and facade errors shown instead of raised."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from paycon.facade.models import Overview
+from paycon.logs import LogBuffer
+from paycon.tui.app import PayconConsole
+from paycon.tui.screens.dashboard import DashboardScreen
+from paycon.tui.screens.help import HelpScreen
+from paycon.tui.screens.outbox import OutboxScreen
+from paycon.tui.widgets.log_panel import LogPanel
+from tests.paycon_fixtures import RunningPaycon
+from tests.tui.conftest import (
+    SIZE,
+    ConsoleFactory,
+    accept_deposits,
+    kill,
+    screen_text,
+    submit_task_ids,
+    table_keys,
+    task_state,
+    until,
+)
+from tests.tui.static_facade import NOW, StaticFacade
+
+ACTION_KEYS = {"r", "x", "R"}
+
+
+async def test_the_dashboard_shows_live_figures_and_keeps_up(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    first = await accept_deposits(paycon, 2)
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.title == f"paycon · {paycon.service.db.safe_url()}"
+        await until(pilot, lambda: table_keys(app, "#live") == list(reversed(first)))
+        shown = screen_text(app)
+        assert "pending 2 · running 0 · dead 0 · done 0" in shown
+        assert "gateway_a json · routing on" in shown
+        assert "gateway_b xml · routing on" in shown
+        assert "breaker closed 0/5 failures" in shown
+        [later] = await accept_deposits(paycon, 1)
+        await until(pilot, lambda: table_keys(app, "#live")[:1] == [later], what="a new row")
+        await until(pilot, lambda: "pending 3 ·" in screen_text(app), what="the new count")
+
+
+async def test_help_lists_this_screens_keys_and_the_palette_runs_commands(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await accept_deposits(paycon, 1)
+    [task_id] = submit_task_ids(paycon.db_path)
+    kill(paycon.db_path, [task_id])
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: table_keys(app, "#tasks") == [str(task_id)])
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        app.screen.query_one("VerticalScroll").scroll_end(animate=False)
+        await pilot.pause()
+        shown = screen_text(app)
+        for line in ("r  Replay/run now", "x  Discard…", "R  Replay all…", "?  Help"):
+            assert line in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(Input).value = f"Replay task {task_id}"
+        await until(pilot, lambda: f"Replay task {task_id}" in screen_text(app), what="a hit")
+        await pilot.press("enter")
+        await until(pilot, lambda: task_state(paycon.db_path, task_id)[0] == "pending")
+
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(Input).value = "Go to Gateways"
+        await until(pilot, lambda: "Show the gateways screen" in screen_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current_mode == "gateways")
+
+
+async def test_read_only_hides_and_refuses_every_action(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await accept_deposits(paycon, 1)
+    [task_id] = submit_task_ids(paycon.db_path)
+    kill(paycon.db_path, [task_id])
+    app = console(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.sub_title == "read-only"
+        await pilot.press("3")
+        await until(pilot, lambda: table_keys(app, "#tasks") == [str(task_id)])
+        assert not ACTION_KEYS & set(app.screen.active_bindings)
+        assert "Replay" not in screen_text(app)  # nor in the footer
+        await pilot.press("r", "x", "R")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, OutboxScreen)  # no dialog opened
+        assert task_state(paycon.db_path, task_id)[0] == "dead"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Go to Outbox" in titles
+        assert not [t for t in titles if t.startswith(("Replay", "Discard"))]
+
+        await pilot.press("enter")  # the task's own screen: no actions either
+        await until(pilot, lambda: "Task" in type(app.screen).__name__)
+        await until(pilot, lambda: "GatewayTransient" in screen_text(app))
+        assert not ACTION_KEYS & set(app.screen.active_bindings)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "Replay" not in screen_text(app)
+        await pilot.press("escape", "escape", "4")
+        await until(pilot, lambda: table_keys(app, "#gateways") == ["gateway_a", "gateway_b"])
+        assert not {"e", "o", "f", "c", "h"} & set(app.screen.active_bindings)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert not [t for t in titles if "routing" in t or "outage" in t]
+    assert task_state(paycon.db_path, task_id)[0] == "dead"
+
+
+async def test_fault_switches_exist_only_for_embedded_mocks(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await until(pilot, lambda: table_keys(app, "#gateways") == ["gateway_a", "gateway_b"])
+        keys = set(app.screen.active_bindings)
+        assert "e" in keys
+        assert not {"o", "f", "c", "h"} & keys
+        assert "not an embedded mock" in screen_text(app)
+
+
+@pytest.fixture
+def log_buffer() -> Iterator[LogBuffer]:
+    buffer = LogBuffer(capacity=50)
+    logger = logging.getLogger("paycon.tui.test")
+    logger.addHandler(buffer)
+    logger.setLevel(logging.INFO)
+    yield buffer
+    logger.removeHandler(buffer)
+
+
+def panel_lines(app: PayconConsole) -> list[str]:
+    panel = app.screen.query_one(LogPanel)
+    return [strip.text for strip in panel.lines]
+
+
+async def test_the_log_panel_shows_the_buffers_lines_while_open(log_buffer: LogBuffer) -> None:
+    log = logging.getLogger("paycon.tui.test")
+    log.warning("gateway_b answered 503", extra={"task_id": 7})
+    app = PayconConsole(StaticFacade(), logs=log_buffer, refresh_s=60, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.screen.query_one(LogPanel)
+        assert not panel.display
+        await pilot.press("l")
+        await until(pilot, lambda: len(panel_lines(app)) == 1)
+        assert "gateway_b answered 503 task_id=7" in panel_lines(app)[0]
+        log.info("replayed task 7")
+        await until(pilot, lambda: len(panel_lines(app)) == 2, what="a new line")
+        await pilot.press("2")  # the panel stays open on every screen
+        await until(pilot, lambda: app.screen.query_one(LogPanel).display)
+        await pilot.press("l")
+        assert not app.screen.query_one(LogPanel).display
+    without = PayconConsole(StaticFacade(), refresh_s=60, now=lambda: NOW)
+    async with without.run_test(size=SIZE):
+        assert "l" not in without.screen.active_bindings
+
+
+async def test_an_unavailable_service_is_shown_and_the_console_recovers() -> None:
+    facade = StaticFacade()
+    facade.unavailable = True
+    app = PayconConsole(facade, refresh_s=0.1, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        problem = "Could not read the overview: Service unavailable: database is locked (retrying)"
+        await until(pilot, lambda: problem in screen_text(app))
+        assert isinstance(app.screen, DashboardScreen)
+        facade.unavailable = False
+        await until(pilot, lambda: len(table_keys(app, "#live")) == 24, what="the data")
+        await until(pilot, lambda: "Could not" not in screen_text(app))
+
+
+class SlowFacade(StaticFacade):
+    """Overviews take a while; counts how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.most_at_once = 0
+        self.overviews = 0
+
+    async def overview(self) -> Overview:
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(0.25)
+            self.overviews += 1
+            return await super().overview()
+        finally:
+            self.running -= 1
+
+
+async def test_a_refresh_still_running_is_not_started_again() -> None:
+    facade = SlowFacade()
+    app = PayconConsole(facade, refresh_s=0.02, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: facade.overviews >= 3, what="three refreshes")
+    assert facade.most_at_once == 1
