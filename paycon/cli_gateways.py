@@ -1,0 +1,268 @@
+"""``paycon gateways``: the gateways at a glance, and taking one out of routing or back.
+
+With ``--url`` it reads and acts on a running paycon through its operator API
+(``RemoteFacade``): live breaker state, failures, success rate and latency.
+Without it, it works on the local database: routing switches and their audit
+trail only (breaker and latency live in the running process), and a switch
+made there reaches running paycons within seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from paycon.cli_tasks import (
+    COMMAND_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    TOKEN_ENV,
+    ConfigOption,
+    Refused,
+    audit_table,
+    cli_actor,
+    exit_for,
+    make_console,
+    remote_options,
+    remote_target,
+    with_database,
+)
+from paycon.config import Settings
+from paycon.domain.errors import NotFound
+from paycon.facade.models import AuditView, GatewayStatus
+from paycon.facade.remote import RemoteFacade
+from paycon.gateway_wiring import gateway_configs
+from paycon.storage.database import Database
+from paycon.usecases.gateway_control import SWITCH_REFRESH_S, record_switch, routing_from_database
+
+EXIT_STATUS = f"""\
+exit status:
+  0  done
+  1  refused: no such gateway
+  2  usage error, invalid configuration, a bad reason, or the operator key was refused
+  3  the database cannot be opened or read, or paycon cannot be reached at --url
+
+Without --url, the list shows the routing switches and their audit trail from
+the local database; breaker state, failures, success rate and latency are live
+figures of a running paycon, shown with --url http://HOST:PORT (operator key
+from --token or {TOKEN_ENV}). A switch made without --url is audited as
+cli:<your user name> and reaches running paycons within {SWITCH_REFRESH_S:.0f} s;
+with --url it is audited as the operator key and applies at once. Payments
+already at a gateway taken out of routing still finish there."""
+
+LOCAL_NOTE = (
+    "breaker, failures, success rate and latency are live in a running paycon: "
+    "add --url http://HOST:PORT to see them"
+)
+
+
+def _reason(text: str) -> str:
+    if not text.strip() or len(text) > 255:
+        raise argparse.ArgumentTypeError("a reason is 1 to 255 characters, not only spaces")
+    return text
+
+
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], config_option: ConfigOption
+) -> None:
+    """Register ``paycon gateways [list | disable NAME | enable NAME]``."""
+    parser = commands.add_parser(
+        "gateways",
+        help="the gateways at a glance; take one out of routing or bring it back",
+        description="paycon gateways [list]: every gateway with its routing switch (and, with "
+        "--url, breaker and recent figures).\npaycon gateways disable NAME --reason R: new "
+        "payments no longer route to NAME.\npaycon gateways enable NAME --reason R: it takes "
+        "new payments again.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "gateways_command",
+        nargs="?",
+        default="list",
+        choices=["list", "disable", "enable"],
+        metavar="ACTION",
+        help="list (the default), disable or enable",
+    )
+    parser.add_argument("name", nargs="?", help="with disable or enable: the gateway")
+    parser.add_argument("--reason", type=_reason, help="with disable or enable: why (audited)")
+    parser.add_argument("--json", action="store_true", help="list: the JSON it is made from")
+    config_option(parser)
+    remote_options(parser)
+
+
+def run(
+    args: argparse.Namespace, settings: Settings, environ: Mapping[str, str] | None = None
+) -> int:
+    """Run one ``paycon gateways`` action; returns the exit status (see EXIT_STATUS).
+
+    ``environ`` supplies PAYCON_OPERATOR_TOKEN for ``--url`` (the process
+    environment when not given).
+    """
+    try:
+        _check_usage(args)
+        target = remote_target(args, os.environ if environ is None else environ)
+        if target is not None:
+            return asyncio.run(_remote(args, *target))
+        return asyncio.run(with_database(settings, lambda db: _local(args, settings, db)))
+    except NotFound as exc:
+        return exit_for(NotFound(f"{exc.detail}; `paycon gateways` lists them"), interrupted="")
+    except COMMAND_ERRORS as exc:
+        return exit_for(exc, interrupted="`paycon gateways` shows where things stand")
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    if args.gateways_command == "list":
+        extra = [flag for flag, value in (("NAME", args.name), ("--reason", args.reason)) if value]
+        if extra:
+            raise Refused(f"paycon gateways list takes no {' or '.join(extra)}", EXIT_USAGE)
+        return
+    if args.name is None or args.reason is None:
+        raise Refused(
+            f"paycon gateways {args.gateways_command} needs a gateway NAME and --reason",
+            EXIT_USAGE,
+        )
+    if args.json:
+        raise Refused("--json goes with the list", EXIT_USAGE)
+
+
+# --- over the operator API --------------------------------------------------------
+
+
+async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
+    facade = RemoteFacade(url, token)
+    try:
+        if args.gateways_command == "list":
+            body = await facade.call_json("GET", "/v1/gateways")
+            if args.json:
+                _print_json(body)
+                return EXIT_OK
+            gateways = tuple(GatewayStatus.from_json(g) for g in body["gateways"])
+            console = make_console()
+            console.print(_live_table(gateways, now=datetime.now(UTC)))
+            for gateway in gateways:
+                if gateway.recent_errors:
+                    console.print(f"{gateway.name} last error: {gateway.recent_errors[0]}")
+            return EXIT_OK
+        status = await facade.set_gateway_enabled(
+            args.name, enabled=args.gateways_command == "enable", reason=args.reason
+        )
+        _print_switched(status.name, enabled=status.enabled, at_once=True)
+        return EXIT_OK
+    finally:
+        await facade.aclose()
+
+
+def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in _COLUMNS:
+        table.add_column(name, no_wrap=True, justify="right" if name in _NUMBERS else "left")
+    for gateway in gateways:
+        breaker, recent = gateway.breaker, gateway.recent
+        table.add_row(
+            gateway.name,
+            gateway.protocol,
+            "on" if gateway.enabled else "OFF",
+            breaker.state,
+            f"{breaker.failures}/{breaker.fail_max}",
+            _until(breaker.may_half_open_at, now) if breaker.state != "closed" else "-",
+            "-" if recent.success_rate is None else f"{recent.success_rate:.0%}",
+            _ms(recent.latency_p50_ms),
+            _ms(recent.latency_p99_ms),
+        )
+    return table
+
+
+_COLUMNS = ("gateway", "protocol", "routing", "breaker", "failures", "half-open in", "success",
+            "p50", "p99")  # fmt: skip
+_NUMBERS = frozenset({"failures", "half-open in", "success", "p50", "p99"})
+
+
+def _until(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    return f"{max(0.0, (moment - now).total_seconds()):.0f}s"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+# --- on the local database --------------------------------------------------------
+
+
+async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    protocols = {name: config.protocol for name, config in gateway_configs(settings).items()}
+    names = sorted(protocols)
+    if args.gateways_command == "list":
+        stored = await routing_from_database(db, names)
+        if args.json:
+            _print_json({"gateways": [{**g, "protocol": protocols[g["name"]]} for g in stored]})
+            return EXIT_OK
+        console = make_console()
+        console.print(_stored_table(stored, protocols))
+        changes = [
+            (g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]
+        ]
+        if changes:
+            changes.sort(key=lambda named: named[1].at, reverse=True)
+            console.print()
+            console.print(
+                audit_table(
+                    tuple(_named(name, change) for name, change in changes[:10]),
+                    title="routing changes, newest first",
+                )
+            )
+        console.print(f"\n{LOCAL_NOTE}")
+        return EXIT_OK
+    if args.name not in protocols:
+        raise NotFound(f"no gateway named {args.name!r} (configured: {', '.join(names)})")
+    enabled = args.gateways_command == "enable"
+    await record_switch(db, args.name, enabled=enabled, actor=cli_actor(), reason=args.reason)
+    _print_switched(args.name, enabled=enabled, at_once=False)
+    return EXIT_OK
+
+
+def _named(gateway: str, change: AuditView) -> AuditView:
+    return AuditView(change.at, change.actor, f"{change.action} {gateway}", change.reason,
+                     change.detail)  # fmt: skip
+
+
+def _stored_table(stored: list[dict[str, Any]], protocols: Mapping[str, str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in _COLUMNS:
+        table.add_column(name, no_wrap=True)
+    for gateway in stored:
+        table.add_row(
+            gateway["name"],
+            protocols[gateway["name"]],
+            "on" if gateway["enabled"] else "OFF",
+            *["-"] * (len(_COLUMNS) - 3),
+        )
+    return table
+
+
+# --- output ------------------------------------------------------------------------
+
+
+def _print_switched(name: str, *, enabled: bool, at_once: bool) -> None:
+    state = (
+        "back in routing: new payments may route to it"
+        if enabled
+        else ("out of routing: new payments go elsewhere; payments already there finish there")
+    )
+    when = "" if at_once else f" (running paycons apply it within {SWITCH_REFRESH_S:.0f} s)"
+    make_console().print(f"{name} {state}{when}")
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
