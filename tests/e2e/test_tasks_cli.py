@@ -455,7 +455,9 @@ def test_url_refusals_have_their_exit_status(
             assert main([*argv, *config], headless.env) == expected, argv
         assert message in err.getvalue(), (argv, err.getvalue())
     # The key may come from the environment instead of the command line.
+    # (main() hands its environ down, or the command reads the process's: set both.)
     monkeypatch.setenv("PAYCON_OPERATOR_TOKEN", OPERATOR)
+    environ = {**headless.env, "PAYCON_OPERATOR_TOKEN": OPERATOR}
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        assert main(["tasks", "stats", "--url", headless.url, *config], headless.env) == 0
+        assert main(["tasks", "stats", "--url", headless.url, *config], environ) == 0
     assert "backlog" in out.getvalue()
