@@ -246,7 +246,9 @@ class RemoteFacade:
         return GatewayStatus.from_json(body)
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
-        body = await self.call_json("PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes))
+        body = await self.call_json(
+            "PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes)
+        )
         return dict(body)
 
     async def aclose(self) -> None:
