@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_tasks, session
+from paycon import cli_gateways, cli_tasks, session
+from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.demo import demo_for
 from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
@@ -28,7 +29,6 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
-TOKEN_ENV = "PAYCON_OPERATOR_TOKEN"  # noqa: S105 - a variable name, not a secret
 LOG_FILE_NAME = "paycon.log"
 MAX_ACTOR_CHARS = 64
 
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(show)
 
     cli_tasks.add_parser(commands, _config_option)
+    cli_gateways.add_parser(commands, _config_option)
     return parser
 
 
@@ -310,6 +311,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return _run_mocks(args, settings, environ)
     if args.command == "tasks":
         return cli_tasks.run(args, settings)
+    if args.command == "gateways":
+        return cli_gateways.run(args, settings)
     return _show_config(args, settings)
 
 

@@ -120,7 +120,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,
         cwd=tmp_path,
     )  # fmt: skip
-    for command in ("run", "console", "mock-gateways", "config", "tasks"):
+    for command in ("run", "console", "mock-gateways", "config", "tasks", "gateways"):
         assert command in result.stdout
 
 
@@ -203,3 +203,12 @@ def test_run_help_explains_the_console_demo_and_exit_statuses(tmp_path: Path) ->
     )  # fmt: skip
     for text in ("--demo", "--read-only", "--log-file", "--headless", "SIGTERM", "exit status"):
         assert text in result.stdout
+
+
+def test_gateways_command_is_wired(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "paycon", "gateways"], capture_output=True, text=True,
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 3
+    assert "no database at data/paycon.db" in result.stderr
