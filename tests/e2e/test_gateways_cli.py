@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import getpass
 import io
@@ -14,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from paycon import cli_gateways
-from paycon.config import ensure_config_file, load_settings
+from paycon.cli import main
+from paycon.config import ensure_config_file
 from tests.e2e.test_tasks_cli import CLIENT, DEPOSIT, OPERATOR, Headless, headless
 
 __all__ = ["headless"]  # the running paycon these tests share with test_tasks_cli's
@@ -23,17 +22,9 @@ __all__ = ["headless"]  # the running paycon these tests share with test_tasks_c
 
 def gateways(*args: str, config: Path, env: dict[str, str]) -> tuple[int, str, str]:
     """``paycon gateways ARGS --config CONFIG`` in this process: status, stdout, stderr."""
-    parser = argparse.ArgumentParser(prog="paycon")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def config_option(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--config", type=Path, required=True)
-
-    cli_gateways.add_parser(commands, config_option)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        parsed = parser.parse_args(["gateways", *args, "--config", str(config)])
-        status = cli_gateways.run(parsed, load_settings(parsed.config, env), env)
+        status = main(["gateways", *args, "--config", str(config)], env)
     return status, out.getvalue(), err.getvalue()
 
 
