@@ -310,9 +310,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.command == "mock-gateways":
         return _run_mocks(args, settings, environ)
     if args.command == "tasks":
-        return cli_tasks.run(args, settings)
+        return cli_tasks.run(args, settings, environ)
     if args.command == "gateways":
-        return cli_gateways.run(args, settings)
+        return cli_gateways.run(args, settings, environ)
     return _show_config(args, settings)
 
 
