@@ -167,6 +167,9 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    if getattr(args, "url", None) and not args.config.exists():
+        # A client of a remote paycon needs no local config, and must not create one.
+        return Settings()
     if ensure_config_file(args.config):
         print(f"paycon: created {args.config} with new API keys and secrets", file=sys.stderr)
     overrides = dict(environ)

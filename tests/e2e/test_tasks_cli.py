@@ -461,3 +461,17 @@ def test_url_refusals_have_their_exit_status(
     with contextlib.redirect_stdout(io.StringIO()) as out:
         assert main(["tasks", "stats", "--url", headless.url, *config], environ) == 0
     assert "backlog" in out.getvalue()
+
+
+def test_url_needs_no_local_config_and_writes_none(
+    headless: Headless, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        status = main(["tasks", "stats", "--url", headless.url, "--token", OPERATOR], {})
+    assert status == 0
+    assert "dead" in out.getvalue()
+    assert list(elsewhere.iterdir()) == []
