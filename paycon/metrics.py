@@ -25,6 +25,7 @@ class TrafficWindow:
             raise ValueError("the window must be at least one second")
         self.window_s = window_s
         self._clock = clock
+        self._started_s = clock()
         self._second = [-1] * window_s  # which second each bucket holds now
         self._accepted = [0] * window_s
         self._refused = [0] * window_s
@@ -54,13 +55,16 @@ class TrafficWindow:
 
     def as_json(self) -> dict[str, Any]:
         """``payments_per_s`` (accepted), ``error_rate`` (refused share; None without
-        requests) and ``window_s``, as the overview answers them."""
+        requests) and ``window_s`` (the window, or the process's age when it is
+        younger), as the overview answers them."""
         accepted, refused = self.totals()
         answered = accepted + refused
+        # A process younger than the window divides by its age, not by a full window.
+        span_s = min(float(self.window_s), max(1.0, self._clock() - self._started_s))
         return {
-            "payments_per_s": round(accepted / self.window_s, 3),
+            "payments_per_s": round(accepted / span_s, 3),
             "error_rate": round(refused / answered, 4) if answered else None,
-            "window_s": float(self.window_s),
+            "window_s": round(span_s, 1),
         }
 
 

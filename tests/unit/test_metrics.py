@@ -31,6 +31,7 @@ class FakeClock:
 def test_traffic_counts_accepted_and_refused_payments_over_the_window() -> None:
     clock = FakeClock()
     metrics = Metrics(traffic=TrafficWindow(60, clock=clock))
+    clock.now_s += 120  # running for longer than the window
     for status in (202, 202, 202, 422):
         metrics.count_request("POST", "/v1/deposits", status)
     metrics.count_request("POST", "/v1/withdrawals", 400)
@@ -58,3 +59,12 @@ def test_traffic_forgets_requests_older_than_the_window() -> None:
     assert traffic.as_json()["error_rate"] is None
     traffic.count(202)  # the reused bucket starts from zero
     assert traffic.totals() == (1, 0)
+
+
+def test_a_young_process_divides_by_its_age_not_the_whole_window() -> None:
+    clock = FakeClock()
+    traffic = TrafficWindow(60, clock=clock)
+    clock.now_s += 10
+    for _ in range(30):
+        traffic.count(202)
+    assert traffic.as_json() == {"payments_per_s": 3.0, "error_rate": 0.0, "window_s": 10.0}

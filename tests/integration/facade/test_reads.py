@@ -24,8 +24,8 @@ async def test_overview_counts_the_outbox_and_lists_every_gateway(
     assert [g.name for g in overview.gateways] == ["gateway_a", "gateway_b"]
     assert all(g.enabled for g in overview.gateways)
     assert overview.gateways[0].breaker.state == "closed"
-    assert overview.traffic.window_s == 60
-    assert overview.traffic.payments_per_s == pytest.approx(2 / 60, abs=0.001)
+    assert 1.0 <= overview.traffic.window_s < 60.0  # the service is younger than the window
+    assert overview.traffic.payments_per_s == pytest.approx(2 / overview.traffic.window_s, rel=0.1)
     assert overview.traffic.error_rate == 0
 
 
