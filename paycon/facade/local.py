@@ -73,7 +73,8 @@ class LocalFacade:
         """The facade of a started ``service``. Raises RuntimeError before ``start``."""
         if service.context is None:
             raise RuntimeError("the service is not started")
-        return cls(service.context, actor=actor, where=service.db.safe_url())
+        # The title names both what merchants call and where the data lives.
+        return cls(service.context, actor=actor, where=f"{service.url} · {service.db.safe_url()}")
 
     @property
     def where(self) -> str:
