@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -26,7 +27,7 @@ from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
 ACTOR = "console:test"
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}
-SIZE = (140, 40)
+SIZE = (120, 36)
 _KEYS = itertools.count()
 ConsoleFactory = Callable[..., PayconConsole]
 
@@ -39,10 +40,10 @@ def _no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def console(paycon: RunningPaycon) -> ConsoleFactory:
-    """Makes consoles on the running paycon's own facade (refreshing quickly)."""
+    """Makes consoles on the running paycon's own facade."""
 
     def make(**options: Any) -> PayconConsole:
-        options.setdefault("refresh_s", 0.2)
+        options.setdefault("refresh_s", 1.0)
         return PayconConsole(LocalFacade.for_service(paycon.service, actor=ACTOR), **options)
 
     return make
@@ -56,6 +57,7 @@ async def until(
     deadline = loop.time() + timeout_s
     while not condition():
         if loop.time() > deadline:
+            print(screen_text(pilot.app))  # what the screen showed, for the failure report
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
 
@@ -72,7 +74,7 @@ async def until_true(
         await pilot.pause(0.02)
 
 
-def screen_text(app: PayconConsole) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows now, as plain text (the frame a screenshot would take)."""
     width, height = app.size
     console = Console(

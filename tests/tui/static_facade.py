@@ -79,7 +79,7 @@ def _task(
         state=state,
         attempts=10 if dead else (1 if state in ("done", "running") else 0),
         max_attempts=10,
-        run_at=at(-12) if state == "pending" and task_id % 2 else at(40),
+        run_at=at(-12) if state == "pending" and task_id % 4 == 1 else at(40),
         dedupe_key=f"{kind}:{transaction.gateway}:{transaction.id}",
         lease_owner="worker-1" if state == "running" else None,
         last_error=FAILED_ERROR if dead else None,
@@ -163,6 +163,7 @@ class StaticFacade:
         self.gateways_ = _gateways()
         self.backlog = [3, 5, 9, 14, 12, 8]
         self.reads = 0
+        self.overviews = 0
         self.unavailable = False
         self.calls: list[tuple[str, Any]] = []
 
@@ -181,7 +182,8 @@ class StaticFacade:
         for task in self.tasks_:
             counts[task.state] += 1
         counts["done"] += 12_480
-        backlog = self.backlog[min(self.reads - 1, len(self.backlog) - 1)]
+        backlog = self.backlog[min(self.overviews, len(self.backlog) - 1)]
+        self.overviews += 1
         return Overview(
             at=NOW,
             traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),

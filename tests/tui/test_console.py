@@ -41,7 +41,8 @@ async def test_the_dashboard_shows_live_figures_and_keeps_up(
     first = await accept_deposits(paycon, 2)
     app = console()
     async with app.run_test(size=SIZE) as pilot:
-        assert app.title == f"paycon · {paycon.service.db.safe_url()}"
+        assert app.title == f"paycon · {app.facade.where}"
+        assert paycon.service.url in app.title
         await until(pilot, lambda: table_keys(app, "#live") == list(reversed(first)))
         shown = screen_text(app)
         assert "pending 2 · running 0 · dead 0 · done 0" in shown
@@ -193,14 +194,14 @@ class SlowFacade(StaticFacade):
         super().__init__()
         self.running = 0
         self.most_at_once = 0
-        self.overviews = 0
+        self.slow_overviews = 0
 
     async def overview(self) -> Overview:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
             await asyncio.sleep(0.25)
-            self.overviews += 1
+            self.slow_overviews += 1
             return await super().overview()
         finally:
             self.running -= 1
@@ -210,5 +211,5 @@ async def test_a_refresh_still_running_is_not_started_again() -> None:
     facade = SlowFacade()
     app = PayconConsole(facade, refresh_s=0.02, now=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: facade.overviews >= 3, what="three refreshes")
+        await until(pilot, lambda: facade.slow_overviews >= 3, what="three refreshes")
     assert facade.most_at_once == 1

@@ -94,9 +94,10 @@ class ConsoleScreen(Screen[None]):
 
     def show_problem(self, problem: str | None) -> None:
         """Show why the last read failed above the body, or clear it."""
-        line = self.query_one("#problem", Static)
-        line.update(Text(problem or "", style="bold red"))
-        line.display = problem is not None
+        # A read can finish after the screen was taken down (the console closing).
+        for line in self.query("#problem").results(Static):
+            line.update(Text(problem or "", style="bold red"))
+            line.display = problem is not None
 
     async def attempt(self, call: Awaitable[T], *, doing: str, loud: bool = True) -> T | None:
         """Await one facade call; an error is shown, never raised, and the answer is None.

@@ -274,6 +274,8 @@ class GatewaysScreen(ConsoleScreen):
 
     def _refetch(self) -> None:
         # After an action the operator wants to see its effect now, not at the next tick.
+        if not self.is_attached:
+            return
         if self._fetching is not None and not self._fetching.is_finished:
             self._fetching.cancel()
         self._fetching = self._fetch()

@@ -253,7 +253,8 @@ class OutboxScreen(TaskActionScreen):
         )
         if replayed is not None:
             self.notify(f"Replayed {replayed:,} {what}.", markup=False)
-        self.action_reload()
+        if self.is_attached:
+            self.action_reload()
 
     def after_task_action(self) -> None:
         self.action_reload()

@@ -24,7 +24,12 @@ class TaskActionScreen(ConsoleScreen):
         return True if task is not None and task.state in states else None
 
     def after_task_action(self) -> None:
-        """Read again what the action changed."""
+        """Read again what the action changed (screens that show tasks override this)."""
+
+    def _acted(self) -> None:
+        # The operator may have left the screen, or closed the console, meanwhile.
+        if self.is_attached:
+            self.after_task_action()
 
     @work(group="actions")
     async def replay_task(self, task_id: int) -> None:
@@ -42,7 +47,7 @@ class TaskActionScreen(ConsoleScreen):
                 title="Replayed",
                 markup=False,
             )
-        self.after_task_action()
+        self._acted()
 
     @work(group="actions")
     async def discard_task(self, task_id: int) -> None:
@@ -63,4 +68,4 @@ class TaskActionScreen(ConsoleScreen):
         )
         if task is not None:
             self.notify(f"Task {task_id} discarded.", title="Discarded", markup=False)
-        self.after_task_action()
+        self._acted()

@@ -40,9 +40,12 @@ def transaction_row(transaction: TransactionSummary, now: datetime) -> Row:
 
 
 def runs(task: TaskSummary, now: datetime) -> Text:
-    """When a task runs: ``due 3 s ago`` / ``in 12 s`` while pending, ``leased`` while running."""
+    """When a task runs: ``due 3 s ago`` or ``scheduled in 12 s`` while pending, who holds it
+    while running."""
     if task.state == "pending":
         moment = fmt.age(task.run_at, now)
+        if task.run_at > now and moment != "now":
+            return Text(f"scheduled {moment}", style="cyan")
         return Text("due now" if moment == "now" else f"due {moment}")
     if task.state == "running":
         return Text(f"leased by {task.lease_owner or fmt.NOTHING}")

@@ -1,0 +1,101 @@
+"""The filter line's parsing and the console's ways of writing ages, money and breakers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from paycon.facade.models import BreakerView, TaskQuery, TransactionQuery
+from paycon.tui import formatting as fmt
+from paycon.tui.filters import (
+    FilterError,
+    TaskFilter,
+    TransactionFilter,
+    describe_task_query,
+    describe_transaction_filter,
+    parse_task_filter,
+    parse_transaction_filter,
+)
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+
+
+def test_transaction_filters_and_a_search_word() -> None:
+    parsed = parse_transaction_filter(" status:failed  gateway:gateway_b customer:cus_42 ref-7 ")
+    assert parsed == TransactionFilter(
+        TransactionQuery(status="failed", gateway="gateway_b", customer_id="cus_42"), "ref-7"
+    )
+    assert describe_transaction_filter(parsed) == (
+        "id or reference ref-7 · status failed · gateway gateway_b · customer cus_42"
+    )
+    assert parse_transaction_filter("") == TransactionFilter()
+    assert describe_transaction_filter(TransactionFilter()) == "all"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("status:lost", "status: 'lost' is not one of pending, submitted, completed, failed"),
+        ("kind:refund", "kind: 'refund' is not one of deposit, withdrawal"),
+        ("colour:blue", "colour: unknown filter (known: status, kind, gateway, customer)"),
+        ("status:", "status: needs a value"),
+        ("kind:deposit kind:withdrawal", "kind: given twice"),
+        ("tx_1 tx_2", "one id or reference at a time"),
+    ],
+)
+def test_bad_transaction_filters_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=re.escape(message)):
+        parse_transaction_filter(text)
+
+
+def test_task_filters_or_a_task_id() -> None:
+    assert parse_task_filter("kind:submit gateway:gateway_a") == TaskFilter("submit", "gateway_a")
+    assert parse_task_filter("1234") == TaskFilter(task_id=1234)
+    assert TaskFilter("notify").query("dead") == TaskQuery(state="dead", kind="notify")
+    for bad in ("12 34", "kind:submit 12", "abc", "state:dead", "kind:carrier_pigeon"):
+        with pytest.raises(FilterError):
+            parse_task_filter(bad)
+
+
+def test_bulk_actions_are_described_by_what_they_touch() -> None:
+    query = TaskQuery(state="dead", kind="submit", gateway="gateway_b")
+    assert describe_task_query(query) == "dead submit tasks for gateway_b"
+    assert describe_task_query(TaskQuery()) == "tasks"
+
+
+@pytest.mark.parametrize(
+    ("seconds_ago", "said"),
+    [
+        (0.4, "now"),
+        (3, "3 s ago"),
+        (59.9, "59 s ago"),
+        (61, "1 min ago"),
+        (7200, "2 h ago"),
+        (3 * 86400, "3 d ago"),
+        (-12, "in 12 s"),
+        (-600, "in 10 min"),
+    ],
+)
+def test_ages_read_as_people_say_them(seconds_ago: float, said: str) -> None:
+    assert fmt.age(NOW - timedelta(seconds=seconds_ago), NOW) == said
+
+
+def test_money_rates_and_dashes() -> None:
+    assert fmt.money(Decimal("1234.50"), "EUR") == "1,234.50 EUR"
+    assert fmt.signed_money(Decimal("-20.00"), "EUR") == "-20.00 EUR"
+    assert fmt.percent(0.98765) == "98.8%"
+    assert fmt.percent(None) == fmt.NOTHING
+    assert fmt.millis(1234.4) == "1,234 ms"
+    assert fmt.one_line("first\nsecond") == "first"
+    assert fmt.one_line("x" * 10, 5) == "xxxx…"
+
+
+def test_an_open_breaker_says_when_it_may_half_open() -> None:
+    opened = BreakerView("open", 5, 5, NOW - timedelta(seconds=18), NOW + timedelta(seconds=12))
+    assert fmt.half_open_in(opened, NOW) == "half-open in 12 s"
+    assert fmt.half_open_in(opened, NOW + timedelta(seconds=13)) == "half-open now"
+    assert str(fmt.breaker_state(BreakerView("half_open", 5, 5, None, None))) == "half-open"
+    assert fmt.half_open_in(BreakerView("closed", 0, 5, None, None), NOW) == ""
