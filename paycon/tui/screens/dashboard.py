@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import Worker
 
 from paycon.facade.models import GatewayStatus, TransactionQuery
+from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OverviewFetched
 from paycon.tui.screens.base import ConsoleScreen
 from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
@@ -52,8 +53,8 @@ class DashboardScreen(ConsoleScreen):
     DashboardScreen #live { height: 1fr; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__(ctx)
         self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
         self._fetching: Worker[None] | None = None
 

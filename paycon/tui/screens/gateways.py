@@ -17,6 +17,7 @@ from textual.worker import Worker
 
 from paycon.facade.models import GatewayStatus
 from paycon.tui import formatting as fmt
+from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import GatewaysFetched
 from paycon.tui.screens.base import ConsoleScreen
 from paycon.tui.screens.modals import AskScreen, share
@@ -113,8 +114,8 @@ class GatewaysScreen(ConsoleScreen):
     GatewaysScreen #detail { margin: 1 1; height: auto; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__(ctx)
         self._gateways: dict[str, GatewayStatus] = {}
         self._fetching: Worker[None] | None = None
 

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
 from paycon.facade.models import TaskSummary
+from paycon.tui.context import ConsoleContext
 from paycon.tui.filters import (
     FilterError,
     TaskFilter,
@@ -65,8 +66,8 @@ class OutboxScreen(TaskActionScreen):
     OutboxScreen #tasks { height: 1fr; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__(ctx)
         self._state = STATES[0]
         self._filter = TaskFilter()
         self._next_cursor: str | None = None

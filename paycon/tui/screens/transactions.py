@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
 from paycon.facade.models import Page, TransactionSummary
+from paycon.tui.context import ConsoleContext
 from paycon.tui.filters import (
     FilterError,
     TransactionFilter,
@@ -54,8 +55,8 @@ class TransactionsScreen(ConsoleScreen):
     TransactionsScreen #transactions { height: 1fr; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__(ctx)
         self._filter = TransactionFilter()
         self._next_cursor: str | None = None
 
