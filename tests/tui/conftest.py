@@ -12,6 +12,7 @@ import io
 import itertools
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ async def accept_deposits(
 
 def sql(db_path: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
     """Run one statement on the database file (to set up task states)."""
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         return conn.execute(statement, params).fetchall()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 from paycon.tui.screens.dashboard import DashboardScreen
@@ -24,7 +25,7 @@ API_BOUND_S = 0.5
 
 def seed(db_path: Path, rows: int) -> None:
     """``rows`` transactions, newest last, each with a done submit task, in two statements."""
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         conn.execute(
             f"""
             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {rows} - 1)
