@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import TextIO
@@ -69,6 +70,8 @@ class LogBuffer(logging.Handler):
         super().__init__()
         self._lines: deque[LogLine] = deque(maxlen=capacity)
         self._seq = 0
+        # Records come from any thread; the console reads on the event loop.
+        self._guard = threading.Lock()
         self.addFilter(_RequestIdFilter())
         self.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)-7s %(name)s %(message)s"))
 
@@ -78,13 +81,16 @@ class LogBuffer(logging.Handler):
         except Exception:  # a bad record must not break the caller's logging
             self.handleError(record)
             return
-        self._seq += 1
-        self._lines.append(LogLine(self._seq, record.levelname, text))
+        with self._guard:
+            self._seq += 1
+            self._lines.append(LogLine(self._seq, record.levelname, text))
 
     @property
     def latest_seq(self) -> int:
         return self._seq
 
     def since(self, seq: int) -> tuple[LogLine, ...]:
-        """Lines with a ``seq`` above ``seq``, oldest first."""
-        return tuple(line for line in self._lines if line.seq > seq)
+        """Lines with a ``seq`` above ``seq``, oldest first. Safe beside logging threads."""
+        with self._guard:
+            lines = tuple(self._lines)
+        return tuple(line for line in lines if line.seq > seq)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
+import threading
 
 from paycon.logs import LogBuffer, request_id_var, setup_logging
 
@@ -45,3 +47,34 @@ def test_log_buffer_hands_each_line_to_a_poller_once_and_forgets_the_oldest() ->
     assert first_poll[1].level == "WARNING"
     assert [line.seq for line in second_poll] == [3, 4]
     assert [line.seq for line in buffer.since(0)] == [2, 3, 4]  # capacity 3: the first is gone
+
+
+def test_log_buffer_can_be_read_while_other_threads_log() -> None:
+    buffer = LogBuffer(capacity=50)
+    log = logging.getLogger("paycon.test.threads")
+    log.addHandler(buffer)
+    log.setLevel(logging.INFO)
+    stop = threading.Event()
+
+    def chatter() -> None:
+        while not stop.is_set():
+            log.info("busy")
+
+    threads = [threading.Thread(target=chatter) for _ in range(2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so a read meets an append
+    for thread in threads:
+        thread.start()
+    try:
+        seen = 0
+        for _ in range(2000):  # each read copies the lines while they are being appended
+            lines = buffer.since(0)
+            assert [line.seq for line in lines] == sorted(line.seq for line in lines)
+            seen = max(seen, len(lines))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        sys.setswitchinterval(interval)
+        log.removeHandler(buffer)
+    assert seen == 50
