@@ -5,12 +5,13 @@ ranges with a million tasks in the table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from outbox import Task, TaskPage, TaskState
+from outbox import AttemptOutcome, Task, TaskPage, TaskState
+from outbox import attempts as outbox_attempts
 from outbox import tasks as outbox_tasks
 from paycon.storage.delivery import NOTIFY_TASK, STATUS_CHECK_TASK
 from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
@@ -44,6 +45,41 @@ async def tasks_by_dedupe_keys(conn: AsyncConnection, keys: Sequence[str]) -> li
         .limit(len(keys))
     )
     return [Task.from_row(row) for row in rows.mappings()]
+
+
+def submit_never_ran_past(
+    conn: Connection, transaction_id: str, gateway: str, *, not_reached: Collection[str]
+) -> bool:
+    """Whether the submit task bound for ``gateway`` exists and every finished run of
+    it stopped before a request could reach the gateway.
+
+    Such a run was deferred (the handler defers only when the gateway was not
+    reached), or failed with one of the ``not_reached`` errors (qualified class
+    names, as attempts store them). Any other run — done, retried or dead for
+    another error, lost with its worker, released at shutdown — may have sent
+    it. Two index lookups, however many runs the task had.
+    """
+    task_id = conn.execute(
+        select(outbox_tasks.c.id).where(
+            outbox_tasks.c.dedupe_key == submit_dedupe_prefix(gateway) + transaction_id
+        )
+    ).scalar_one_or_none()
+    if task_id is None:
+        return False
+    outcome = func.coalesce(outbox_attempts.c.outcome, "")
+    stopped_before_sending = or_(
+        outcome == AttemptOutcome.DEFERRED.value,
+        and_(
+            outcome.in_([AttemptOutcome.RETRY.value, AttemptOutcome.DEAD.value]),
+            func.coalesce(outbox_attempts.c.error_class, "").in_(list(not_reached)),
+        ),
+    )
+    other_run = conn.execute(
+        select(outbox_attempts.c.id)
+        .where(outbox_attempts.c.task_id == task_id, ~stopped_before_sending)
+        .limit(1)
+    ).first()
+    return other_run is None
 
 
 async def gateway_task_page(

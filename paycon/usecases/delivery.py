@@ -22,6 +22,7 @@ from gateways import (
     GatewayAnswer,
     GatewayBreakerOpen,
     GatewayDeclined,
+    GatewayError,
     GatewayNotReached,
     SubmitRequest,
     sign,
@@ -36,10 +37,21 @@ from paycon.domain.transactions import Transaction
 from paycon.storage import queries
 from paycon.storage.database import Database
 from paycon.storage.delivery import fail_over, record_gateway_status
+from paycon.storage.outbox_reads import submit_never_ran_past
 from paycon.storage.payments import append_event
 from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
+
+
+def _stored_name(error: type[BaseException]) -> str:
+    """An error class's name as a task's attempts store it."""
+    return f"{error.__module__}.{error.__qualname__}"
+
+
+# A submit run that ended in one of these never reached the gateway. The ambiguous
+# path never lets its status call's errors out under these names (see ``submit``).
+NOT_REACHED_ERRORS = frozenset(map(_stored_name, (GatewayNotReached, GatewayBreakerOpen)))
 
 
 def _now() -> datetime:
@@ -125,11 +137,20 @@ class Delivery:
         return Done(writes=writes)
 
     async def submit(self, task: Task) -> Done | Defer:
-        """Hand a pending transaction to its gateway and record the answer."""
+        """Hand a pending transaction to its gateway and record the answer.
+
+        A transaction whose gateway was taken out of routing goes to the next
+        gateway of its route instead, if it provably never reached the first
+        one (see ``_leave_disabled``).
+        """
         tx = await self._transaction(task)
         if tx.status is not Status.PENDING:
             return Done()  # already carried (this task ran before and its completion was lost)
         gateway = self._gateway(tx.gateway)
+        if tx.gateway in self._switches.disabled:
+            elsewhere = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
+            if elsewhere is not None:
+                return await self._leave_disabled(tx, gateway, elsewhere)
         following = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
         request = SubmitRequest(
             transaction_id=tx.id,
@@ -141,8 +162,13 @@ class Delivery:
         try:
             answer = await gateway.submit(request)
         except GatewayNotReached as exc:
-            # Fail over, unless the next gateway is known to be down too.
-            if following is not None and _reopens_at(self._gateway(following)) is None:
+            # Fail over, unless the next gateway is known to be down too, or an earlier
+            # run may have reached this one (this run not reaching it proves nothing of those).
+            if (
+                following is not None
+                and _reopens_at(self._gateway(following)) is None
+                and await self._never_sent(tx)
+            ):
                 return self._fail_over(tx, following, f"not reached: {exc}")
             # The gateway is down (its breaker opened): wait for it without using up
             # attempts, instead of burning one on every trial call while it is down.
@@ -154,15 +180,58 @@ class Delivery:
             if exc.retry_elsewhere and following is not None:
                 return self._fail_over(tx, following, f"declined: {exc.reason}")
             answer = GatewayAnswer(tx.id, "failure", exc.reason)
-        except GatewayAmbiguous:
+        except GatewayAmbiguous as exc:
             # Sent, no usable answer: the gateway may have it. Ask before anything else.
-            known = await gateway.status(tx.id)
+            try:
+                known = await gateway.status(tx.id)
+            except GatewayError as status_exc:
+                # Stored as "not final yet", never as the status call's own error: a
+                # "not reached" there would hide from the attempts that this run sent it.
+                raise NotFinalYet(
+                    f"{exc}; then asking {tx.gateway} for its status: {status_exc}"
+                ) from status_exc
             if known is None:
                 raise NotFinalYet(  # never arrived: resending is safe (idempotent on the id)
                     f"{tx.gateway} does not know {tx.id} after an ambiguous submit"
                 ) from None
             answer = known
         return self._record(tx, tx.gateway, answer, "submit")
+
+    async def _never_sent(self, tx: Transaction) -> bool:
+        """Whether no earlier run of the submit task can have reached ``tx.gateway``."""
+        return await self._db.lookup(
+            lambda conn: submit_never_ran_past(
+                conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS
+            )
+        )
+
+    async def _leave_disabled(
+        self, tx: Transaction, gateway: Gateway, elsewhere: str
+    ) -> Done | Defer:
+        """Move a transaction off its gateway, out of routing, to ``elsewhere`` — only if
+        that gateway provably never took it.
+
+        Proof is the submit task's history (every earlier run stopped before
+        sending) or the gateway's own word that it does not know the payment.
+        If it knows it, its answer is recorded and the payment finishes there.
+        If it cannot be asked, the task waits for it, as for any gateway down.
+        """
+        if await self._never_sent(tx):
+            return self._fail_over(tx, elsewhere, f"{tx.gateway} is out of routing; never sent")
+        try:
+            known = await gateway.status(tx.id)
+        except GatewayNotReached as exc:
+            until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
+            reason = f"{tx.gateway} is out of routing and may hold {tx.id}; cannot ask it: {exc}"
+            if until is None:
+                # Kept as "not final": this run not reaching it says nothing of earlier runs.
+                raise NotFinalYet(reason) from exc
+            return Defer(tx.gateway, until=until, reason=reason)
+        if known is None:
+            return self._fail_over(
+                tx, elsewhere, f"{tx.gateway} is out of routing and does not know the payment"
+            )
+        return self._record(tx, tx.gateway, known, "status check")
 
     async def status_check(self, task: Task) -> Done:
         """Ask the gateway about a submitted transaction until it is final."""

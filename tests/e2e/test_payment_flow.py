@@ -37,7 +37,9 @@ async def start_paycon(db_path: Path) -> AsyncIterator[StartPaycon]:
     """A factory: paycon wired to the given mock gateways, stopped after the test."""
     running: list[tuple[Service, aiohttp.ClientSession]] = []
 
-    async def start(mocks: MockGateways, **overrides: Any) -> RunningPaycon:
+    async def start(
+        mocks: MockGateways, *, outbox: dict[str, Any] | None = None, **overrides: Any
+    ) -> RunningPaycon:
         settings = make_settings(
             db_path,
             gateways={
@@ -49,6 +51,7 @@ async def start_paycon(db_path: Path) -> AsyncIterator[StartPaycon]:
                 "retry_base_s": 0.05,
                 "retry_max_s": 0.2,
                 "status_check_after_s": 0.3,
+                **(outbox or {}),
             },
             breaker={"fail_max": 3, "reset_s": 0.5},
             gateway_http={"read_timeout_s": 0.5},
@@ -360,3 +363,129 @@ async def test_malformed_callback_is_400_and_stores_nothing(
         assert response.status == 400
     with sqlite3.connect(paycon.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM callback_inbox").fetchone()[0] == 0
+
+
+async def operator_post(paycon: RunningPaycon, path: str, reason: str) -> dict[str, Any]:
+    async with paycon.http.post(
+        paycon.url + path,
+        json={"reason": reason},
+        headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+    ) as response:
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
+
+
+async def submit_task(paycon: RunningPaycon, transaction_id: str) -> dict[str, Any]:
+    """The submit task that carries the transaction to the first gateway of its route."""
+    _, tasks = await paycon.get(f"/v1/transactions/{transaction_id}/tasks", token=OPERATOR_KEY)
+    return next(t for t in tasks["items"] if t["kind"] == "submit")
+
+
+async def wait_for_task(
+    paycon: RunningPaycon, transaction_id: str, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        task = await submit_task(paycon, transaction_id)
+        _, detail = await paycon.get(f"/v1/outbox/tasks/{task['id']}", token=OPERATOR_KEY)
+        if done(detail):
+            return dict(detail)
+        assert time.monotonic() < deadline, detail
+        await asyncio.sleep(0.05)
+
+
+def charged_by(mocks: MockGateways, gateway: str) -> dict[str, int]:
+    mock = mocks.gateway_a if gateway == "gateway_a" else mocks.gateway_b
+    return {p.request.transaction_id: p.charges for p in mock.ledger.entries()}
+
+
+async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(
+        faults_a=Faults(callback_delay_ms=10, outage="503"),
+        faults_b=Faults(callback_delay_ms=10, outage="refuse"),
+    )
+    paycon = await start_paycon(mocks, outbox={"max_attempts": 2})
+    # A payment pinned to B dies opening B's breaker, and nothing calls B after it:
+    # payments for A cannot fail over, so they wait for A.
+    _, _, pinned = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_b"), key="b")
+    await wait_for_task(paycon, pinned["id"], lambda t: t["state"] == "dead")
+    # One dies of A's outage; the next (A's breaker now open) waits without using attempts.
+    _, _, dead = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    await wait_for_task(paycon, dead["id"], lambda t: t["state"] == "dead")
+    _, _, waiting = await paycon.post_json("/v1/deposits", deposit(), key="d2")
+    await wait_for_task(
+        paycon, waiting["id"], lambda t: "deferred" in [a["outcome"] for a in t["attempts_log"]]
+    )
+
+    await operator_post(paycon, "/v1/gateways/gateway_a/disable", "A's maintenance")
+    mocks.gateway_b.set_faults({"outage": False})
+    # A could take both payments now; it must not, being out of routing.
+    mocks.gateway_a.set_faults({"outage": False})
+    dead_task = await submit_task(paycon, dead["id"])
+    await operator_post(paycon, f"/v1/outbox/tasks/{dead_task['id']}/replay", "after the outage")
+    for payment in (waiting, dead):
+        done = await wait_for_status(paycon, payment["id"], "completed")
+        assert done["gateway"] == "gateway_b"
+        (failover,) = [e["detail"] for e in done["events"] if e["type"] == "failover"]
+        assert "out of routing" in failover
+    assert charged_by(mocks, "gateway_a") == {}
+    assert charged_by(mocks, "gateway_b") == {waiting["id"]: 1, dead["id"]: 1}
+
+
+# A records each payment but its answer never comes back (an ambiguous submit), and
+# its callbacks are lost: only its answers to paycon's questions tell what it holds.
+AMBIGUOUS_A = Faults(callback_drop_rate=1, timeout_rate=1, timeout_hang_ms=2000)
+
+
+async def wait_until_recorded(mocks: MockGateways, transaction_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while transaction_id not in charged_by(mocks, "gateway_a"):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+
+
+async def test_a_gateway_that_may_hold_a_payment_keeps_it_when_it_goes_down(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(faults_a=AMBIGUOUS_A)
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    await wait_until_recorded(mocks, dep["id"])
+    # Down now: the next submit provably does not reach A, but the first one may have.
+    mocks.gateway_a.set_faults({"timeout_rate": 0, "outage": "503"})
+    await wait_for_task(paycon, dep["id"], lambda t: len(t["attempts_log"]) >= 2)
+    _, waiting = await paycon.get(f"/v1/transactions/{dep['id']}")
+    assert (waiting["status"], waiting["gateway"]) == ("pending", "gateway_a")
+
+    mocks.gateway_a.set_faults({"outage": False})
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert done["gateway"] == "gateway_a"
+    assert charged_by(mocks, "gateway_a") == {dep["id"]: 1}
+    assert charged_by(mocks, "gateway_b") == {}
+
+
+@pytest.mark.parametrize(
+    "asked_then",
+    [{"timeout_rate": 1}, {"timeout_rate": 0, "outage": "503"}],
+    ids=["status-answer-lost", "status-refused"],
+)
+async def test_a_payment_a_disabled_gateway_may_hold_stays_there(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon, asked_then: dict[str, Any]
+) -> None:
+    mocks = await start_mock_gateways(faults_a=AMBIGUOUS_A)
+    paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    # Asked for the status right after, A cannot say (its answer lost, or A down).
+    await wait_until_recorded(mocks, dep["id"])
+    mocks.gateway_a.set_faults(asked_then)
+    await wait_for_task(paycon, dep["id"], lambda t: len(t["attempts_log"]) > 0)
+
+    await operator_post(paycon, "/v1/gateways/gateway_a/disable", "maintenance")
+    mocks.gateway_a.set_faults({"timeout_rate": 0, "outage": False})
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert done["gateway"] == "gateway_a"
+    assert "failover" not in [e["type"] for e in done["events"]]
+    assert charged_by(mocks, "gateway_a") == {dep["id"]: 1}
+    assert charged_by(mocks, "gateway_b") == {}
