@@ -36,12 +36,39 @@ log = logging.getLogger(__name__)
 class RoutingSwitches:
     """The gateways taken out of routing, in memory: read on every payment, so no I/O.
 
-    Loaded from the database at start and replaced on every change made
-    through this process.
+    Loaded from the database at start, re-read now and then, and changed at
+    once by every switch made through this process. ``version`` counts those
+    changes, so a re-read that started before one can tell it is stale.
     """
 
     def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
-        self.disabled = disabled
+        self._disabled = disabled
+        self._version = 0
+
+    @property
+    def disabled(self) -> frozenset[str]:
+        return self._disabled
+
+    @property
+    def version(self) -> int:
+        """How many changes were made through this process."""
+        return self._version
+
+    def switch(self, name: str, *, enabled: bool) -> None:
+        """Apply a switch this process just stored."""
+        self._disabled = self._disabled - {name} if enabled else self._disabled | {name}
+        self._version += 1
+
+    def reload(self, disabled: frozenset[str], *, read_at: int) -> bool:
+        """Replace the set with one read from the database when ``version`` was ``read_at``.
+
+        A read that a switch overtook is dropped (the next one sees that switch).
+        Returns whether it was applied.
+        """
+        if read_at != self._version:
+            return False
+        self._disabled = disabled
+        return True
 
 
 class FaultSwitch(Protocol):
@@ -84,10 +111,15 @@ class GatewayControl:
         return self._switches
 
     async def load(self) -> None:
-        """Read the routing switches from the database (at start, then now and then)."""
+        """Read the routing switches from the database (at start, then now and then).
+
+        A switch made through this process while the read was under way wins
+        over what the read found.
+        """
+        read_at = self._switches.version
         async with self._db.read() as conn:
             disabled = await disabled_gateways(conn)
-        self._switches.disabled = frozenset(disabled & set(self._gateways))
+        self._switches.reload(frozenset(disabled & set(self._gateways)), read_at=read_at)
 
     async def keep_loading(self, stop: asyncio.Event, *, every_s: float = SWITCH_REFRESH_S) -> None:
         """Re-read the switches every ``every_s`` until ``stop`` is set.
@@ -148,10 +180,7 @@ class GatewayControl:
         """
         self._gateway(name)
         await record_switch(self._db, name, enabled=enabled, actor=actor, reason=reason)
-        if enabled:
-            self._switches.disabled = self._switches.disabled - {name}
-        else:
-            self._switches.disabled = self._switches.disabled | {name}
+        self._switches.switch(name, enabled=enabled)
         return await self.status_json(name)
 
     def _fault_switch(self, name: str) -> FaultSwitch:
