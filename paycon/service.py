@@ -184,14 +184,29 @@ class Service:
         raise RuntimeError("the API is not listening")
 
     async def stop(self) -> None:
-        """Stop taking requests, let in-flight ones finish, then close the database."""
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
+        """Stop taking requests, let in-flight ones finish, then close the database.
+
+        Each step runs even if an earlier one failed (the switch watcher ending
+        with an error, say), and that error is raised once all is closed.
+        """
+        try:
+            if self.runner is not None:
+                runner, self.runner = self.runner, None
+                await runner.cleanup()
+        finally:
+            try:
+                await self._stop_switch_watch()
+            finally:
+                await self._stop_work_and_close()
+        log.info("paycon stopped")
+
+    async def _stop_switch_watch(self) -> None:
         if self._switch_watch is not None:
+            watch, self._switch_watch = self._switch_watch, None
             self._switch_stop.set()
-            await self._switch_watch
-            self._switch_watch = None
+            await watch
+
+    async def _stop_work_and_close(self) -> None:
         if self.pool is not None:
             # Running handlers finish within the grace period or give their tasks back.
             await self.pool.stop()
@@ -204,7 +219,6 @@ class Service:
             self.mocks = None
         await self.db.close()
         self.context = None
-        log.info("paycon stopped")
 
 
 async def run_until_signalled(service: Service, *, ready: asyncio.Event | None = None) -> None:

@@ -125,7 +125,7 @@ class GatewayControl:
         """Re-read the switches every ``every_s`` until ``stop`` is set.
 
         A failed read is logged and tried again at the next turn; the switches
-        in memory stay as they were meanwhile.
+        in memory stay as they were meanwhile. Only cancellation ends it early.
         """
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -136,6 +136,9 @@ class GatewayControl:
                 await self.load()
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("cannot re-read the gateway switches: %s", exc)
+            except Exception:
+                # Unexpected, but a dead watcher would freeze the switches for good.
+                log.exception("re-reading the gateway switches failed")
 
     def check_gateway(self, name: str) -> None:
         """Raises NotFound unless ``name`` is a configured gateway."""
