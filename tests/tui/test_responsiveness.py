@@ -77,7 +77,7 @@ async def test_dashboard_refreshes_quickly_and_the_api_answers_meanwhile(
             for _ in range(5):
                 started = time.perf_counter()
                 screen.action_reload()
-                running = [w for w in app.workers if w.group == "dashboard" and not w.is_finished]
+                running = [w for w in app.workers if w.group == "live" and not w.is_finished]
                 await asyncio.gather(*(w.wait() for w in running))
                 refresh_s.append(time.perf_counter() - started)
 

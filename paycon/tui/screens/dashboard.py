@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
-from textual.worker import Worker
 
 from paycon.facade.models import GatewayStatus, TransactionQuery
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OverviewFetched
-from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.screens.live import LiveScreen
 from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
 from paycon.tui.widgets.rows import transaction_row, transaction_table
 from paycon.tui.widgets.tables import refill, selected_key
@@ -25,7 +23,7 @@ LIVE_ROWS = 50
 TREND_SAMPLES = 60
 
 
-class DashboardScreen(ConsoleScreen):
+class DashboardScreen(LiveScreen):
     """Refreshes every ``refresh_s`` while shown; a refresh still running is not started again."""
 
     MODE = "dashboard"
@@ -56,7 +54,6 @@ class DashboardScreen(ConsoleScreen):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__(ctx)
         self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
-        self._fetching: Worker[None] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="figures"):
@@ -68,19 +65,7 @@ class DashboardScreen(ConsoleScreen):
         yield Label("Live transactions", classes="heading")
         yield transaction_table("live")
 
-    def on_mount(self) -> None:
-        self.set_interval(self.ctx.refresh_s, self.action_reload)
-
-    def action_reload(self) -> None:
-        # Only the screen on show refreshes, and never twice at once.
-        if not self.is_current:
-            return
-        if self._fetching is not None and not self._fetching.is_finished:
-            return
-        self._fetching = self._fetch()
-
-    @work(group="dashboard")
-    async def _fetch(self) -> None:
+    async def fetch(self) -> None:
         overview = await self.attempt(
             self.ctx.facade.overview(), doing="read the overview", loud=False
         )

@@ -13,13 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from paycon.facade.models import GatewayStatus
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import GatewaysFetched
-from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.screens.live import LiveScreen
 from paycon.tui.screens.modals import AskScreen, share
 from paycon.tui.widgets.cards import breaker_line, routing
 from paycon.tui.widgets.tables import plain, refill, selected_key
@@ -89,7 +88,7 @@ def gateway_detail(gateway: GatewayStatus) -> Group:
     return Group(*parts)
 
 
-class GatewaysScreen(ConsoleScreen):
+class GatewaysScreen(LiveScreen):
     """Every gateway, refreshed every ``refresh_s`` while shown."""
 
     MODE = "gateways"
@@ -117,7 +116,6 @@ class GatewaysScreen(ConsoleScreen):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__(ctx)
         self._gateways: dict[str, GatewayStatus] = {}
-        self._fetching: Worker[None] | None = None
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(cursor_type="row", id="gateways")
@@ -129,18 +127,10 @@ class GatewaysScreen(ConsoleScreen):
             yield Static(id="detail")
 
     def on_mount(self) -> None:
+        # Textual calls LiveScreen.on_mount as well: it starts the refresh timer.
         self.query_one("#gateways", DataTable).focus()
-        self.set_interval(self.ctx.refresh_s, self.action_reload)
 
-    def action_reload(self) -> None:
-        if not self.is_current:
-            return
-        if self._fetching is not None and not self._fetching.is_finished:
-            return
-        self._fetching = self._fetch()
-
-    @work(group="gateways")
-    async def _fetch(self) -> None:
+    async def fetch(self) -> None:
         gateways = await self.attempt(
             self.ctx.facade.gateways(), doing="read the gateways", loud=False
         )
@@ -219,7 +209,7 @@ class GatewaysScreen(ConsoleScreen):
         if gateway is not None:
             state = "back in routing" if gateway.enabled else "out of routing"
             self.notify(f"{name} is {state}.", title="Routing changed", markup=False)
-        self._refetch()
+        self.fetch_now()
 
     # Faults of embedded mock gateways.
 
@@ -271,12 +261,4 @@ class GatewaysScreen(ConsoleScreen):
         if faults is not None:
             summary = ", ".join(f"{k} {faults.get(k)}" for k in changes)
             self.notify(f"{name}: {summary}.", title="Faults switched", markup=False)
-        self._refetch()
-
-    def _refetch(self) -> None:
-        # After an action the operator wants to see its effect now, not at the next tick.
-        if not self.is_attached:
-            return
-        if self._fetching is not None and not self._fetching.is_finished:
-            self._fetching.cancel()
-        self._fetching = self._fetch()
+        self.fetch_now()
