@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from paycon.facade.models import (
@@ -9,7 +11,6 @@ from paycon.facade.models import (
     Overview,
     Page,
     TaskDetailView,
-    TaskSummary,
     TransactionDetail,
     TransactionSummary,
 )
@@ -24,13 +25,15 @@ class OverviewFetched(Message):
         self.transactions = transactions
 
 
-class TransactionsFetched(Message):
-    """One page of the transactions list; ``more`` adds it below the rows already shown."""
+class PageFetched(Message):
+    """Rows of a list (transactions or tasks): ``more`` adds them below the rows shown,
+    otherwise they replace them; ``wanted`` is how many were asked for."""
 
-    def __init__(self, page: Page[TransactionSummary], *, more: bool) -> None:
+    def __init__(self, page: Page[Any], *, more: bool, wanted: int) -> None:
         super().__init__()
         self.page = page
         self.more = more
+        self.wanted = wanted
 
 
 class TransactionFetched(Message):
@@ -39,15 +42,6 @@ class TransactionFetched(Message):
     def __init__(self, detail: TransactionDetail) -> None:
         super().__init__()
         self.detail = detail
-
-
-class TasksFetched(Message):
-    """One page of the outbox list; ``more`` adds it below the rows already shown."""
-
-    def __init__(self, page: Page[TaskSummary], *, more: bool) -> None:
-        super().__init__()
-        self.page = page
-        self.more = more
 
 
 class TaskFetched(Message):

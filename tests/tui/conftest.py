@@ -11,7 +11,7 @@ import asyncio
 import io
 import itertools
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from paycon.facade.local import LocalFacade
+from paycon.facade.models import GatewayStatus, TaskQuery, TaskSummary
 from paycon.tui.app import PayconConsole
+from paycon.tui.widgets.tables import selected_key
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
 ACTOR = "console:test"
@@ -39,15 +41,65 @@ def _no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "cursor_blink", False)
 
 
+class RecordingFacade(LocalFacade):
+    """The running paycon's own facade, noting each action as it is asked for, before it runs.
+
+    A test can then tell "the console never asked" from "not yet done".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions: list[str] = []
+
+    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+        self.actions.append("replay")
+        return await super().replay(task_id, reason=reason)
+
+    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+        self.actions.append("discard")
+        return await super().discard(task_id, reason=reason)
+
+    async def count_matching(self, query: TaskQuery) -> int:
+        self.actions.append("count_matching")  # the first step of a bulk replay
+        return await super().count_matching(query)
+
+    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+        self.actions.append("replay_matching")
+        return await super().replay_matching(query, reason=reason)
+
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+        self.actions.append("set_gateway_enabled")
+        return await super().set_gateway_enabled(name, enabled=enabled, reason=reason)
+
+    async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+        self.actions.append("set_faults")
+        return await super().set_faults(name, changes)
+
+
 @pytest.fixture
 def console(paycon: RunningPaycon) -> ConsoleFactory:
-    """Makes consoles on the running paycon's own facade."""
+    """Makes consoles on the running paycon's own facade (a ``RecordingFacade``)."""
 
     def make(**options: Any) -> PayconConsole:
         options.setdefault("refresh_s", 1.0)
-        return PayconConsole(LocalFacade.for_service(paycon.service, actor=ACTOR), **options)
+        return PayconConsole(RecordingFacade.for_service(paycon.service, actor=ACTOR), **options)
 
     return make
+
+
+def actions_asked(app: PayconConsole) -> list[str]:
+    """The actions the console asked its facade for so far, in order."""
+    assert isinstance(app.facade, RecordingFacade)
+    return list(app.facade.actions)
+
+
+async def actions_finished(pilot: Pilot[None], *, timeout_s: float = 5.0) -> None:
+    """Wait until every action the console started has finished (none waits on a dialog)."""
+    app = pilot.app
+    assert not app.screen.is_modal, f"a dialog is open: {type(app.screen).__name__}"
+    running = [worker for worker in app.workers if worker.group == "actions"]
+    await asyncio.wait_for(app.workers.wait_for_complete(running), timeout_s)
+    await pilot.pause()
 
 
 async def until(
@@ -97,6 +149,16 @@ def table_keys(app: PayconConsole, selector: str) -> list[str]:
     """The row keys of a table on the current screen, top to bottom."""
     table = app.screen.query_one(selector, DataTable)
     return [str(row.key.value) for row in table.ordered_rows]
+
+
+def cursor_key(app: PayconConsole, selector: str) -> str | None:
+    """The key of the row under the cursor of a table on the current screen."""
+    return selected_key(app.screen.query_one(selector, DataTable))
+
+
+def summary(app: PayconConsole) -> str:
+    """The line above a list: how many rows are shown, of what, and whether more follow."""
+    return str(app.screen.query_one("#summary").render())
 
 
 async def accept_deposits(
@@ -153,3 +215,74 @@ async def api_task(paycon: RunningPaycon, task_id: int) -> Any:
     status, body = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
     assert status == 200, body
     return body
+
+
+def database_dump(db_path: Path) -> list[str]:
+    """Every row of every table, as SQL: equal dumps mean nothing was changed."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        return list(conn.iterdump())
+
+
+def seed_transactions(db_path: Path, rows: int) -> None:
+    """``rows`` transactions, newest last, each with a done submit task, in two statements.
+
+    For lists longer than API traffic could make in a test's time.
+    """
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            f"""
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {rows} - 1)
+            INSERT INTO transactions (id, kind, status, customer_id, amount_minor, currency,
+                country, gateway, route, reference, client_id, created_at, updated_at)
+            SELECT printf('tx_00SEED%020d', i),
+                CASE WHEN i % 3 THEN 'deposit' ELSE 'withdrawal' END,
+                CASE i % 10 WHEN 0 THEN 'failed' WHEN 1 THEN 'submitted' ELSE 'completed' END,
+                printf('cus_%05d', i % 5000), 100 + i % 50000, 'EUR', 'DE',
+                CASE WHEN i % 2 THEN 'gateway_b' ELSE 'gateway_a' END,
+                CASE WHEN i % 2 THEN 'gateway_b' ELSE 'gateway_a' END,
+                printf('ref-%08d', i), 'seed',
+                strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', {rows} - i))
+                    || '.000000',
+                strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', {rows} - i))
+                    || '.000000'
+            FROM n
+            """  # noqa: S608 (only this module's own numbers go in)
+        )
+        conn.execute(
+            "INSERT INTO outbox_tasks (kind, payload, dedupe_key, state, attempts, max_attempts,"
+            " run_at, created_at, updated_at)"
+            " SELECT 'submit', json_object('transaction_id', id, 'route', json_array(gateway)),"
+            " 'submit:' || gateway || ':' || id, 'done', 1, 10, created_at, created_at,"
+            " created_at FROM transactions WHERE client_id = 'seed'"
+        )
+        conn.execute(
+            "INSERT INTO outbox_counters (name, value) VALUES ('done', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (rows,),
+        )
+
+
+def seed_dead_tasks(db_path: Path, count: int, *, gateway: str) -> list[int]:
+    """``count`` dead submit tasks bound for ``gateway``, in one statement; ids oldest first.
+
+    For outbox lists longer than API traffic could make in a test's time (the
+    transactions they name do not exist).
+    """
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        [(first,)] = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM outbox_tasks")
+        conn.execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+            INSERT INTO outbox_tasks (kind, payload, dedupe_key, state, attempts, max_attempts,
+                last_error, run_at, created_at, updated_at)
+            SELECT 'submit',
+                json_object('transaction_id', printf('tx_seed_%d_%d', ?, i)),
+                printf('submit:%s:tx_seed_%d_%d', ?, ?, i), 'dead', 10, 10,
+                'GatewayTransient: 502 from gateway', '2026-01-01 00:00:00.000000',
+                '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000'
+            FROM n
+            """,
+            (count, first, gateway, first),
+        )
+        rows = conn.execute("SELECT id FROM outbox_tasks WHERE id >= ? ORDER BY id", (first,))
+        return [row[0] for row in rows]

@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, Tabs
 
 from paycon.facade.models import TaskQuery
+from paycon.storage.outbox_reads import GATEWAY_SCAN_ROWS
 from paycon.tui.app import PayconConsole
-from paycon.tui.screens import outbox
 from paycon.tui.screens.modals import AskScreen, ConfirmScreen
 from paycon.tui.screens.outbox import OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
@@ -22,10 +22,13 @@ from tests.tui.conftest import (
     ConsoleFactory,
     accept_deposits,
     api_task,
+    cursor_key,
     kill,
     screen_text,
+    seed_dead_tasks,
     sql,
     submit_task_ids,
+    summary,
     table_keys,
     task_state,
     until,
@@ -58,7 +61,7 @@ async def filter_by(pilot: Pilot[None], text: str) -> None:
 async def test_tabs_list_by_state_newest_first_a_page_at_a_time(
     paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox, "PAGE_ROWS", 2)
+    monkeypatch.setattr(OutboxScreen, "PAGE_ROWS", 2)
     dead_a, dead_b = await dead_tasks(paycon, 2, 1)
     await accept_deposits(paycon, 3, gateway="gateway_b", customer_id="cus_2")
     pending = list(reversed(submit_task_ids(paycon.db_path)))[:3]
@@ -227,3 +230,56 @@ async def test_task_detail_opened_by_id_shows_payload_error_audit_and_replays(
         await pilot.press("escape", "escape")
         await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
         assert app.screen.query_one("#filter", Input).value == ""
+
+
+async def test_a_refresh_after_paging_past_one_read_keeps_every_row_and_the_cursor(
+    paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(OutboxScreen, "PAGE_ROWS", 200)
+    seeded = seed_dead_tasks(paycon.db_path, 600, gateway="gateway_a")
+    assert len(seeded) - 1 > OutboxScreen.READ_MAX_ROWS  # a refresh takes more than one read
+    newest, oldest = seeded[-1], seeded[0]
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(listed(app)) == 200)
+        await pilot.press("n")
+        await until(pilot, lambda: len(listed(app)) == 400, what="page two")
+        await pilot.press("n")
+        await until(pilot, lambda: listed(app) == seeded[::-1], what="page three")
+        await pilot.press("ctrl+end")
+        assert cursor_key(app, "#tasks") == str(oldest)
+
+        # Someone else closes the newest task; the operator refreshes.
+        sql(paycon.db_path, "UPDATE outbox_tasks SET state = 'done' WHERE id = ?", newest)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: listed(app)[:1] != [newest], what="the refresh")
+        assert listed(app) == seeded[-2::-1]
+        assert cursor_key(app, "#tasks") == str(oldest)
+        assert summary(app) == "599 shown · dead tasks"
+
+
+async def test_a_gateway_filter_looks_past_stretches_without_a_match_and_says_when_it_stopped(
+    paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two dead tasks for gateway_b, then more for gateway_a than one page's look at the index.
+    on_b = seed_dead_tasks(paycon.db_path, 2, gateway="gateway_b")
+    seed_dead_tasks(paycon.db_path, GATEWAY_SCAN_ROWS, gateway="gateway_a")
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(listed(app)) == 50)
+        await filter_by(pilot, "gateway:gateway_b")
+        await until(pilot, lambda: listed(app) == on_b[::-1], what="the tasks further back")
+        assert summary(app) == "2 shown · dead tasks for gateway_b"
+
+        # When the console stops looking before a match, it says more may follow.
+        monkeypatch.setattr(OutboxScreen, "LOOK_FURTHER_READS", 0)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: listed(app) == [], what="a refresh that stopped short")
+        assert summary(app) == (
+            "0 shown · dead tasks for gateway_b · more may follow: n looks further back"
+        )
+        await pilot.press("n")
+        await until(pilot, lambda: listed(app) == on_b[::-1], what="the tasks further back")
+        assert summary(app) == "2 shown · dead tasks for gateway_b"

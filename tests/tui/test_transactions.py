@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -14,9 +15,12 @@ from tests.tui.conftest import (
     SIZE,
     ConsoleFactory,
     accept_deposits,
+    cursor_key,
     screen_text,
+    seed_transactions,
     sql,
     submit_task_ids,
+    summary,
     table_keys,
     until,
 )
@@ -121,3 +125,33 @@ async def test_more_loads_the_next_page_and_the_dashboard_opens_a_transaction(
         await pilot.press("n")
         await until(pilot, lambda: bool(app._notifications))
         assert "No more" in list(app._notifications)[-1].message
+
+
+async def test_a_refresh_after_paging_past_one_read_keeps_every_row_and_the_cursor(
+    paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TransactionsScreen, "PAGE_ROWS", 100)
+    rows = 250
+    assert rows > TransactionsScreen.READ_MAX_ROWS  # a refresh takes more than one read
+    seed_transactions(paycon.db_path, rows)
+    newest, oldest = f"tx_00SEED{rows - 1:020d}", f"tx_00SEED{0:020d}"
+    app = console()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: len(listed(app)) == 100)
+        await pilot.press("n")
+        await until(pilot, lambda: len(listed(app)) == 200, what="page two")
+        await pilot.press("n")
+        await until(pilot, lambda: len(listed(app)) == rows, what="page three")
+        await pilot.press("ctrl+end")
+        assert cursor_key(app, "#transactions") == oldest
+
+        # The newest fails meanwhile; the operator refreshes.
+        sql(paycon.db_path, "UPDATE transactions SET status = 'failed' WHERE id = ?", newest)
+        table = app.screen.query_one("#transactions", DataTable)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "failed" in str(table.get_row(newest)), what="the refresh")
+        assert len(listed(app)) == rows
+        assert listed(app)[0] == newest
+        assert cursor_key(app, "#transactions") == oldest
+        assert summary(app) == f"{rows} shown · all"

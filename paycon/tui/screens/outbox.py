@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
-from paycon.facade.models import TaskSummary
+from paycon.facade.models import Page, TaskSummary
 from paycon.tui.context import ConsoleContext
 from paycon.tui.filters import (
     FilterError,
@@ -18,16 +18,13 @@ from paycon.tui.filters import (
     describe_task_query,
     parse_task_filter,
 )
-from paycon.tui.messages import TasksFetched
 from paycon.tui.screens.modals import ConfirmScreen
+from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.task_actions import TaskActionScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.widgets.rows import task_row, task_table
-from paycon.tui.widgets.tables import append, refill, selected_key
+from paycon.tui.widgets.tables import Row, selected_key
 
-PAGE_ROWS = 50
-RELOAD_MAX_ROWS = 500
-MAX_ROWS = 1000
 # The tabs, in the order operators look: what needs them first.
 STATES = ("dead", "pending", "running", "done", "all")
 BULK_STATES = ("dead", "pending")
@@ -36,10 +33,13 @@ BULK_REPLAY_REASON = "bulk replay from the console"
 FILTER_HINT = "kind:submit gateway:gateway_b — or a task id to open it"
 
 
-class OutboxScreen(TaskActionScreen):
+class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
     """Tasks of one state (the tabs), filtered by kind and gateway, newest first."""
 
     MODE = "outbox"
+    NOUN = "tasks"
+    TABLE_ID = "tasks"
+    READ_MAX_ROWS = 500
     HELP = (
         "Outbox tasks by state: dead (out of attempts, or a permanent error), pending "
         "(due, or scheduled for later), running (leased by a worker), done. [ and ] "
@@ -70,21 +70,12 @@ class OutboxScreen(TaskActionScreen):
         super().__init__(ctx)
         self._state = STATES[0]
         self._filter = TaskFilter()
-        self._next_cursor: str | None = None
-        self._shown: dict[str, TaskSummary] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Tabs(*(Tab(state.capitalize(), id=state) for state in STATES), id="states")
         yield Input(placeholder=FILTER_HINT, id="filter")
         yield Static(id="summary", markup=False)
-        yield task_table("tasks")
-
-    def on_mount(self) -> None:
-        self.table.focus()
-
-    @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#tasks", DataTable)
+        yield task_table(self.TABLE_ID)
 
     @property
     def state(self) -> str | None:
@@ -108,16 +99,7 @@ class OutboxScreen(TaskActionScreen):
         if chosen == self._state and self._shown:
             return
         self._state = chosen
-        self.table.clear()
-        self._shown.clear()
-        self.table.focus()
-        self._load(more=False)
-
-    def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        self.table.focus()
+        self.start_over()
 
     @on(Input.Submitted, "#filter")
     def apply_filter(self, event: Input.Submitted) -> None:
@@ -133,67 +115,28 @@ class OutboxScreen(TaskActionScreen):
             self.app.push_screen(TaskDetailScreen(self.ctx, chosen.task_id))
             return
         self._filter = chosen
-        self.table.clear()
-        self._shown.clear()
-        self.table.focus()
-        self._load(more=False)
+        self.start_over()
 
     # Reading.
 
-    def action_reload(self) -> None:
-        self._load(more=False)
-
-    def action_more(self) -> None:
-        if self._next_cursor is None:
-            self.notify("No more tasks match.", markup=False)
-        elif self.table.row_count >= MAX_ROWS:
-            self.notify(f"The first {MAX_ROWS:,} are shown; narrow the filter.", markup=False)
-        else:
-            self._load(more=True)
-
-    @work(exclusive=True, group="outbox")
-    async def _load(self, *, more: bool) -> None:
-        rows = min(max(self.table.row_count, PAGE_ROWS), RELOAD_MAX_ROWS)
-        page = await self.attempt(
-            self.ctx.facade.tasks(
-                self._filter.query(self.state),
-                limit=PAGE_ROWS if more else rows,
-                cursor=self._next_cursor if more else None,
-            ),
+    async def read(self, limit: int, cursor: str | None) -> Page[TaskSummary] | None:
+        return await self.attempt(
+            self.ctx.facade.tasks(self._filter.query(self.state), limit=limit, cursor=cursor),
             doing="read outbox tasks",
             loud=False,
         )
-        if page is not None:
-            self.post_message(TasksFetched(page, more=more))
 
-    def on_tasks_fetched(self, message: TasksFetched) -> None:
-        now = self.ctx.now()
-        if not message.more:
-            self._shown.clear()
-        self._shown.update((str(t.id), t) for t in message.page.items)
-        rows = (task_row(t, now) for t in message.page.items)
-        if message.more:
-            append(self.table, rows)
-        else:
-            refill(self.table, rows)
-        self._next_cursor = message.page.next_cursor
-        self._show_summary()
-        self.update_bindings()
+    def row(self, item: TaskSummary, now: datetime) -> Row:
+        return task_row(item, now)
 
-    def _show_summary(self) -> None:
-        shown = self.table.row_count
-        text = Text(f"{shown:,} shown · {describe_task_query(self._filter.query(self.state))}")
-        if self._next_cursor is not None:
-            text.append(" · n for more", style="bold")
-        elif shown == 0:
-            text.append(" · nothing matches")
-        self.query_one("#summary", Static).update(text)
+    def describe(self) -> str:
+        return describe_task_query(self._filter.query(self.state))
 
     # Acting on the selected task, or on everything that matches.
 
     def selected_task(self) -> TaskSummary | None:
-        key = selected_key(self.table)
-        return None if key is None else self._shown.get(key)
+        """The task under the cursor, as last read."""
+        return self.selected_item()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.update_bindings()
