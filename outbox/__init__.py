@@ -38,10 +38,21 @@ from outbox.retention import prune
 from outbox.retry import Decision, RetryPolicy
 from outbox.schema import attempts, audit, counters, metadata, tasks
 from outbox.stats import OutboxStats, outbox_stats
-from outbox.tasks import Attempt, AttemptOutcome, AuditEntry, Task, TaskDetail, TaskPage, TaskState
+from outbox.tasks import (
+    MAX_TASK_ID,
+    Attempt,
+    AttemptOutcome,
+    AuditEntry,
+    Task,
+    TaskDetail,
+    TaskPage,
+    TaskState,
+    task_id_from_text,
+)
 from outbox.writer import Writer
 
 __all__ = [
+    "MAX_TASK_ID",
     "Attempt",
     "AttemptOutcome",
     "AuditEntry",
@@ -85,5 +96,6 @@ __all__ = [
     "replay",
     "replay_matching",
     "run_now",
+    "task_id_from_text",
     "tasks",
 ]

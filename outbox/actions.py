@@ -22,7 +22,15 @@ from outbox import wakeup
 from outbox.exceptions import InvalidFilter, TaskNotFound, TaskStateConflict
 from outbox.schema import attempts, audit, tasks
 from outbox.store import DONE_COUNTER, add_to_counter, utcnow
-from outbox.tasks import Attempt, AuditEntry, Task, TaskDetail, TaskPage, TaskState
+from outbox.tasks import (
+    Attempt,
+    AuditEntry,
+    Task,
+    TaskDetail,
+    TaskPage,
+    TaskState,
+    task_id_from_text,
+)
 from outbox.writer import Writer, call_after_commit
 
 MAX_PAGE_SIZE = 500
@@ -128,9 +136,10 @@ async def list_tasks(
 def _parse_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdecimal() or len(cursor) > 19 or int(cursor) < 1:
+    before = task_id_from_text(cursor)
+    if before is None:
         raise InvalidFilter("cursor is not one this list handed out")
-    return int(cursor)
+    return before
 
 
 async def _page(

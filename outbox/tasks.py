@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+# Task ids are signed 64-bit integers (BIGINT) in every database the outbox runs on.
+MAX_TASK_ID = 2**63 - 1
+_TASK_ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def task_id_from_text(text: str) -> int | None:
+    """The task id ``text`` spells in ASCII digits (no sign, no leading zero), or None
+    when it spells none: anything else, 0, or past ``MAX_TASK_ID``."""
+    if not _TASK_ID_TEXT.fullmatch(text):
+        return None
+    task_id = int(text)
+    return task_id if task_id <= MAX_TASK_ID else None
 
 
 class TaskState(StrEnum):

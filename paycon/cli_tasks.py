@@ -15,7 +15,6 @@ import asyncio
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from outbox import TaskState
+from outbox import TaskState, task_id_from_text
 from paycon.config import Settings
 from paycon.domain.errors import (
     ConfigError,
@@ -83,8 +82,6 @@ ERROR_CHARS = 60
 # Wide enough for a table row without wrapping when output goes to a pipe or file.
 PIPE_WIDTH = 200
 
-_TASK_ID = re.compile(r"[1-9][0-9]{0,17}")
-
 ConfigOption = Callable[[argparse.ArgumentParser], None]
 
 
@@ -92,9 +89,10 @@ ConfigOption = Callable[[argparse.ArgumentParser], None]
 
 
 def _task_id(text: str) -> int:
-    if not _TASK_ID.fullmatch(text):
+    task_id = task_id_from_text(text)
+    if task_id is None:
         raise argparse.ArgumentTypeError(f"not a task id: {text!r} (a positive integer)")
-    return int(text)
+    return task_id
 
 
 def _limit(text: str) -> int:

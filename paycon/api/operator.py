@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from outbox import TaskState
+from outbox import MAX_TASK_ID, TaskState, task_id_from_text
 from paycon.api.bodies import parse_json, read_body
 from paycon.api.context import ApiContext, context, principal
 from paycon.api.responses import json_response
@@ -24,8 +23,6 @@ from paycon.api.schemas import (
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.transactions import rfc3339
 from paycon.views import stats_json, task_detail_json, task_json
-
-_TASK_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class TaskListQuery(BaseModel):
@@ -43,10 +40,12 @@ class TaskListQuery(BaseModel):
 
 
 def _task_id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    if not _TASK_ID.fullmatch(text):
-        raise InvalidInput("not a task id", errors=[FieldError("id", "a positive integer")])
-    return int(text)
+    task_id = task_id_from_text(request.match_info["id"])
+    if task_id is None:
+        raise InvalidInput(
+            "not a task id", errors=[FieldError("id", f"an integer from 1 to {MAX_TASK_ID}")]
+        )
+    return task_id
 
 
 def _actor(request: web.Request) -> str:

@@ -154,6 +154,7 @@ def _parse_cursor(cursor: str | None) -> int | None:
     """A task list's cursor (a task id). Raises InvalidInput for anything else."""
     if cursor is None:
         return None
-    if not cursor.isdecimal() or len(cursor) > 19 or int(cursor) < 1:
+    before = outbox.task_id_from_text(cursor)
+    if before is None:
         raise InvalidInput("cursor is not one this list handed out")
-    return int(cursor)
+    return before

@@ -475,3 +475,24 @@ def test_url_needs_no_local_config_and_writes_none(
     assert status == 0
     assert "dead" in out.getvalue()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_ids_and_cursors_past_the_largest_task_id_are_refused(outbox_db: Outbox) -> None:
+    largest = str(2**63 - 1)
+    past = str(2**63)
+    for args in (["list", "--cursor", past], ["list", "--state", "dead", "--cursor", past]):
+        result = outbox_db.cli(*args)
+        assert result.returncode == 2, result.stderr
+        assert "cursor" in result.stderr
+        assert "Traceback" not in result.stderr
+    result = outbox_db.cli("list", "--cursor", largest, "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["items"]) == 4
+
+    refused = outbox_db.cli("replay", past, "--reason", "x")
+    assert refused.returncode == 2
+    assert f"not a task id: '{past}'" in refused.stderr
+    missing = outbox_db.cli("replay", largest, "--reason", "x")
+    assert missing.returncode == 1
+    assert f"outbox task {largest} not found" in missing.stderr
+    assert outbox_db.audit() == []

@@ -130,6 +130,7 @@ async def test_withdrawal_needs_a_destination(paycon: RunningPaycon) -> None:
         "limit=0",
         "limit=201",
         "limit=ten",
+        "limit=99999999999999999999999",
         "cursor=nonsense",
         "colour=red",
         "status=pending&status=failed",

@@ -97,9 +97,44 @@ async def test_count_and_gateway_filtered_tasks(paycon: RunningPaycon) -> None:
         "/v1/outbox/tasks?gateway=",
         "/v1/outbox/tasks?gateway=gateway_a&kind=notify",
         "/v1/outbox/tasks?gateway=gateway_a&cursor=x",
+        # Past the largest task id (2**63 - 1), or not a task id at all.
+        "/v1/outbox/tasks?gateway=gateway_a&cursor=9999999999999999999",
+        "/v1/outbox/tasks?gateway=gateway_a&cursor=9223372036854775808",
+        "/v1/outbox/tasks?cursor=9999999999999999999",
+        "/v1/outbox/tasks?state=dead&cursor=9223372036854775808",
+        "/v1/outbox/tasks?kind=submit&cursor=99999999999999999999",
+        "/v1/outbox/tasks?cursor=0",
+        "/v1/outbox/tasks?cursor=%D9%A3",  # an Arabic-Indic digit three
+        "/v1/outbox/tasks?limit=99999999999999999999999",
+        "/v1/outbox/tasks/9223372036854775808",
+        "/v1/outbox/tasks/99999999999999999999999",
+        "/v1/outbox/tasks/0",
     ],
 )
 async def test_bad_operator_queries_are_400(paycon: RunningPaycon, query: str) -> None:
     status, problem = await paycon.get(query, token=OPERATOR_KEY)
     assert status == 400
     assert problem["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("action", ["replay", "discard"])
+async def test_task_ids_past_the_largest_are_400_in_actions(
+    paycon: RunningPaycon, action: str
+) -> None:
+    async with paycon.http.post(
+        f"{paycon.url}/v1/outbox/tasks/9223372036854775808/{action}",
+        json={"reason": "x"},
+        headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+    ) as response:
+        assert response.status == 400
+        problem = await response.json(content_type=None)
+    assert [e["field"] for e in problem["errors"]] == ["id"]
+
+
+async def test_the_largest_task_id_and_cursor_are_accepted(paycon: RunningPaycon) -> None:
+    largest = 2**63 - 1
+    status, _ = await paycon.get(f"/v1/outbox/tasks/{largest}", token=OPERATOR_KEY)
+    assert status == 404
+    for query in (f"cursor={largest}", f"gateway=gateway_a&cursor={largest}"):
+        status, page = await paycon.get(f"/v1/outbox/tasks?{query}", token=OPERATOR_KEY)
+        assert status == 200, page

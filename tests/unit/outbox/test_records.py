@@ -1,4 +1,4 @@
-"""Records built from rows; the wake-up hub."""
+"""Records built from rows; task ids read from text; the wake-up hub."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from outbox import Attempt, AttemptOutcome, AuditEntry, Task, TaskState
+from outbox import Attempt, AttemptOutcome, AuditEntry, Task, TaskState, task_id_from_text
 from outbox.wakeup import WakeupHub
 
 STAMP = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -100,3 +100,13 @@ async def test_the_hub_wakes_a_loop_from_another_thread() -> None:
 @pytest.mark.parametrize("state", list(TaskState))
 def test_states_are_their_stored_names(state: TaskState) -> None:
     assert TaskState(state.value) is state
+
+
+@pytest.mark.parametrize(
+    ("text", "task_id"),
+    [("1", 1), ("42", 42), (str(2**63 - 1), 2**63 - 1), (str(2**63), None),
+     ("9999999999999999999", None), ("0", None), ("007", None), ("-1", None), ("+1", None),
+     (" 1", None), ("", None), ("\u0663", None), ("1e3", None)],
+)  # fmt: skip
+def test_task_ids_from_text_are_plain_digits_within_bigint(text: str, task_id: int | None) -> None:
+    assert task_id_from_text(text) == task_id
