@@ -93,15 +93,6 @@ def actions_asked(app: PayconConsole) -> list[str]:
     return list(app.facade.actions)
 
 
-async def actions_finished(pilot: Pilot[None], *, timeout_s: float = 5.0) -> None:
-    """Wait until every action the console started has finished (none waits on a dialog)."""
-    app = pilot.app
-    assert not app.screen.is_modal, f"a dialog is open: {type(app.screen).__name__}"
-    running = [worker for worker in app.workers if worker.group == "actions"]
-    await asyncio.wait_for(app.workers.wait_for_complete(running), timeout_s)
-    await pilot.pause()
-
-
 async def until(
     pilot: Pilot[None], condition: Callable[[], bool], *, timeout_s: float = 5.0, what: str = ""
 ) -> None:
@@ -125,6 +116,17 @@ async def until_true(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {check}")
         await pilot.pause(0.02)
+
+
+async def actions_finished(pilot: Pilot[None]) -> None:
+    """Wait until every action the console started has finished and no dialog is open."""
+    app = pilot.app
+
+    def settled() -> bool:
+        running = [w for w in app.workers if w.group == "actions" and not w.is_finished]
+        return not running and not app.screen.is_modal
+
+    await until(pilot, settled, what="the actions to finish, with no dialog open")
 
 
 def screen_text(app: App[Any]) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import Input
+from textual.widgets import Input, Tabs
 
 from paycon.facade.models import Overview
 from paycon.logs import LogBuffer
@@ -17,12 +17,17 @@ from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.help import HelpScreen
 from paycon.tui.screens.outbox import OutboxScreen
+from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.widgets.log_panel import LogPanel
 from tests.paycon_fixtures import RunningPaycon
 from tests.tui.conftest import (
     SIZE,
     ConsoleFactory,
     accept_deposits,
+    actions_asked,
+    actions_finished,
+    cursor_key,
+    database_dump,
     kill,
     screen_text,
     submit_task_ids,
@@ -95,6 +100,7 @@ async def test_read_only_hides_and_refuses_every_action(
     await accept_deposits(paycon, 1)
     [task_id] = submit_task_ids(paycon.db_path)
     kill(paycon.db_path, [task_id])
+    before = database_dump(paycon.db_path)
     app = console(read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         assert app.sub_title == "read-only"
@@ -102,27 +108,38 @@ async def test_read_only_hides_and_refuses_every_action(
         await until(pilot, lambda: table_keys(app, "#tasks") == [str(task_id)])
         assert not ACTION_KEYS & set(app.screen.active_bindings)
         assert "Replay" not in screen_text(app)  # nor in the footer
-        await pilot.press("r", "x", "R")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, OutboxScreen)  # no dialog opened
-        assert task_state(paycon.db_path, task_id)[0] == "dead"
+        # The action keys, then a harmless one: once its effect shows, they were handled.
+        await pilot.press("r", "x", "R", "right_square_bracket")
+        await until(pilot, lambda: app.screen.query_one("#states", Tabs).active == "pending")
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Go to Outbox" in titles
         assert not [t for t in titles if t.startswith(("Replay", "Discard"))]
 
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: table_keys(app, "#tasks") == [str(task_id)])
         await pilot.press("enter")  # the task's own screen: no actions either
-        await until(pilot, lambda: "Task" in type(app.screen).__name__)
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
         await until(pilot, lambda: "GatewayTransient" in screen_text(app))
         assert not ACTION_KEYS & set(app.screen.active_bindings)
-        await pilot.press("question_mark")
+        await pilot.press("r", "x", "question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert "Replay" not in screen_text(app)
-        await pilot.press("escape", "escape", "4")
+        await pilot.press("escape")
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
+
+        await pilot.press("escape", "4")
         await until(pilot, lambda: table_keys(app, "#gateways") == ["gateway_a", "gateway_b"])
         assert not {"e", "o", "f", "c", "h"} & set(app.screen.active_bindings)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert not [t for t in titles if "routing" in t or "outage" in t]
-    assert task_state(paycon.db_path, task_id)[0] == "dead"
+        await pilot.press("e", "o", "f", "c", "h", "down")
+        await until(pilot, lambda: cursor_key(app, "#gateways") == "gateway_b")
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
+    assert database_dump(paycon.db_path) == before
 
 
 async def test_fault_switches_exist_only_for_embedded_mocks(
@@ -136,6 +153,10 @@ async def test_fault_switches_exist_only_for_embedded_mocks(
         assert "e" in keys
         assert not {"o", "f", "c", "h"} & keys
         assert "not an embedded mock" in screen_text(app)
+        await pilot.press("o", "f", "c", "h", "down")  # once the cursor moves, they were handled
+        await until(pilot, lambda: cursor_key(app, "#gateways") == "gateway_b")
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from textual.widgets import Input, Static
 from mock_gateways.faults import Faults
 from paycon.config import Settings
 from paycon.tui.app import PayconConsole
-from paycon.tui.screens.gateways import GatewaysScreen
 from paycon.tui.screens.modals import AskScreen
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings
 from tests.tui.conftest import (
@@ -22,6 +21,8 @@ from tests.tui.conftest import (
     DEPOSIT,
     SIZE,
     ConsoleFactory,
+    actions_asked,
+    actions_finished,
     screen_text,
     table_keys,
     until,
@@ -83,7 +84,8 @@ async def test_a_gateway_is_taken_out_of_routing_and_brought_back_with_a_reason(
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, AskScreen))
         await pilot.press("escape")  # cancelled: nothing changes
-        await until(pilot, lambda: isinstance(app.screen, GatewaysScreen))
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
         assert (await api_gateway(paycon, "gateway_a"))["enabled"] is True
 
         await pilot.press("e")

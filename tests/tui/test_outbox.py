@@ -21,6 +21,8 @@ from tests.tui.conftest import (
     SIZE,
     ConsoleFactory,
     accept_deposits,
+    actions_asked,
+    actions_finished,
     api_task,
     cursor_key,
     kill,
@@ -154,7 +156,8 @@ async def test_discard_asks_for_a_reason_and_keeps_the_last_error(
         assert isinstance(app.screen, AskScreen)
         assert "audit" in str(app.screen.query_one("#error", Static).render())
         await pilot.press("escape")  # cancelled: nothing changes
-        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await actions_finished(pilot)
+        assert actions_asked(app) == []
         assert task_state(paycon.db_path, task_id)[0] == "dead"
 
         await pilot.press("x")
@@ -184,7 +187,8 @@ async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replay
         question = str(app.screen.query_one("#question").render())
         assert "Replay 2 dead tasks for gateway_b?" in question
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await actions_finished(pilot)
+        assert actions_asked(app) == ["count_matching"]
         assert [task_state(paycon.db_path, t)[0] for t in dead_a + dead_b] == ["dead"] * 5
 
         await pilot.press("R")
@@ -200,9 +204,11 @@ async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replay
         await pilot.press("right_square_bracket", "right_square_bracket")
         await until(pilot, lambda: app.screen.query_one("#states", Tabs).active == "running")
         assert not app.screen.active_bindings["R"].enabled
-        await pilot.press("R")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, OutboxScreen)
+        asked = actions_asked(app)
+        await pilot.press("R", "left_square_bracket")  # once the tab moves, R was handled
+        await until(pilot, lambda: app.screen.query_one("#states", Tabs).active == "pending")
+        await actions_finished(pilot)
+        assert actions_asked(app) == asked
 
 
 async def test_task_detail_opened_by_id_shows_payload_error_audit_and_replays(
