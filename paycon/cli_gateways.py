@@ -32,6 +32,7 @@ from paycon.cli_tasks import (
     cli_actor,
     exit_for,
     make_console,
+    reason_argument,
     remote_options,
     remote_target,
     with_database,
@@ -65,12 +66,6 @@ LOCAL_NOTE = (
 )
 
 
-def _reason(text: str) -> str:
-    if not text.strip() or len(text) > 255:
-        raise argparse.ArgumentTypeError("a reason is 1 to 255 characters, not only spaces")
-    return text
-
-
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], config_option: ConfigOption
 ) -> None:
@@ -94,7 +89,9 @@ def add_parser(
         help="list (the default), disable or enable",
     )
     parser.add_argument("name", nargs="?", help="with disable or enable: the gateway")
-    parser.add_argument("--reason", type=_reason, help="with disable or enable: why (audited)")
+    parser.add_argument(
+        "--reason", type=reason_argument, help="with disable or enable: why (audited)"
+    )
     parser.add_argument("--json", action="store_true", help="list: the JSON it is made from")
     config_option(parser)
     remote_options(parser)

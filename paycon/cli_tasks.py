@@ -39,6 +39,7 @@ from paycon.domain.errors import (
     PayconError,
     Unauthorized,
 )
+from paycon.domain.reasons import REASON_RULE, check_reason
 from paycon.facade.models import (
     AttemptView,
     AuditView,
@@ -101,10 +102,12 @@ def _limit(text: str) -> int:
     return int(text)
 
 
-def _reason(text: str) -> str:
-    if not text.strip() or len(text) > 255:
-        raise argparse.ArgumentTypeError("a reason is 1 to 255 characters, not only spaces")
-    return text
+def reason_argument(text: str) -> str:
+    """An operator's ``--reason``, checked as everywhere else (paycon.domain.reasons)."""
+    try:
+        return check_reason(text)
+    except InvalidInput:
+        raise argparse.ArgumentTypeError(f"a reason is {REASON_RULE}") from None
 
 
 def add_parser(
@@ -160,7 +163,9 @@ def add_parser(
     replay.add_argument("--state", choices=["dead", "pending"], help="replay every such task")
     replay.add_argument("--kind", help="with --state: only tasks of this kind")
     replay.add_argument("--gateway", help="with --state: only submit tasks bound for it")
-    replay.add_argument("--reason", type=_reason, default=DEFAULT_REASON, help="for the audit")
+    replay.add_argument(
+        "--reason", type=reason_argument, default=DEFAULT_REASON, help="for the audit"
+    )
     replay.add_argument("--yes", action="store_true", help="with --state: do not ask")
 
     discard = action(
@@ -169,7 +174,7 @@ def add_parser(
         "Close a dead task as done without running it; its last error is kept.",
     )
     discard.add_argument("id", type=_task_id, help="task id")
-    discard.add_argument("--reason", type=_reason, required=True, help="why, for the audit")
+    discard.add_argument("--reason", type=reason_argument, required=True, help="why, for the audit")
 
     stats = action(
         "stats",

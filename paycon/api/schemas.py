@@ -13,6 +13,7 @@ from paycon.domain.countries import is_country
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.masking import is_valid_iban, normalize_iban
 from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
+from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
 from paycon.domain.transactions import Destination, PaymentRequest
 
@@ -41,8 +42,8 @@ Currency = Annotated[
 ]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Text255 = Annotated[str, Field(min_length=1, max_length=255)]
-# An operator's reason for the audit trail: 1-255 characters, not only spaces.
-Reason = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+# An operator's reason for the audit trail (paycon.domain.reasons says what it may be).
+Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
 HttpUrl = Annotated[
     str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
 ]
@@ -367,7 +368,7 @@ _PATTERN_MESSAGES = {
     "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
     "notify_url": "an absolute http(s) URL",
     "cursor": "the next_cursor of a previous page",
-    "reason": "1 to 255 characters, not only spaces",
+    "reason": REASON_RULE,
 }
 
 

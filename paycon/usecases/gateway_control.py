@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateways import Gateway
 from paycon.domain.errors import NotFound
+from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
 from paycon.storage.gateway_switches import (
     disabled_gateways,
@@ -21,7 +22,6 @@ from paycon.storage.gateway_switches import (
     recent_actions,
     switch_gateway,
 )
-from paycon.usecases.operations import check_reason
 from paycon.views import gateway_json, operator_action_json
 
 # How many routing changes a gateway's status shows, newest first.

@@ -9,23 +9,13 @@ from sqlalchemy import func, select
 
 import outbox
 from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskState
-from paycon.domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from paycon.domain.errors import Conflict, InvalidInput, NotFound
+from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
 from paycon.storage.outbox_reads import gateway_task_page
 from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
 
-MAX_REASON_CHARS = 255
 MAX_PAGE_SIZE = 500
-
-
-def check_reason(reason: str) -> str:
-    """``reason`` if it is 1-255 characters and not only spaces; else InvalidInput."""
-    if not reason.strip() or len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            "the reason is invalid",
-            errors=[FieldError("reason", f"1 to {MAX_REASON_CHARS} characters, not only spaces")],
-        )
-    return reason
 
 
 @asynccontextmanager

@@ -152,9 +152,12 @@ def test_local_refusals_have_their_exit_status(local: tuple[Path, dict[str, str]
     assert status == 2
     status, _, err = gateways("--token", OPERATOR, config=config, env=env)
     assert (status, "--token goes with --url" in err) == (2, True)
-    with pytest.raises(SystemExit) as refused:
-        gateways("disable", "gateway_a", "--reason", "  ", config=config, env=env)
-    assert refused.value.code == 2
+    for reason in ("  ", "a\x01b", "\x1b[2Jgone", "rub\x7fout"):
+        with pytest.raises(SystemExit) as refused:
+            gateways("disable", "gateway_a", "--reason", reason, config=config, env=env)
+        assert refused.value.code == 2
+    status, out, _ = gateways(config=config, env=env)
+    assert "OFF" not in out  # nothing was switched
 
 
 def test_a_missing_database_is_exit_3(tmp_path: Path) -> None:

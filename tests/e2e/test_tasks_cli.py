@@ -235,6 +235,12 @@ def test_discard_needs_a_reason_and_closes_the_task(
     assert "the following arguments are required: --reason" in capsys.readouterr().err
     assert outbox_db.task(task_id)[0] == "dead"
 
+    for reason in ("  ", "refunded\x1b[2J", "tab\there"):
+        refused_reason = outbox_db.cli("discard", str(task_id), "--reason", reason)
+        assert refused_reason.returncode == 2
+        assert "no control characters" in refused_reason.stderr
+    assert outbox_db.task(task_id)[0] == "dead"
+
     result = outbox_db.cli("discard", str(task_id), "--reason", "refunded by hand")
     assert result.returncode == 0, result.stderr
     assert f"task {task_id} discarded" in result.stdout

@@ -127,7 +127,9 @@ async def test_routing_changes_are_bounded_newest_first(paycon: RunningPaycon) -
 @pytest.mark.parametrize(
     ("body", "field"),
     [({}, "reason"), ({"reason": "  "}, "reason"), ({"reason": "x" * 256}, "reason"),
-     ({"reason": "ok", "force": True}, "force"), ({"reason": 5}, "reason")],
+     ({"reason": "ok", "force": True}, "force"), ({"reason": 5}, "reason"),
+     ({"reason": "a\u0000b"}, "reason"), ({"reason": "a\nb"}, "reason"),
+     ({"reason": "a\u007fb"}, "reason"), ({"reason": "\u001b[2Jgone"}, "reason")],
 )  # fmt: skip
 async def test_a_bad_switch_body_is_400_and_changes_nothing(
     paycon: RunningPaycon, body: dict[str, Any], field: str

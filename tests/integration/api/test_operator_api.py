@@ -122,6 +122,9 @@ async def test_filtered_replay_counts_server_side(paycon: RunningPaycon) -> None
         ("POST", "/v1/outbox/replay", {"state": "done"}),
         ("POST", "/v1/outbox/replay", {"gateway": "gateway_a", "kind": "notify"}),
         ("POST", "/v1/outbox/replay", {"colour": "red"}),
+        ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "a\u0000b"}),
+        ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "line\nbreak"}),
+        ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "rub\u007fout"}),
     ],
 )
 async def test_bad_operator_input_is_400(
@@ -141,3 +144,20 @@ async def test_client_keys_may_not_act_on_tasks(paycon: RunningPaycon) -> None:
     assert body["code"] == "forbidden"
     status, _ = await paycon.get("/v1/outbox/tasks")
     assert status == 403
+
+
+@pytest.mark.parametrize("action", ["replay", "discard"])
+async def test_a_reason_with_control_characters_is_400_and_changes_nothing(
+    paycon: RunningPaycon, action: str
+) -> None:
+    await make_tasks(paycon, 1)
+    kill_tasks(paycon)
+    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
+    task_id = page["items"][0]["id"]
+    status, problem = await operator_post(
+        paycon, f"/v1/outbox/tasks/{task_id}/{action}", {"reason": "fixed\u001b[2J\u0000"}
+    )
+    assert status == 400
+    assert [e["field"] for e in problem["errors"]] == ["reason"]
+    _, detail = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
+    assert (detail["state"], detail["audit"]) == ("dead", [])
