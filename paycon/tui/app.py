@@ -55,6 +55,7 @@ class PayconConsole(App[None]):
         *(Binding(key, f"screen('{mode}')", title, show=False) for key, mode, title in NAV),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("l", "toggle_logs", "Logs"),
+        Binding("ctrl+q", "quit", "Quit", key_display="^q", priority=True),
     ]
 
     def __init__(

@@ -16,8 +16,10 @@ from paycon.logs import LogBuffer
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.help import HelpScreen
+from paycon.tui.screens.modals import AskScreen, ConfirmScreen
 from paycon.tui.screens.outbox import OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
+from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.widgets.log_panel import LogPanel
 from tests.paycon_fixtures import RunningPaycon
 from tests.tui.conftest import (
@@ -74,7 +76,15 @@ async def test_help_lists_this_screens_keys_and_the_palette_runs_commands(
         app.screen.query_one("VerticalScroll").scroll_end(animate=False)
         await pilot.pause()
         shown = screen_text(app)
-        for line in ("r  Replay/run now", "x  Discard…", "R  Replay all…", "?  Help"):
+        for line in (
+            "r  Replay/run now",
+            "x  Discard…",
+            "R  Replay all…",
+            "q  Quit",
+            "1-4  Dashboard · Transactions · Outbox · Gateways",
+            "?  Help",
+            "^q  Quit",
+        ):
             assert line in shown
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
@@ -234,3 +244,46 @@ async def test_a_refresh_still_running_is_not_started_again() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: facade.slow_overviews >= 3, what="three refreshes")
     assert facade.most_at_once == 1
+
+
+def footer(app: PayconConsole) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_q_quits_from_a_list_and_is_only_typed_in_filter_lines_and_dialogs() -> None:
+    app = PayconConsole(StaticFacade(), refresh_s=60, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(table_keys(app, "#tasks")) > 0)
+        assert "q Quit" in footer(app)
+        await pilot.press("slash", "q")
+        assert app.screen.query_one("#filter", Input).value == "q"
+        await pilot.press("escape", "x")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("q")
+        assert app.screen.query_one("#answer", Input).value == "q"
+        await pilot.press("escape", "R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("q", "n")  # the dialog closing shows q was handled
+        await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        assert app.return_code is None  # not quitting
+
+        # A detail screen: q could be taken for "back", so only ctrl+q quits there.
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        assert "^q Quit" in footer(app)
+        await pilot.press("q", "t")
+        await until(pilot, lambda: isinstance(app.screen, TransactionDetailScreen))
+        assert app.return_code is None
+
+        await pilot.press("escape", "escape", "q")
+        await until(pilot, lambda: app.return_code == 0, what="the console to quit")
+
+
+async def test_ctrl_q_quits_from_a_dialog() -> None:
+    app = PayconConsole(StaticFacade(), refresh_s=60, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "x")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code == 0, what="the console to quit")

@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 # The reason recorded with actions that do not ask for one.
 CONSOLE_REPLAY_REASON = "replayed from the console"
+# q quits from the list screens; elsewhere it is typed (filter lines, dialogs) or unbound
+# (a detail screen, where it could be taken for "back"). ctrl+q quits everywhere.
+QUIT = Binding("q", "quit", "Quit")
 
 
 def describe_error(exc: BaseException) -> str:
@@ -91,6 +94,9 @@ class ConsoleScreen(Screen[None]):
 
     def action_reload(self) -> None:
         """Read the screen's data again (screens with data override this)."""
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
 
     def show_problem(self, problem: str | None) -> None:
         """Show why the last read failed above the body, or clear it."""

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from paycon.facade.models import GatewayStatus, TransactionQuery
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OverviewFetched
+from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
 from paycon.tui.widgets.rows import transaction_row, transaction_table
@@ -34,6 +35,7 @@ class DashboardScreen(LiveScreen):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open transaction", show=False),
+        QUIT,
     ]
 
     DEFAULT_CSS = """

@@ -18,6 +18,7 @@ from paycon.facade.models import GatewayStatus
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import GatewaysFetched
+from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.screens.modals import AskScreen, share
 from paycon.tui.widgets.cards import breaker_line, routing
@@ -107,6 +108,7 @@ class GatewaysScreen(LiveScreen):
         Binding("f", "error_rate", "Error rate…"),
         Binding("c", "callback_drop", "Callback drops…"),
         Binding("h", "heal", "Healthy"),
+        QUIT,
     ]
     DEFAULT_CSS = """
     GatewaysScreen #gateways { height: auto; max-height: 12; margin: 0 1; }

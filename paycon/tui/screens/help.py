@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.widgets.nav import SCREENS as NAV
 
 
 def declared_bindings(node: DOMNode) -> list[Binding]:
@@ -33,6 +34,8 @@ def _rows(node: DOMNode) -> list[tuple[str, Text]]:
     rows = []
     for binding in declared_bindings(node):
         _, name, parameters = parse_action(binding.action)
+        if name == "screen":  # the list screens' keys share one row
+            continue
         state = node.check_action(name, parameters)
         if state is False:  # not here (read-only, or nothing it could act on)
             continue
@@ -53,11 +56,11 @@ def key_table(screen: Screen[None]) -> Table:
         table.add_row(key, label)
     table.add_row("", "")
     table.add_row("", Text("Everywhere", style="bold"))
+    table.add_row(f"{NAV[0][0]}-{NAV[-1][0]}", Text(" · ".join(title for _, _, title in NAV)))
     for key, label in _rows(screen.app):
         table.add_row(key, label)
     table.add_row("^p", Text("Command palette: screens and actions by name"))
     table.add_row("tab", Text("Next part of the screen (filter line, lists)"))
-    table.add_row("^q", Text("Quit"))
     return table
 
 

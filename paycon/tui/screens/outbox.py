@@ -18,6 +18,7 @@ from paycon.tui.filters import (
     describe_task_query,
     parse_task_filter,
 )
+from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.modals import ConfirmScreen
 from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.task_actions import TaskActionScreen
@@ -59,6 +60,7 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
         Binding("n", "more", "More"),
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "leave_filter", "Back to list", show=False),
+        QUIT,
     ]
     DEFAULT_CSS = """
     OutboxScreen #filter { margin: 0 1; }

@@ -18,6 +18,7 @@ from paycon.tui.filters import (
     describe_transaction_filter,
     parse_transaction_filter,
 )
+from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.widgets.rows import transaction_row, transaction_table
@@ -45,6 +46,7 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
         Binding("n", "more", "More"),
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "leave_filter", "Back to list", show=False),
+        QUIT,
     ]
     DEFAULT_CSS = """
     TransactionsScreen #filter { margin: 0 1; }
