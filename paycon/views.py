@@ -82,9 +82,11 @@ def gateway_json(
     routing_changes: list[dict[str, Any]] | None = None,
     recent_errors: list[str] | None = None,
     faults: dict[str, Any] | None = None,
+    fault_changes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A gateway as operators see it: routing switch, breaker, recent figures and errors,
-    the latest routing changes (newest first) and, for an embedded mock, its faults."""
+    the latest routing changes (newest first) and, for an embedded mock, its faults and
+    their latest switches (newest first)."""
     breaker = gateway.breaker_state()
     stats = gateway.recent_stats()
     return {
@@ -108,6 +110,7 @@ def gateway_json(
         "recent_errors": list(recent_errors or []),
         "routing_changes": list(routing_changes or []),
         "faults": faults,
+        "fault_changes": list(fault_changes or []),
     }
 
 

@@ -170,8 +170,10 @@ async def put_faults(request: web.Request) -> web.Response:
     name = _gateway_name(request)
     control.faults(name)  # 404 before looking at the body
     body = await _optional_body(request)
-    parse_model(FaultsIn, body)  # the shape; the mock gateway checks the values
-    return json_response(control.set_faults(name, body))
+    reason = parse_model(FaultsIn, body).reason  # the shape; the mock gateway checks values
+    changes = {key: value for key, value in body.items() if key != "reason"}
+    faults = await control.set_faults(name, changes, actor=_actor(request), reason=reason)
+    return json_response(faults)
 
 
 async def list_gateways(request: web.Request) -> web.Response:

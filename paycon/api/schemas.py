@@ -44,6 +44,8 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
 Text255 = Annotated[str, Field(min_length=1, max_length=255)]
 # An operator's reason for the audit trail (paycon.domain.reasons says what it may be).
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
+# What a fault switch over the API is audited with when it gives no reason.
+FAULTS_REASON = "faults switched by an operator"
 HttpUrl = Annotated[
     str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
 ]
@@ -283,6 +285,9 @@ class FaultsIn(BaseModel):
     callback_drop_rate: Any = Field(default=None, description="0-1")
     callback_duplicate_rate: Any = Field(default=None, description="0-1")
     callback_reorder: Any = Field(default=None, description="true or false")
+    reason: Reason = Field(
+        default=FAULTS_REASON, description="why, for the audit trail (not a fault)"
+    )
 
 
 class FaultsOut(BaseModel):
@@ -333,6 +338,11 @@ class GatewayOut(BaseModel):
         description="the latest routing switches (disable, enable), newest first"
     )
     faults: FaultsOut | None = Field(description="an embedded mock gateway's faults; else null")
+    fault_changes: list[OutboxAuditOut] = Field(
+        default=[],
+        description="an embedded mock gateway's latest fault switches, newest first; "
+        "detail says each value before and after",
+    )
 
 
 class GatewaysOut(BaseModel):

@@ -35,6 +35,7 @@ from paycon.facade.models import (
     TransactionQuery,
     TransactionSummary,
 )
+from paycon.facade.protocol import CONSOLE_FAULTS_REASON
 from paycon.storage.database import DatabaseUnavailable
 from paycon.storage.queries import TransactionFilter
 from paycon.views import (
@@ -219,7 +220,10 @@ class LocalFacade:
         return GatewayStatus.from_json(body)
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
-        return self._ctx.gateway_control.set_faults(name, changes)
+        async with self._reading():
+            return await self._ctx.gateway_control.set_faults(
+                name, changes, actor=self._actor, reason=CONSOLE_FAULTS_REASON
+            )
 
     async def aclose(self) -> None:
         """Nothing to release: the service owns the database and stops it."""

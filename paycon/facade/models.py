@@ -288,7 +288,10 @@ class GatewayStatus:
     payments. ``faults`` holds the embedded mock gateway's fault settings, or
     None when the gateway is not an embedded mock (then faults cannot be
     switched from the console). ``recent_errors`` are the last error messages
-    of its calls, newest first.
+    of its calls, newest first. ``routing_changes`` and ``fault_changes`` are
+    the latest audited routing switches and (embedded mocks only) fault
+    switches, newest first; a fault switch's ``detail`` says each value before
+    and after.
     """
 
     name: str
@@ -299,6 +302,7 @@ class GatewayStatus:
     recent_errors: tuple[str, ...] = ()
     faults: Mapping[str, Any] | None = None
     routing_changes: tuple[AuditView, ...] = field(default=())
+    fault_changes: tuple[AuditView, ...] = field(default=())
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> GatewayStatus:
@@ -314,6 +318,7 @@ class GatewayStatus:
             routing_changes=tuple(
                 AuditView.from_json(e) for e in body.get("routing_changes") or ()
             ),
+            fault_changes=tuple(AuditView.from_json(e) for e in body.get("fault_changes") or ()),
         )
 
 

@@ -26,6 +26,9 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 
+# What a fault switch through a facade (the console's) is audited with.
+CONSOLE_FAULTS_REASON = "faults switched from the console"
+
 
 class OperatorFacade(Protocol):
     """What operators read and do. Every read is indexed and bounded."""
@@ -101,6 +104,7 @@ class OperatorFacade(Protocol):
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
         """Switch an embedded mock gateway's faults; returns the faults now in force.
 
+        Audited with each value before and after, and CONSOLE_FAULTS_REASON.
         Raises NotFound when the gateway is not an embedded mock, InvalidInput
         (changing nothing) for an unknown fault or a bad value.
         """

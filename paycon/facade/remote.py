@@ -47,6 +47,7 @@ from paycon.facade.models import (
     TransactionQuery,
     TransactionSummary,
 )
+from paycon.facade.protocol import CONSOLE_FAULTS_REASON
 
 # What a transaction id looks like; anything else cannot name one (NotFound, as locally).
 _TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
@@ -247,7 +248,9 @@ class RemoteFacade:
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
         body = await self.call_json(
-            "PUT", f"/v1/gateways/{_segment(name)}/faults", body=dict(changes)
+            "PUT",
+            f"/v1/gateways/{_segment(name)}/faults",
+            body={**changes, "reason": CONSOLE_FAULTS_REASON},
         )
         return dict(body)
 

@@ -1,4 +1,5 @@
-"""Operators' routing switches per gateway, and the audit trail of their changes."""
+"""Operators' routing switches per gateway, and the audit trail of their changes (and of
+embedded mock gateways' fault switches)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ class OperatorAction:
 
 
 def gateway_subject(gateway: str) -> str:
-    """What the audit trail calls a gateway: ``gateway:<name>``."""
+    """What the audit trail calls a gateway (its routing switch): ``gateway:<name>``."""
     return f"gateway:{gateway}"
+
+
+def faults_subject(gateway: str) -> str:
+    """What the audit trail calls an embedded mock gateway's faults: ``faults:<name>``."""
+    return f"faults:{gateway}"
 
 
 async def disabled_gateways(conn: AsyncConnection) -> set[str]:
@@ -67,6 +73,22 @@ def switch_gateway(
         )
     )
     return changed
+
+
+def audit_faults(
+    conn: Connection, gateway: str, *, actor: str, reason: str, detail: str, now: datetime
+) -> None:
+    """Audit a switch of ``gateway``'s faults; ``detail`` says what changed. A unit of work."""
+    conn.execute(
+        insert(operator_audit).values(
+            at=now,
+            actor=actor,
+            action="faults",
+            subject=faults_subject(gateway),
+            reason=reason,
+            detail=detail,
+        )
+    )
 
 
 async def recent_actions(

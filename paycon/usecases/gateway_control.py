@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,14 +18,16 @@ from paycon.domain.errors import NotFound
 from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
 from paycon.storage.gateway_switches import (
+    audit_faults,
     disabled_gateways,
+    faults_subject,
     gateway_subject,
     recent_actions,
     switch_gateway,
 )
 from paycon.views import gateway_json, operator_action_json
 
-# How many routing changes a gateway's status shows, newest first.
+# How many routing changes (and fault switches) a gateway's status shows, newest first.
 ROUTING_CHANGES_SHOWN = 10
 # How often a process re-reads the switches, for changes made by another process
 # (another paycon on the same PostgreSQL database, or `paycon gateways` offline).
@@ -165,12 +168,18 @@ class GatewayControl:
     async def _status(self, conn: Any, name: str) -> dict[str, Any]:
         changes = await recent_actions(conn, gateway_subject(name), limit=ROUTING_CHANGES_SHOWN)
         fault_switch = self._faults.get(name)
+        fault_changes = []
+        if fault_switch is not None:
+            fault_changes = await recent_actions(
+                conn, faults_subject(name), limit=ROUTING_CHANGES_SHOWN
+            )
         return gateway_json(
             self._gateways[name],
             enabled=name not in self._switches.disabled,
             recent_errors=list(self._gateways[name].recent_errors()),
             routing_changes=[operator_action_json(change) for change in changes],
             faults=None if fault_switch is None else fault_switch.faults(),
+            fault_changes=[operator_action_json(change) for change in fault_changes],
         )
 
     async def set_enabled(
@@ -200,13 +209,34 @@ class GatewayControl:
         """The embedded mock gateway's faults. Raises NotFound otherwise."""
         return self._fault_switch(name).faults()
 
-    def set_faults(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Switch the embedded mock gateway's faults; returns those now in force.
+    async def set_faults(
+        self, name: str, changes: Mapping[str, Any], *, actor: str, reason: str
+    ) -> dict[str, Any]:
+        """Switch the embedded mock gateway's faults, audited with each value before
+        and after; returns the faults now in force.
 
         Raises NotFound when it is not an embedded mock, InvalidInput
-        (changing nothing) for an unknown fault or a bad value.
+        (changing nothing) for a bad reason, an unknown fault or a bad value.
+        If the audit entry cannot be stored, the faults are put back and the
+        error raised.
         """
-        return self._fault_switch(name).set_faults(changes)
+        check_reason(reason)
+        switch = self._fault_switch(name)
+        before = switch.faults()
+        after = switch.set_faults(changes)
+        detail = describe_fault_changes(before, after, changes)
+        now = _now()
+        try:
+            await self._db.write(
+                lambda conn: audit_faults(
+                    conn, name, actor=actor, reason=reason, detail=detail, now=now
+                )
+            )
+        except BaseException:
+            if switch.faults() == after:  # unless someone switched them meanwhile
+                switch.set_faults({key: before[key] for key in changes})
+            raise
+        return after
 
 
 async def record_switch(db: Database, name: str, *, enabled: bool, actor: str, reason: str) -> None:
@@ -222,6 +252,18 @@ async def record_switch(db: Database, name: str, *, enabled: bool, actor: str, r
             conn, name, enabled=enabled, actor=actor, reason=reason, now=now
         )
     )
+
+
+def describe_fault_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], changes: Mapping[str, Any]
+) -> str:
+    """Each fault asked for, in the order asked, as ``name: old → new`` (JSON values),
+    or ``name: value (unchanged)``."""
+    parts = []
+    for key in changes:
+        old, new = json.dumps(before.get(key)), json.dumps(after.get(key))
+        parts.append(f"{key}: {old} (unchanged)" if old == new else f"{key}: {old} → {new}")
+    return "; ".join(parts) or "nothing asked"
 
 
 async def routing_from_database(db: Database, names: list[str]) -> list[dict[str, Any]]:

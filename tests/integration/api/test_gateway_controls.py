@@ -210,6 +210,56 @@ async def test_embedded_mock_faults_are_read_and_switched(embedded: RunningPayco
     assert listed["gateways"][1]["faults"]["outage"] == "503"
 
 
+async def test_fault_switches_are_audited_with_what_changed(embedded: RunningPaycon) -> None:
+    status, _ = await operator_call(
+        embedded, "PUT", "/v1/gateways/gateway_b/faults",
+        {"error_rate": 0.25, "outage": "503", "latency_ms": 0, "reason": "chaos drill"},
+    )  # fmt: skip
+    assert status == 200
+    status, _ = await operator_call(
+        embedded, "PUT", "/v1/gateways/gateway_b/faults", {"outage": False}
+    )
+    assert status == 200
+    rows = table_rows(
+        embedded, "SELECT actor, action, subject, reason, detail FROM operator_audit ORDER BY id"
+    )
+    assert [row[1:] for row in rows] == [
+        ("faults", "faults:gateway_b", "chaos drill",
+         'error_rate: 0.0 → 0.25; outage: false → "503"; latency_ms: 0 (unchanged)'),
+        ("faults", "faults:gateway_b", "faults switched by an operator",
+         'outage: "503" → false'),
+    ]  # fmt: skip
+    assert all(row[0].startswith("operator:key_") for row in rows)
+
+    _, listed = await embedded.get("/v1/gateways", token=OPERATOR_KEY)
+    a, b = listed["gateways"]
+    assert a["fault_changes"] == []
+    assert [(c["action"], c["reason"]) for c in b["fault_changes"]] == [
+        ("faults", "faults switched by an operator"),
+        ("faults", "chaos drill"),
+    ]
+    assert b["fault_changes"][1]["detail"].startswith("error_rate: 0.0 → 0.25")
+    assert b["routing_changes"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error_rate": 2},
+        {"error_rate": 0.5, "reason": "a\u0000b"},
+        {"error_rate": 0.5, "reason": " "},
+    ],
+)
+async def test_a_refused_fault_switch_is_not_audited(
+    embedded: RunningPaycon, body: dict[str, Any]
+) -> None:
+    status, _ = await operator_call(embedded, "PUT", "/v1/gateways/gateway_a/faults", body)
+    assert status == 400
+    assert embedded.service.mocks is not None
+    assert embedded.service.mocks.gateway_a.faults.error_rate == 0.0
+    assert table_rows(embedded, "SELECT * FROM operator_audit") == []
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [({"error_rate": 2}, "error_rate"), ({"error_rate": "0.5"}, "error_rate"),
