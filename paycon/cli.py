@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import logging
 import os
@@ -12,7 +11,6 @@ import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from mock_gateways import cli as mock_cli
 from paycon import cli_gateways, cli_tasks, session
@@ -30,7 +28,6 @@ EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
 LOG_FILE_NAME = "paycon.log"
-MAX_ACTOR_CHARS = 64
 
 RUN_DESCRIPTION = """\
 Start paycon: the HTTP API, the outbox workers and (unless mock_gateways = "off")
@@ -219,7 +216,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             session.serve_console(
                 service,
-                actor=_console_actor(),
+                actor=cli_tasks.cli_actor("console"),
                 read_only=args.read_only,
                 logs=buffer,
                 demo=demo,
@@ -242,15 +239,6 @@ def _console_logging(settings: Settings, path: Path) -> TextIO:
     setup_logging(settings.log_level, log_file)
     logging.captureWarnings(True)  # warnings, too, stay off the console's screen
     return log_file
-
-
-def _console_actor() -> str:
-    """``console:<os user name>`` for the audit trail of actions taken in the console."""
-    try:
-        user = getpass.getuser().strip()
-    except (OSError, KeyError):
-        user = ""
-    return f"console:{user or 'unknown'}"[:MAX_ACTOR_CHARS]
 
 
 def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:
@@ -325,7 +313,7 @@ def _attach(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"paycon: an operator API key is needed: set {TOKEN_ENV} (or --token)",
               file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
-    problem = _url_problem(args.url)
+    problem = cli_tasks.url_problem(args.url)
     if problem:
         print(f"paycon: --url {args.url!r}: {problem}", file=sys.stderr)
         return EXIT_CONFIG
@@ -348,17 +336,6 @@ def _attach(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"paycon: {exc.detail}; is paycon running at {args.url}?", file=sys.stderr)
         return EXIT_UNAVAILABLE
     return EXIT_OK if not status else EXIT_FAILED
-
-
-def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "expected http://HOST:PORT or https://HOST"
-    try:
-        parts.port  # noqa: B018 - raises for a port out of range
-    except ValueError as exc:
-        return str(exc)
-    return None
 
 
 def _run_mocks(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]) -> int:

@@ -193,6 +193,18 @@ def remote_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", help=f"with --url: an operator API key (default: ${TOKEN_ENV})")
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be where a paycon listens (for ``--url``), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "expected http://HOST:PORT or https://HOST"
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def remote_target(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, str] | None:
     """(url, token) when ``--url`` is given, None for the local database.
 
@@ -202,13 +214,9 @@ def remote_target(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple
         if args.token is not None:
             raise Refused("--token goes with --url (a running paycon's operator API)", EXIT_USAGE)
         return None
-    parts = urlsplit(args.url)
-    try:
-        parts.port  # noqa: B018 - raises for a port out of range
-    except ValueError as exc:
-        raise Refused(f"--url {args.url!r}: {exc}", EXIT_USAGE) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(f"--url {args.url!r}: expected http://HOST:PORT or https://HOST", EXIT_USAGE)
+    problem = url_problem(args.url)
+    if problem is not None:
+        raise Refused(f"--url {args.url!r}: {problem}", EXIT_USAGE)
     token = args.token or environ.get(TOKEN_ENV, "")
     if not token:
         raise Refused(f"--url needs an operator API key: set {TOKEN_ENV} (or --token)", EXIT_USAGE)
@@ -466,13 +474,14 @@ def _missing_sqlite_file(db: Database) -> Path | None:
     return None if path.exists() else path
 
 
-def cli_actor() -> str:
-    """``cli:<os user name>`` for the audit trail; ``cli:unknown`` when there is none."""
+def cli_actor(kind: str = "cli") -> str:
+    """``<kind>:<os user name>`` for the audit trail (``cli`` for commands, ``console``
+    for the console paycon runs itself); ``<kind>:unknown`` when there is none."""
     try:
-        user = getpass.getuser()
+        user = getpass.getuser().strip()
     except (OSError, KeyError):
-        return "cli:unknown"
-    return f"cli:{user}"[:MAX_ACTOR_CHARS] if user.strip() else "cli:unknown"
+        user = ""
+    return f"{kind}:{user or 'unknown'}"[:MAX_ACTOR_CHARS]
 
 
 def make_console() -> Console:

@@ -230,7 +230,7 @@ def test_console_without_a_token_says_where_to_put_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1:8080", "http://:8080",
-                                 "http://127.0.0.1:99999"])  # fmt: skip
+                                 "http://127.0.0.1:99999", "http://[::1:8080"])  # fmt: skip
 def test_console_refuses_a_url_it_cannot_use(url: str) -> None:
     result = paycon_console("--url", url, "--token", OPERATOR_KEY)
     assert result.returncode == 2

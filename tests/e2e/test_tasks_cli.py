@@ -450,6 +450,8 @@ def test_url_refusals_have_their_exit_status(
         (["tasks", "list", "--url", headless.url], 2, "PAYCON_OPERATOR_TOKEN"),
         (["tasks", "list", "--token", OPERATOR], 2, "--token goes with --url"),
         (["tasks", "list", "--url", "ftp://x", "--token", OPERATOR], 2, "http://HOST:PORT"),
+        (["tasks", "list", "--url", "http://[::1:8080", "--token", OPERATOR], 2,
+         "--url 'http://[::1:8080': Invalid IPv6 URL"),
         (["tasks", "list", "--url", f"http://127.0.0.1:{_free_port()}", "--token", OPERATOR],
          3, "cannot reach paycon at http://127.0.0.1:"),
         (["tasks", "list", "--url", headless.url, "--token", OPERATOR, "--cursor", "x"],
