@@ -15,14 +15,17 @@ from paycon.domain.masking import is_valid_iban, normalize_iban
 from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
-from paycon.domain.transactions import Destination, PaymentRequest
+from paycon.domain.transactions import (
+    MAX_REFERENCE_CHARS,
+    Destination,
+    PaymentRequest,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-TRANSACTION_ID_PATTERN = r"^tx_[0-9A-HJKMNP-TV-Z]{26}$"
 CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["cus_42"])]
 Amount = Annotated[
     str,
@@ -70,7 +73,7 @@ class DepositIn(_Strict):
     currency: Currency
     country: Country
     gateway: Text255 | None = Field(default=None, description="Pins one gateway: no failover.")
-    reference: Text255 | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS)] | None = None
     notify_url: HttpUrl | None = None
 
 

@@ -10,18 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paycon.api.context import context
 from paycon.api.responses import json_response
-from paycon.api.schemas import (
-    CUSTOMER_ID_PATTERN,
-    TRANSACTION_ID_PATTERN,
-    CustomerId,
-    parse_model,
-)
+from paycon.api.schemas import CUSTOMER_ID_PATTERN, CustomerId, parse_model
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Kind, Status
+from paycon.domain.transactions import TRANSACTION_ID_PATTERN, is_transaction_id
 from paycon.storage.queries import TransactionFilter
 from paycon.views import ledger_line_json, task_json, transaction_detail_json
 
-_TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 
 
@@ -45,7 +40,7 @@ class TransactionListQuery(BaseModel):
 
 def _path_id(request: web.Request) -> str:
     transaction_id = request.match_info["id"]
-    if not _TRANSACTION_ID.fullmatch(transaction_id):
+    if not is_transaction_id(transaction_id):
         raise InvalidInput(
             "not a transaction id", errors=[FieldError("id", "expected tx_ and 26 characters")]
         )

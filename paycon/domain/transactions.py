@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -12,6 +13,17 @@ from typing import Any
 from paycon.domain.masking import mask_holder, mask_iban
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
+
+# A transaction id: "tx_" and a ULID in Crockford base32 (see paycon.ids).
+TRANSACTION_ID_PATTERN = r"^tx_[0-9A-HJKMNP-TV-Z]{26}$"
+_TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
+# The longest merchant reference a payment may carry (and a search may look for).
+MAX_REFERENCE_CHARS = 255
+
+
+def is_transaction_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a transaction id (only such text is looked up by id)."""
+    return _TRANSACTION_ID.fullmatch(text) is not None
 
 
 def rfc3339(moment: datetime) -> str:

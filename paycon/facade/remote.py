@@ -11,7 +11,6 @@ anything that keeps the answer from arriving (connection refused, a timeout, a
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from paycon.domain.errors import (
     PayconError,
     Unauthorized,
 )
+from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id
 from paycon.facade.local import (
     MAX_SEARCH_RESULTS,
     check_search_limit,
@@ -48,10 +48,6 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
-
-# What a transaction id looks like; anything else cannot name one (NotFound, as locally).
-_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
-MAX_REFERENCE_CHARS = 255
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -165,7 +161,7 @@ class RemoteFacade:
         if not text or len(text) > MAX_REFERENCE_CHARS:
             return ()
         found: list[TransactionSummary] = []
-        if _TRANSACTION_ID.fullmatch(text):
+        if is_transaction_id(text):
             with contextlib.suppress(NotFound):
                 found.append(TransactionSummary.from_json(await self._transaction_json(text)))
         body = await self.call_json(
@@ -177,7 +173,7 @@ class RemoteFacade:
         return tuple(found[:limit])
 
     async def _transaction_json(self, transaction_id: str) -> Any:
-        if not _TRANSACTION_ID.fullmatch(transaction_id):
+        if not is_transaction_id(transaction_id):  # cannot name one: NotFound, as locally
             raise NotFound(f"transaction {transaction_id} does not exist")
         return await self.call_json("GET", f"/v1/transactions/{transaction_id}")
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from outbox import Task
 from paycon.domain.errors import NotFound
-from paycon.domain.transactions import BalanceView, Transaction, TransactionEvent
+from paycon.domain.transactions import (
+    MAX_REFERENCE_CHARS,
+    BalanceView,
+    Transaction,
+    TransactionEvent,
+    is_transaction_id,
+)
 from paycon.storage import queries
 from paycon.storage.database import Database
 from paycon.storage.outbox_reads import tasks_by_dedupe_keys, transaction_dedupe_keys
 from paycon.storage.queries import LedgerLineRow, TransactionFilter
-
-# The shape of a transaction id (tx_ and a ULID): only such text is looked up by id.
-_TRANSACTION_ID = re.compile(r"tx_[0-9A-HJKMNP-TV-Z]{26}")
-MAX_REFERENCE_CHARS = 255
 
 
 class TransactionQueries:
@@ -45,7 +45,7 @@ class TransactionQueries:
             return []
         found: list[Transaction] = []
         async with self._db.read() as conn:
-            if _TRANSACTION_ID.fullmatch(text):
+            if is_transaction_id(text):
                 by_id = await queries.load_transaction(conn, text)
                 found += [] if by_id is None else [by_id]
             by_reference, _ = await queries.list_transactions(
