@@ -4,7 +4,8 @@ With ``--url`` it reads and acts on a running paycon through its operator API
 (``RemoteFacade``): live breaker state, failures, success rate and latency.
 Without it, it works on the local database: routing switches and their audit
 trail only (breaker and latency live in the running process), and a switch
-made there reaches running paycons within seconds.
+made there reaches running paycons within seconds. A switch made with ``--url``
+applies at once in that paycon and within seconds in the others on its database.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ the local database; breaker state, failures, success rate and latency are live
 figures of a running paycon, shown with --url http://HOST:PORT (operator key
 from --token or {TOKEN_ENV}). A switch made without --url is audited as
 cli:<your user name> and reaches running paycons within {SWITCH_REFRESH_S:.0f} s;
-with --url it is audited as the operator key and applies at once. Payments
-already at a gateway taken out of routing still finish there."""
+with --url it is audited as the operator key and applies at once in the paycon
+that received it, and within {SWITCH_REFRESH_S:.0f} s in other paycons on the same
+database. Payments already at a gateway taken out of routing still finish there."""
 
 LOCAL_NOTE = (
     "breaker, failures, success rate and latency are live in a running paycon: "
@@ -257,7 +259,12 @@ def _print_switched(name: str, *, enabled: bool, at_once: bool) -> None:
         if enabled
         else ("out of routing: new payments go elsewhere; payments already there finish there")
     )
-    when = "" if at_once else f" (running paycons apply it within {SWITCH_REFRESH_S:.0f} s)"
+    within = f"within {SWITCH_REFRESH_S:.0f} s"
+    when = (
+        f" (at once in the paycon at --url, {within} in other paycons on its database)"
+        if at_once
+        else f" (running paycons apply it {within})"
+    )
     make_console().print(f"{name} {state}{when}")
 
 

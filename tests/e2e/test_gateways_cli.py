@@ -73,6 +73,7 @@ def test_disable_and_enable_over_the_api(headless: Headless) -> None:
     status, out, err = remote(headless, "disable", "gateway_a", "--reason", "A is down")
     assert status == 0, err
     assert out.startswith("gateway_a out of routing: new payments go elsewhere")
+    assert "at once in the paycon at --url, within 2 s in other paycons on its database" in out
     try:
         assert deposit_gateway(headless, "cli-gw-1") == "gateway_b"
         status, out, _ = remote(headless)
@@ -89,6 +90,16 @@ def test_disable_and_enable_over_the_api(headless: Headless) -> None:
         ).fetchall()
     assert [row[1:] for row in rows] == [("disable", "A is down"), ("enable", "A is back")]
     assert all(actor.startswith("operator:key_") for actor, _, _ in rows)
+
+
+def test_help_says_where_and_when_a_switch_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["gateways", "--help"], {})
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "with --url it is audited as the operator key and applies at once in the paycon that "
+        "received it, and within 2 s in other paycons on the same database" in help_text
+    )
 
 
 def test_remote_refusals_have_their_exit_status(headless: Headless) -> None:
