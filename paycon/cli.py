@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from mock_gateways import cli as mock_cli
 from paycon import cli_gateways, cli_tasks, session
@@ -18,7 +19,7 @@ from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.demo import demo_for
 from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
-from paycon.logs import LogBuffer, setup_logging
+from paycon.logs import LogBuffer, setup_file_logging, setup_logging
 from paycon.service import Service
 from paycon.storage.database import DatabaseUnavailable
 
@@ -204,14 +205,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _serving(settings, session.serve_headless(service, demo=demo, on_ready=announce))
     log_path = args.log_file or args.config.parent / LOG_FILE_NAME
     try:
-        log_file = _console_logging(settings, log_path)
+        log_handler = _console_logging(settings, log_path)
     except OSError as exc:
         print(f"paycon: cannot write the log file {log_path}: {exc.strerror or exc}; "
               "choose another with --log-file", file=sys.stderr)  # fmt: skip
         return EXIT_UNAVAILABLE
     buffer = LogBuffer()
     logging.getLogger().addHandler(buffer)
-    with log_file:
+    with contextlib.closing(log_handler):
         status = _serving(
             settings,
             session.serve_console(
@@ -232,13 +233,11 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _console_logging(settings: Settings, path: Path) -> TextIO:
-    """Logs to ``path`` (appending) while the console owns the terminal; returns the file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log_file = path.open("a", encoding="utf-8")
-    setup_logging(settings.log_level, log_file)
+def _console_logging(settings: Settings, path: Path) -> logging.Handler:
+    """Logs to ``path`` (rotated) while the console owns the terminal; returns its handler."""
+    handler = setup_file_logging(settings.log_level, path)
     logging.captureWarnings(True)  # warnings, too, stay off the console's screen
-    return log_file
+    return handler
 
 
 def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:

@@ -8,6 +8,8 @@ import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import TextIO
 
 # The id of the request being served, on every log line it causes.
@@ -35,9 +37,35 @@ class KeyValueFormatter(logging.Formatter):
         return f"{line} {extras}" if extras else line
 
 
+# A log file beside the console is rotated at this size, keeping this many old ones.
+LOG_FILE_MAX_BYTES = 10 * 1024 * 1024
+LOG_FILE_BACKUPS = 3
+
+
 def setup_logging(level: str, stream: TextIO = sys.stderr) -> None:
     """Send paycon's logs to ``stream`` at ``level``; quieten chatty libraries."""
-    handler = logging.StreamHandler(stream)
+    _install(logging.StreamHandler(stream), level)
+
+
+def setup_file_logging(
+    level: str,
+    path: Path,
+    *,
+    max_bytes: int = LOG_FILE_MAX_BYTES,
+    backups: int = LOG_FILE_BACKUPS,
+) -> logging.Handler:
+    """Send paycon's logs to ``path`` (appending; rotated at ``max_bytes``, keeping
+    ``backups`` old files) at ``level``. The caller closes the returned handler.
+
+    Raises OSError when the file cannot be opened.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    _install(handler, level)
+    return handler
+
+
+def _install(handler: logging.Handler, level: str) -> None:
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(
         KeyValueFormatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")

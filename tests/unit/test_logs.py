@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import sys
 import threading
+from pathlib import Path
 
-from paycon.logs import LogBuffer, request_id_var, setup_logging
+from paycon.logs import LogBuffer, request_id_var, setup_file_logging, setup_logging
 
 
 def test_log_lines_carry_the_request_id_and_extras() -> None:
@@ -78,3 +80,20 @@ def test_log_buffer_can_be_read_while_other_threads_log() -> None:
         sys.setswitchinterval(interval)
         log.removeHandler(buffer)
     assert seen == 50
+
+
+def test_the_console_log_file_rotates_and_keeps_a_few_old_files(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    path = tmp_path / "logs" / "paycon.log"
+    try:
+        handler = setup_file_logging("INFO", path, max_bytes=2_000, backups=2)
+        with contextlib.closing(handler):
+            for number in range(200):
+                logging.getLogger("paycon.test.rotate").info("line %d of a long run", number)
+    finally:
+        root.handlers[:], root.level = saved
+    files = sorted(p.name for p in path.parent.iterdir())
+    assert files == ["paycon.log", "paycon.log.1", "paycon.log.2"]
+    assert all(p.stat().st_size <= 2_000 for p in path.parent.iterdir())
+    assert "line 199 of a long run" in path.read_text()
