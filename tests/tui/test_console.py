@@ -20,6 +20,7 @@ from paycon.tui.screens.modals import AskScreen, ConfirmScreen
 from paycon.tui.screens.outbox import OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
+from paycon.tui.widgets.key_bar import KeyBar
 from paycon.tui.widgets.log_panel import LogPanel
 from tests.paycon_fixtures import RunningPaycon
 from tests.tui.conftest import (
@@ -46,16 +47,19 @@ async def test_the_dashboard_shows_live_figures_and_keeps_up(
     paycon: RunningPaycon, console: ConsoleFactory
 ) -> None:
     first = await accept_deposits(paycon, 2)
-    app = console()
+    app = console(refresh_s=0.2)
     async with app.run_test(size=SIZE) as pilot:
         assert app.title == f"paycon · {app.facade.where}"
         assert paycon.service.url in app.title
         await until(pilot, lambda: table_keys(app, "#live") == list(reversed(first)))
-        shown = screen_text(app)
-        assert "pending 2 · running 0 · dead 0 · done 0" in shown
-        assert "gateway_a json · routing on" in shown
-        assert "gateway_b xml · routing on" in shown
-        assert "breaker closed 0/5 failures" in shown
+        figures = (
+            "pending 2 · running 0 · dead 0 · done 0",
+            "gateway_a json · routing on",
+            "gateway_b xml · routing on",
+            "breaker closed 0/5 failures",
+        )
+        # The gateway panels are mounted with the first figures: they show a moment later.
+        await until(pilot, lambda: all(f in screen_text(app) for f in figures), what="figures")
         [later] = await accept_deposits(paycon, 1)
         await until(pilot, lambda: table_keys(app, "#live")[:1] == [later], what="a new row")
         await until(pilot, lambda: "pending 3 ·" in screen_text(app), what="the new count")
@@ -231,7 +235,7 @@ class SlowFacade(StaticFacade):
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.1)
             self.slow_overviews += 1
             return await super().overview()
         finally:
@@ -280,10 +284,22 @@ async def test_q_quits_from_a_list_and_is_only_typed_in_filter_lines_and_dialogs
         await until(pilot, lambda: app.return_code == 0, what="the console to quit")
 
 
-async def test_ctrl_q_quits_from_a_dialog() -> None:
+async def test_ctrl_q_quits_even_while_typing_in_the_command_palette() -> None:
     app = PayconConsole(StaticFacade(), refresh_s=60, now=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("3", "x")
-        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("ctrl+p", "q")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        assert app.screen.query_one(Input).value == "q"
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_code == 0, what="the console to quit")
+
+
+async def test_clicking_a_key_in_the_key_bar_presses_it() -> None:
+    app = PayconConsole(StaticFacade(), refresh_s=60, now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(table_keys(app, "#tasks")) > 0)
+        await pilot.click(KeyBar, offset=(footer(app).index("State"), 0))
+        await until(pilot, lambda: app.screen.query_one("#states", Tabs).active == "pending")
+        await pilot.click(KeyBar, offset=(footer(app).index("palette"), 0))
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))

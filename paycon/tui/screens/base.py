@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from paycon.domain.errors import FacadeUnavailable, PayconError
 from paycon.tui.context import ConsoleContext
+from paycon.tui.widgets.key_bar import KeyBar
 from paycon.tui.widgets.log_panel import LogPanel
 from paycon.tui.widgets.nav import nav_text
 
@@ -68,7 +69,7 @@ class ConsoleScreen(Screen[None]):
         yield Static(id="problem", markup=False)
         yield from self.compose_body()
         yield LogPanel(self.ctx.logs)
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the header and the footer."""
