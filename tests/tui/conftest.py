@@ -103,7 +103,8 @@ async def until(
         if loop.time() > deadline:
             print(screen_text(pilot.app))  # what the screen showed, for the failure report
             raise AssertionError(f"timed out waiting for {what or condition}")
-        await pilot.pause(0.02)
+        # A plain sleep lets the console run; Pilot.pause would also force a repaint each time.
+        await asyncio.sleep(0.02)
 
 
 async def until_true(
@@ -115,7 +116,7 @@ async def until_true(
     while not await check():
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {check}")
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)
 
 
 async def actions_finished(pilot: Pilot[None]) -> None:
@@ -127,6 +128,16 @@ async def actions_finished(pilot: Pilot[None]) -> None:
         return not running and not app.screen.is_modal
 
     await until(pilot, settled, what="the actions to finish, with no dialog open")
+
+
+async def filter_by(pilot: Pilot[None], text: str) -> None:
+    """Put ``text`` in the list's filter line (``/`` opens it unless it is open) and apply it."""
+    line = pilot.app.screen.query_one("#filter", Input)
+    if not line.has_focus:  # a filter refused keeps the focus on the line
+        await pilot.press("slash")
+    assert line.has_focus
+    line.value = text  # typed at once: key by key is slow and tests nothing more
+    await pilot.press("enter")
 
 
 def screen_text(app: App[Any]) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input, Static, Tabs
 
 from paycon.facade.models import TaskQuery
@@ -25,6 +24,7 @@ from tests.tui.conftest import (
     actions_finished,
     api_task,
     cursor_key,
+    filter_by,
     kill,
     screen_text,
     seed_dead_tasks,
@@ -51,13 +51,6 @@ async def dead_tasks(paycon: RunningPaycon, a: int, b: int) -> tuple[list[int], 
 def listed(app: PayconConsole) -> list[int]:
     """Task ids in the outbox list, top to bottom."""
     return [int(key) for key in table_keys(app, "#tasks")]
-
-
-async def filter_by(pilot: Pilot[None], text: str) -> None:
-    """Open the filter line, put ``text`` in it and apply it."""
-    await pilot.press("escape", "slash")
-    pilot.app.screen.query_one("#filter", Input).value = text
-    await pilot.press("enter")
 
 
 async def test_tabs_list_by_state_newest_first_a_page_at_a_time(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.task_detail import TaskDetailScreen
@@ -16,6 +15,7 @@ from tests.tui.conftest import (
     ConsoleFactory,
     accept_deposits,
     cursor_key,
+    filter_by,
     screen_text,
     seed_transactions,
     sql,
@@ -29,15 +29,6 @@ from tests.tui.conftest import (
 def listed(app: PayconConsole) -> list[str]:
     """Transaction ids in the list, top to bottom."""
     return table_keys(app, "#transactions")
-
-
-async def filter_by(pilot: Pilot[None], text: str) -> None:
-    """Type ``text`` into the filter line (replacing what is there) and apply it."""
-    await pilot.press("escape", "slash")  # from the list, wherever the focus was
-    line = pilot.app.screen.query_one("#filter", Input)
-    assert line.has_focus
-    line.value = text  # typed at once: key by key is slow and tests nothing more
-    await pilot.press("enter")
 
 
 async def test_filters_narrow_the_list_and_search_finds_by_id_and_reference(
