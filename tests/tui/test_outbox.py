@@ -257,6 +257,15 @@ async def test_a_refresh_after_paging_past_one_read_keeps_every_row_and_the_curs
         assert cursor_key(app, "#tasks") == str(oldest)
         assert summary(app) == "599 shown · dead tasks"
 
+        # A task replayed off the list: the cursor stays in its place, on the next one down.
+        await pilot.press("up", "up")
+        replayed = seeded[2]
+        assert cursor_key(app, "#tasks") == str(replayed)
+        await pilot.press("r")
+        await until(pilot, lambda: str(replayed) not in table_keys(app, "#tasks"), what="replay")
+        assert listed(app) == [*seeded[-2:2:-1], seeded[1], oldest]
+        assert cursor_key(app, "#tasks") == str(seeded[1])
+
 
 async def test_a_gateway_filter_looks_past_stretches_without_a_match_and_says_when_it_stopped(
     paycon: RunningPaycon, console: ConsoleFactory, monkeypatch: pytest.MonkeyPatch

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -28,13 +27,19 @@ def selected_key(table: DataTable[Any]) -> str | None:
 
 
 def refill(table: DataTable[Any], rows: Iterable[Row]) -> None:
-    """Replace every row, leaving the cursor on the row it was on when that row is still there."""
+    """Replace every row, leaving the cursor on the row it was on, or, when that row is gone
+    (a task replayed off the dead list), on the row now in its place."""
     kept = selected_key(table)
+    place = table.cursor_row
     table.clear()
     append(table, rows)
-    if kept is not None:
-        with contextlib.suppress(RowDoesNotExist):
-            table.move_cursor(row=table.get_row_index(kept), animate=False)
+    if kept is None or table.row_count == 0:
+        return
+    try:
+        row = table.get_row_index(kept)
+    except RowDoesNotExist:
+        row = min(place, table.row_count - 1)
+    table.move_cursor(row=row, animate=False)
 
 
 def append(table: DataTable[Any], rows: Iterable[Row]) -> None:
