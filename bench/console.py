@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rate", type=int, default=300, help="deposits per second (300)")
     parser.add_argument("--duration-s", type=float, default=12.0, help="seconds per round (12)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds per mode (2)")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds per mode (4)")
     parser.add_argument("--repeat", type=int, default=30, help="refreshes timed per screen (30)")
     args = parser.parse_args(argv)
     print(f"console: {args.transactions:,} transactions and {args.transactions:,} done tasks")
