@@ -19,6 +19,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
+from paycon import heap
 from paycon.demo import Demo
 from paycon.logs import LogBuffer
 from paycon.service import Service
@@ -141,10 +142,14 @@ async def attach_remote(
 async def _running(
     service: Service, demo: DemoFactory | None, on_ready: Callable[[], None] | None
 ) -> AsyncIterator[None]:
-    """Start the service then the demo; on the way out stop the demo first, then the service."""
+    """Start the service then the demo; on the way out stop the demo first, then the service.
+
+    The heap is settled (see ``paycon.heap``) once the service has started.
+    """
     running_demo: Demo | None = None
     try:
         await service.start()
+        heap.settle()
         if demo is not None:
             running_demo = demo(service)
         if on_ready is not None:

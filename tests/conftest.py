@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,14 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         if name.startswith("PAYCON_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _heap_unfrozen() -> Iterator[None]:
+    """Undo ``paycon.heap.settle`` after a test that started paycon's session, so what the
+    test left behind can still be collected."""
+    yield
+    gc.unfreeze()
 
 
 pytest_plugins = [*pytest_plugins, "tests.mock_gateway_fixtures"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -92,6 +93,7 @@ def driver(then: Callable[[PayconConsole, Any], Awaitable[None]], seen: dict[str
             await until(lambda: any(row.startswith("tx_") for row in shown_rows(app)))
             seen["rows"] = shown_rows(app)
             seen["app"] = app
+            seen["frozen"] = gc.get_freeze_count()
             await then(app, pilot)
             await until(lambda: not app.is_running)
 
@@ -135,6 +137,7 @@ async def test_the_console_shows_live_payments_and_quitting_stops_the_service(
         service.db.writer  # noqa: B018 - the database is closed
     assert service.mocks is None
     assert seen["app"].ctx.logs is logs
+    assert seen["frozen"] > 10_000, "the heap is settled once the service has started"
     with sqlite3.connect(db_path) as db:
         stored = {row[0] for row in db.execute("SELECT id FROM transactions")}
     shown = {row for row in seen["rows"] if row.startswith("tx_")}
