@@ -47,7 +47,9 @@ class TaskFilter:
     ``state`` is ``dead`` (replayed with fresh attempts) or ``pending`` (made
     due now). ``dedupe_key_prefix`` matches the start of the dedupe key (a
     caller can put what it wants to filter on there, e.g.
-    ``"submit:gateway_a:"``); ``error_contains`` a substring of the last error.
+    ``"submit:gateway_a:"``); ``error_contains`` a substring of the last error;
+    ``unchanged_since`` leaves out tasks changed after that moment, so a replay
+    bound to the moment of a count never takes a task that died since.
     """
 
     state: TaskState = TaskState.DEAD
@@ -56,6 +58,7 @@ class TaskFilter:
     error_contains: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    unchanged_since: datetime | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The filter as SQL conditions on ``outbox_tasks``."""
@@ -70,6 +73,8 @@ class TaskFilter:
             found.append(tasks.c.created_at >= self.created_after)
         if self.created_before is not None:
             found.append(tasks.c.created_at < self.created_before)
+        if self.unchanged_since is not None:
+            found.append(tasks.c.updated_at <= self.unchanged_since)
         return found
 
     def describe(self) -> str:

@@ -43,15 +43,17 @@ from paycon.domain.reasons import REASON_RULE, check_reason
 from paycon.facade.models import (
     AttemptView,
     AuditView,
+    MatchingTasks,
     OutboxFigures,
     TaskDetailView,
+    TaskQuery,
     TaskSummary,
     parse_time,
 )
 from paycon.facade.remote import RemoteFacade
 from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.usecases.operations import OutboxOperations
-from paycon.views import stats_json, task_detail_json, task_json
+from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -247,10 +249,12 @@ class Backend(Protocol):
 
     async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]: ...
 
-    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int: ...
+    async def count(
+        self, *, state: str, kind: str | None, gateway: str | None
+    ) -> MatchingTasks: ...
 
     async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
     ) -> int: ...
 
     async def stats(self) -> dict[str, Any]: ...
@@ -282,14 +286,20 @@ class LocalBackend:
     async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]:
         return task_json(await self._ops.discard(task_id, actor=cli_actor(), reason=reason))
 
-    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int:
-        return await self._ops.count_matching(state=TaskState(state), kind=kind, gateway=gateway)
+    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> MatchingTasks:
+        count = await self._ops.count_matching(state=TaskState(state), kind=kind, gateway=gateway)
+        return MatchingTasks.from_json(replay_count_json(count))
 
     async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
     ) -> int:
         return await self._ops.replay_matching(
-            state=TaskState(state), kind=kind, gateway=gateway, actor=cli_actor(), reason=reason
+            state=TaskState(state),
+            kind=kind,
+            gateway=gateway,
+            actor=cli_actor(),
+            reason=reason,
+            as_of=as_of,
         )
 
     async def stats(self) -> dict[str, Any]:
@@ -330,16 +340,15 @@ class RemoteBackend:
             "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
         )
 
-    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> int:
-        params = {"state": state, "kind": kind, "gateway": gateway}
-        return int((await self._json("GET", "/v1/outbox/count", params=params))["matching"])
+    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> MatchingTasks:
+        return await self._facade.count_matching(TaskQuery(state=state, kind=kind, gateway=gateway))
 
     async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str
+        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
     ) -> int:
-        fields = {"state": state, "kind": kind, "gateway": gateway, "reason": reason}
-        body = {name: value for name, value in fields.items() if value is not None}
-        return int((await self._json("POST", "/v1/outbox/replay", body=body))["replayed"])
+        return await self._facade.replay_matching(
+            TaskQuery(state=state, kind=kind, gateway=gateway), reason=reason, as_of=as_of
+        )
 
     async def stats(self) -> dict[str, Any]:
         return await self._json("GET", "/v1/outbox/stats")
@@ -624,7 +633,8 @@ async def _replay(args: argparse.Namespace, backend: Backend) -> int:
 async def _replay_matching(args: argparse.Namespace, backend: Backend) -> int:
     console = make_console()
     described = _filter_text(args.state, args.kind, args.gateway)
-    count = await backend.count(state=args.state, kind=args.kind, gateway=args.gateway)
+    matching = await backend.count(state=args.state, kind=args.kind, gateway=args.gateway)
+    count = matching.count
     if count == 0:
         hint = ""
         if args.gateway is not None:
@@ -638,7 +648,11 @@ async def _replay_matching(args: argparse.Namespace, backend: Backend) -> int:
     if not args.yes:
         _confirm(f"replay them, reason {args.reason!r}? [y/N] ")
     replayed = await backend.replay_matching(
-        state=args.state, kind=args.kind, gateway=args.gateway, reason=args.reason
+        state=args.state,
+        kind=args.kind,
+        gateway=args.gateway,
+        reason=args.reason,
+        as_of=matching.as_of,
     )
     console.print(f"replayed {replayed} {_tasks(replayed)}")
     return EXIT_OK

@@ -12,6 +12,7 @@ from paycon.domain.masking import mask_payload
 from paycon.domain.transactions import Transaction, TransactionEvent, rfc3339
 from paycon.storage.gateway_switches import OperatorAction
 from paycon.storage.queries import LedgerLineRow
+from paycon.usecases.operations import ReplayCount
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -54,6 +55,10 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
     """One audited action: when, who, what and why."""
     return {"at": rfc3339(entry.at), "actor": entry.actor, "action": entry.action,
             "reason": entry.reason, "detail": entry.detail}  # fmt: skip
+
+
+def replay_count_json(count: ReplayCount) -> dict[str, Any]:
+    return {"matching": count.matching, "as_of": rfc3339(count.as_of)}
 
 
 def task_detail_json(detail: TaskDetail) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ TABLES = (
     "idempotency_keys",
     "outbox_tasks",
 )
+
+
+def stored_now() -> str:
+    """Now, as the outbox stores times in SQLite (UTC, microseconds, no offset)."""
+    return datetime.now(UTC).isoformat(" ", "microseconds").removesuffix("+00:00")
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

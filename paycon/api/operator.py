@@ -22,7 +22,7 @@ from paycon.api.schemas import (
 )
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.transactions import rfc3339
-from paycon.views import stats_json, task_detail_json, task_json
+from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
 
 
 class TaskListQuery(BaseModel):
@@ -106,6 +106,7 @@ async def replay_matching(request: web.Request) -> web.Response:
         gateway=body.gateway,
         actor=_actor(request),
         reason=body.reason,
+        as_of=body.as_of,
     )
     return json_response({"replayed": count})
 
@@ -129,7 +130,7 @@ async def count_matching(request: web.Request) -> web.Response:
     count = await context(request).operations.count_matching(
         state=query.state, kind=query.kind, gateway=query.gateway
     )
-    return json_response({"matching": count})
+    return json_response(replay_count_json(count))
 
 
 def _single_query(request: web.Request) -> dict[str, str]:

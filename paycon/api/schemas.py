@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from paycon.domain.countries import is_country
 from paycon.domain.errors import FieldError, InvalidInput
@@ -225,6 +226,25 @@ class DiscardIn(_Strict):
     reason: Reason
 
 
+MAX_TIME_CHARS = 40
+
+
+def _aware_time(value: object) -> datetime:
+    """An RFC 3339 time with its zone, as the API writes times."""
+    if not isinstance(value, str) or len(value) > MAX_TIME_CHARS:
+        raise ValueError("an RFC 3339 time, like the as_of of GET /v1/outbox/count")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("an RFC 3339 time, like the as_of of GET /v1/outbox/count") from None
+    if moment.utcoffset() is None:
+        raise ValueError("the time needs its zone (Z or an offset)")
+    return moment
+
+
+AwareTime = Annotated[datetime, BeforeValidator(_aware_time)]
+
+
 class ReplayFilterIn(_Strict):
     """Body of ``POST /v1/outbox/replay``: which tasks to replay."""
 
@@ -232,6 +252,12 @@ class ReplayFilterIn(_Strict):
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     reason: Reason = "replayed by an operator"
+    as_of: AwareTime | None = Field(
+        default=None,
+        description="the as_of of a GET /v1/outbox/count with the same filter: tasks changed"
+        " since are left alone, so the replay takes at most the tasks counted",
+        examples=["2026-11-27T08:30:00.123Z"],
+    )
 
 
 class ReplayCountOut(BaseModel):
@@ -240,6 +266,9 @@ class ReplayCountOut(BaseModel):
 
 class OutboxCountOut(BaseModel):
     matching: int = Field(description="tasks a replay with the same filter would take now")
+    as_of: str = Field(
+        description="when they were counted; a replay given it takes at most these tasks"
+    )
 
 
 class TransactionTasksOut(BaseModel):

@@ -25,6 +25,7 @@ from paycon.domain.errors import FacadeUnavailable, InvalidInput, NotFound
 from paycon.facade.models import (
     GatewayStatus,
     LedgerLine,
+    MatchingTasks,
     Overview,
     Page,
     TaskDetailView,
@@ -40,6 +41,7 @@ from paycon.storage.database import DatabaseUnavailable
 from paycon.storage.queries import TransactionFilter
 from paycon.views import (
     ledger_line_json,
+    replay_count_json,
     task_detail_json,
     task_json,
     transaction_detail_json,
@@ -189,14 +191,17 @@ class LocalFacade:
             task = await self._ctx.operations.discard(task_id, actor=self._actor, reason=reason)
         return TaskSummary.from_json(task_json(task))
 
-    async def count_matching(self, query: TaskQuery) -> int:
+    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         state = replayable_state(query)
         async with self._reading():
-            return await self._ctx.operations.count_matching(
+            count = await self._ctx.operations.count_matching(
                 state=state, kind=query.kind, gateway=query.gateway
             )
+        return MatchingTasks.from_json(replay_count_json(count))
 
-    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+    async def replay_matching(
+        self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
+    ) -> int:
         state = replayable_state(query)
         async with self._reading():
             return await self._ctx.operations.replay_matching(
@@ -205,6 +210,7 @@ class LocalFacade:
                 gateway=query.gateway,
                 actor=self._actor,
                 reason=reason,
+                as_of=as_of,
             )
 
     async def gateways(self) -> tuple[GatewayStatus, ...]:

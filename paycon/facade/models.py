@@ -201,6 +201,22 @@ class AuditView:
 
 
 @dataclass(frozen=True)
+class MatchingTasks:
+    """How many tasks a filtered replay would take, counted ``as_of`` then.
+
+    A replay given ``as_of`` leaves out tasks changed since, so it never takes
+    more than ``count``.
+    """
+
+    count: int
+    as_of: datetime
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> MatchingTasks:
+        return cls(count=int(body["matching"]), as_of=_time(body["as_of"]))
+
+
+@dataclass(frozen=True)
 class TaskDetailView:
     """A task with its attempts and audit trail, both oldest first."""
 

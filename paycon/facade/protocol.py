@@ -12,10 +12,12 @@ the console shows it and keeps retrying).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from paycon.facade.models import (
     GatewayStatus,
+    MatchingTasks,
     Overview,
     Page,
     TaskDetailView,
@@ -79,15 +81,21 @@ class OperatorFacade(Protocol):
         """A dead task is closed, its last error kept. Raises NotFound, Conflict."""
         ...
 
-    async def count_matching(self, query: TaskQuery) -> int:
+    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         """How many tasks ``replay_matching`` with the same query would touch now.
 
         Raises InvalidInput unless the state is dead or pending.
         """
         ...
 
-    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
-        """Replay every task matching ``query`` in one server-side step; returns how many."""
+    async def replay_matching(
+        self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
+    ) -> int:
+        """Replay every task matching ``query`` in one server-side step; returns how many.
+
+        With the ``as_of`` of a ``count_matching``, tasks changed since are left
+        alone: the replay touches at most the tasks counted.
+        """
         ...
 
     async def gateways(self) -> tuple[GatewayStatus, ...]:

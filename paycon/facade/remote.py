@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +28,7 @@ from paycon.domain.errors import (
     PayconError,
     Unauthorized,
 )
-from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id
+from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id, rfc3339
 from paycon.facade.local import (
     MAX_SEARCH_RESULTS,
     check_search_limit,
@@ -37,6 +38,7 @@ from paycon.facade.local import (
 from paycon.facade.models import (
     GatewayStatus,
     LedgerLine,
+    MatchingTasks,
     Overview,
     Page,
     TaskDetailView,
@@ -48,6 +50,7 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
+from paycon.usecases.operations import check_as_of
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -214,16 +217,25 @@ class RemoteFacade:
         )
         return TaskSummary.from_json(body)
 
-    async def count_matching(self, query: TaskQuery) -> int:
+    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         state = replayable_state(query)
         params = {"state": state.value, "kind": query.kind, "gateway": query.gateway}
-        body = await self.call_json("GET", "/v1/outbox/count", params=params)
-        return int(body["matching"])
+        return MatchingTasks.from_json(
+            await self.call_json("GET", "/v1/outbox/count", params=params)
+        )
 
-    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+    async def replay_matching(
+        self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
+    ) -> int:
         state = replayable_state(query)
-        request = {"state": state.value, "kind": query.kind, "gateway": query.gateway,
-                   "reason": reason}  # fmt: skip
+        check_as_of(as_of)
+        request = {
+            "state": state.value,
+            "kind": query.kind,
+            "gateway": query.gateway,
+            "reason": reason,
+            "as_of": None if as_of is None else rfc3339(as_of),
+        }
         body = await self.call_json(
             "POST",
             "/v1/outbox/replay",

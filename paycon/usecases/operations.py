@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -16,6 +18,23 @@ from paycon.storage.outbox_reads import gateway_task_page
 from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
 
 MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayCount:
+    """How many tasks a filtered replay would take, as of a moment.
+
+    ``as_of`` is whole milliseconds (as the API writes times), so handing it back
+    to ``replay_matching`` bounds the replay to exactly what was counted.
+    """
+
+    matching: int
+    as_of: datetime
+
+
+def _now_ms() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @asynccontextmanager
@@ -93,20 +112,23 @@ class OutboxOperations:
 
     async def count_matching(
         self, *, state: TaskState, kind: str | None, gateway: str | None
-    ) -> int:
+    ) -> ReplayCount:
         """How many tasks ``replay_matching`` with the same filter would take now.
 
-        Raises InvalidInput for a state other than dead or pending (a count of
-        done tasks would read the whole table).
+        Tasks changed after the count's ``as_of`` are left out of it, as they are
+        out of a replay given that ``as_of``. Raises InvalidInput for a state
+        other than dead or pending (a count of done tasks would read the whole
+        table).
         """
         if state not in (TaskState.DEAD, TaskState.PENDING):
             raise InvalidInput("only dead or pending tasks can be replayed, so only they count")
-        where = _filter(state, kind, gateway)
+        as_of = _now_ms()
+        where = _filter(state, kind, gateway, as_of=as_of)
         async with _translated(), self._db.read() as conn:
             found = await conn.execute(
                 select(func.count()).select_from(outbox.tasks).where(*where.conditions())
             )
-            return int(found.scalar_one())
+            return ReplayCount(int(found.scalar_one()), as_of)
 
     async def replay_matching(
         self,
@@ -116,27 +138,42 @@ class OutboxOperations:
         gateway: str | None,
         actor: str,
         reason: str,
+        as_of: datetime | None = None,
     ) -> int:
         """Replay every task matching the filter, in the database; returns how many.
 
-        ``gateway`` selects submit tasks bound for that gateway. Raises
-        InvalidInput for a state other than dead or pending, or a gateway with
-        another kind.
+        ``gateway`` selects submit tasks bound for that gateway. With the
+        ``as_of`` of a ``count_matching``, tasks changed since (a task that died
+        after the operator saw the count) are left alone, so the replay takes at
+        most the tasks counted. Raises InvalidInput for a state other than dead
+        or pending, a gateway with another kind, or an ``as_of`` without a zone.
         """
         check_reason(reason)
-        where = _filter(state, kind, gateway)
+        check_as_of(as_of)
+        where = _filter(state, kind, gateway, as_of=as_of)
         async with _translated():
             return await outbox.replay_matching(self._db, where, actor=actor, reason=reason)
 
 
-def _filter(state: TaskState, kind: str | None, gateway: str | None) -> TaskFilter:
+def check_as_of(as_of: datetime | None) -> None:
+    """InvalidInput for a moment without a zone (a count's ``as_of`` always has one)."""
+    if as_of is not None and as_of.utcoffset() is None:
+        raise InvalidInput("as_of needs a time zone, as the count returns it")
+
+
+def _filter(
+    state: TaskState, kind: str | None, gateway: str | None, *, as_of: datetime | None
+) -> TaskFilter:
     """The outbox filter in operators' terms. Raises InvalidInput for a gateway and another kind."""
     if gateway is None:
-        return TaskFilter(state=state, kind=kind)
+        return TaskFilter(state=state, kind=kind, unchanged_since=as_of)
     if kind not in (None, SUBMIT_TASK):
         raise InvalidInput("the gateway filter selects submit tasks; leave out the kind")
     return TaskFilter(
-        state=state, kind=SUBMIT_TASK, dedupe_key_prefix=submit_dedupe_prefix(gateway)
+        state=state,
+        kind=SUBMIT_TASK,
+        dedupe_key_prefix=submit_dedupe_prefix(gateway),
+        unchanged_since=as_of,
     )
 
 

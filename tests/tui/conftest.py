@@ -13,6 +13,7 @@ import itertools
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import GatewayStatus, TaskQuery, TaskSummary
+from paycon.facade.models import GatewayStatus, MatchingTasks, TaskQuery, TaskSummary
 from paycon.tui.app import PayconConsole
 from paycon.tui.widgets.tables import selected_key
-from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, stored_now
 
 ACTOR = "console:test"
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}
@@ -59,13 +60,15 @@ class RecordingFacade(LocalFacade):
         self.actions.append("discard")
         return await super().discard(task_id, reason=reason)
 
-    async def count_matching(self, query: TaskQuery) -> int:
+    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         self.actions.append("count_matching")  # the first step of a bulk replay
         return await super().count_matching(query)
 
-    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
+    async def replay_matching(
+        self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
+    ) -> int:
         self.actions.append("replay_matching")
-        return await super().replay_matching(query, reason=reason)
+        return await super().replay_matching(query, reason=reason, as_of=as_of)
 
     async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
         self.actions.append("set_gateway_enabled")
@@ -207,12 +210,14 @@ def submit_task_ids(db_path: Path, gateway: str | None = None) -> list[int]:
 
 
 def kill(db_path: Path, task_ids: list[int]) -> None:
-    """Make tasks dead, as exhausted attempts would."""
+    """Make tasks dead now, as exhausted attempts would."""
+    now = stored_now()
     for task_id in task_ids:
         sql(
             db_path,
-            "UPDATE outbox_tasks SET state = 'dead', attempts = max_attempts, "
+            "UPDATE outbox_tasks SET state = 'dead', attempts = max_attempts, updated_at = ?, "
             "last_error = 'GatewayTransient: 502 from gateway' WHERE id = ?",
+            now,
             task_id,
         )
 

@@ -22,6 +22,7 @@ from paycon.facade.models import (
     GatewayFigures,
     GatewayStatus,
     LedgerLine,
+    MatchingTasks,
     OutboxFigures,
     Overview,
     Page,
@@ -312,11 +313,13 @@ class StaticFacade:
             raise InvalidInput("state: only dead or pending tasks are replayed in bulk")
         return [t for t in self.tasks_ if t.state == query.state and query.kind in (None, t.kind)]
 
-    async def count_matching(self, query: TaskQuery) -> int:
-        return len(self._matching(query))
+    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
+        return MatchingTasks(len(self._matching(query)), NOW)
 
-    async def replay_matching(self, query: TaskQuery, *, reason: str) -> int:
-        matching = self._matching(query)
+    async def replay_matching(
+        self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
+    ) -> int:
+        matching = [t for t in self._matching(query) if as_of is None or t.updated_at <= as_of]
         for task in matching:
             self._replace(task, state="pending", attempts=0, run_at=NOW)
         self.calls.append(("replay_matching", (query, reason)))

@@ -186,11 +186,16 @@ async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replay
 
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        # A task for gateway_b dies while the operator reads "Replay 2": it is not replayed.
+        await accept_deposits(paycon, 1, gateway="gateway_b")
+        [died_since] = set(submit_task_ids(paycon.db_path, "gateway_b")) - set(dead_b)
+        kill(paycon.db_path, [died_since])
         await pilot.press("y")
-        await until(pilot, lambda: listed(app) == [], what="the replayed tasks gone from dead")
+        await until(pilot, lambda: listed(app) == [died_since], what="only the counted replayed")
         assert [task_state(paycon.db_path, t) for t in dead_b] == [("pending", 0)] * 2
         assert [task_state(paycon.db_path, t)[0] for t in dead_a] == ["dead"] * 3
-        assert await app.ctx.facade.count_matching(TaskQuery(state="dead")) == 3
+        assert task_state(paycon.db_path, died_since)[0] == "dead"
+        assert (await app.ctx.facade.count_matching(TaskQuery(state="dead"))).count == 4
         assert "Replayed 2 dead tasks for gateway_b." in list(app._notifications)[-1].message
 
         # Running tasks cannot be replayed: the key is shown greyed and does nothing.

@@ -176,9 +176,10 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
     async def _replay_matching(self) -> None:
         query = self._filter.query(self.state)
         what = describe_task_query(query)
-        count = await self.attempt(self.ctx.facade.count_matching(query), doing=f"count {what}")
-        if count is None:
+        matching = await self.attempt(self.ctx.facade.count_matching(query), doing=f"count {what}")
+        if matching is None:
             return
+        count = matching.count
         if count == 0:
             self.notify(f"No {what} to replay.", markup=False)
             return
@@ -194,7 +195,8 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
         if not confirmed:
             return
         replayed = await self.attempt(
-            self.ctx.facade.replay_matching(query, reason=BULK_REPLAY_REASON),
+            # Bound to the count: tasks that died since the dialog opened are left alone.
+            self.ctx.facade.replay_matching(query, reason=BULK_REPLAY_REASON, as_of=matching.as_of),
             doing=f"replay {what}",
         )
         if replayed is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
 
 import pytest
 
-from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, stored_now
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}
 
@@ -26,11 +27,12 @@ async def make_tasks(paycon: RunningPaycon, count: int, *, gateway: str | None =
 
 
 def kill_tasks(paycon: RunningPaycon) -> None:
-    """Mark every task dead, as exhausted attempts would."""
+    """Mark every task not dead yet dead now, as exhausted attempts would."""
     with sqlite3.connect(paycon.db_path) as conn:
         conn.execute(
-            "UPDATE outbox_tasks SET state = 'dead', attempts = max_attempts, "
-            "last_error = 'GatewayTransient: 502 from gateway'"
+            "UPDATE outbox_tasks SET state = 'dead', attempts = max_attempts, updated_at = ?, "
+            "last_error = 'GatewayTransient: 502 from gateway' WHERE state != 'dead'",
+            (stored_now(),),
         )
 
 
@@ -110,6 +112,49 @@ async def test_filtered_replay_counts_server_side(paycon: RunningPaycon) -> None
     assert stats["counts"]["pending"] == 2
     status, body = await operator_post(paycon, "/v1/outbox/replay", {"state": "dead"})
     assert (status, body) == (200, {"replayed": 3})
+
+
+async def test_a_replay_given_the_count_as_of_takes_only_what_was_counted(
+    paycon: RunningPaycon,
+) -> None:
+    await make_tasks(paycon, 2)
+    kill_tasks(paycon)
+    status, counted = await paycon.get("/v1/outbox/count?state=dead", token=OPERATOR_KEY)
+    assert status == 200
+    assert counted["matching"] == 2
+    assert counted["as_of"].endswith("Z")
+    await asyncio.sleep(0.002)  # the count's moment is whole milliseconds
+    await make_tasks(paycon, 1, gateway="gateway_b")
+    kill_tasks(paycon)  # dies after the operator saw "2"
+    status, body = await operator_post(
+        paycon, "/v1/outbox/replay", {"state": "dead", "as_of": counted["as_of"]}
+    )
+    assert (status, body) == (200, {"replayed": 2})
+    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
+    assert [t["dedupe_key"][:17] for t in page["items"]] == ["submit:gateway_b:"]
+    _, audit = await paycon.get(f"/v1/outbox/tasks/{page['items'][0]['id']}", token=OPERATOR_KEY)
+    assert audit["audit"] == []
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "yesterday",
+        "2026-11-27T08:30:00",  # no zone
+        "2026-11-27",
+        1795768200,
+        "2026-11-27T08:30:00.000Z" + " " * 64,
+    ],
+)
+async def test_a_bad_as_of_is_400_and_replays_nothing(paycon: RunningPaycon, as_of: Any) -> None:
+    await make_tasks(paycon, 1)
+    kill_tasks(paycon)
+    body = {"state": "dead", "as_of": as_of}
+    status, problem = await operator_post(paycon, "/v1/outbox/replay", body)
+    assert status == 400, problem
+    assert [e["field"] for e in problem["errors"]] == ["as_of"]
+    _, stats = await paycon.get("/v1/outbox/stats", token=OPERATOR_KEY)
+    assert stats["counts"]["dead"] == 1
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from gateways import sign
-from tests.paycon_fixtures import RunningPaycon
+from tests.paycon_fixtures import RunningPaycon, stored_now
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "10.00", "currency": "EUR", "country": "DE"}
 
@@ -34,12 +34,12 @@ async def complete(paycon: RunningPaycon, transaction_id: str, event_id: str = "
 
 
 def set_task_states(paycon: RunningPaycon, state: str, *, where: str = "1 = 1") -> None:
-    """Move tasks to ``state`` as the workers would (dead: attempts used up)."""
+    """Move tasks to ``state`` now, as the workers would (dead: attempts used up)."""
     with sqlite3.connect(paycon.db_path) as conn:
         conn.execute(
-            "UPDATE outbox_tasks SET state = ?, attempts = max_attempts, "  # noqa: S608
+            "UPDATE outbox_tasks SET state = ?, attempts = max_attempts, updated_at = ?, "  # noqa: S608
             f"last_error = 'GatewayTransient: 502 from gateway' WHERE {where}",
-            (state,),
+            (state, stored_now()),
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+
 import pytest
 
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
@@ -9,6 +12,10 @@ from paycon.facade.models import TaskQuery
 from tests.integration.facade.conftest import Attached
 from tests.integration.facade.support import audit_rows, deposit, set_task_states, task_row
 from tests.paycon_fixtures import RunningPaycon
+
+
+async def counted(attached: Attached, query: TaskQuery) -> int:
+    return (await attached.facade.count_matching(query)).count
 
 
 async def _only_task(attached: Attached) -> int:
@@ -87,15 +94,50 @@ async def test_count_and_replay_matching_by_gateway(
     await deposit(paycon, "b0", gateway="gateway_b")
     set_task_states(paycon, "dead")
     on_a = TaskQuery(state="dead", gateway="gateway_a")
-    assert await attached.facade.count_matching(on_a) == 3
-    assert await attached.facade.count_matching(TaskQuery(state="dead")) == 4
-    assert await attached.facade.count_matching(TaskQuery(state="pending")) == 0
+    assert await counted(attached, on_a) == 3
+    assert await counted(attached, TaskQuery(state="dead")) == 4
+    assert await counted(attached, TaskQuery(state="pending")) == 0
     assert await attached.facade.replay_matching(on_a, reason="A is back") == 3
-    assert await attached.facade.count_matching(on_a) == 0
-    assert await attached.facade.count_matching(TaskQuery(state="dead")) == 1
+    assert await counted(attached, on_a) == 0
+    assert await counted(attached, TaskQuery(state="dead")) == 1
     actions = [row[1:] for row in audit_rows(paycon, "outbox_audit")]
     assert actions.count(("replay", "A is back")) == 3
     assert ("replay_matching", "A is back") in actions
+
+
+async def test_a_replay_given_the_count_leaves_tasks_that_died_since(
+    attached: Attached, paycon: RunningPaycon
+) -> None:
+    first = await deposit(paycon, "k1")
+    second = await deposit(paycon, "k2")
+    set_task_states(paycon, "dead", where=f"dedupe_key LIKE '%{first['id']}'")
+    dead = TaskQuery(state="dead")
+    matching = await attached.facade.count_matching(dead)
+    assert matching.count == 1
+    assert matching.as_of.tzinfo is not None
+    await asyncio.sleep(0.002)  # the count's moment is whole milliseconds
+    set_task_states(paycon, "dead", where=f"dedupe_key LIKE '%{second['id']}'")
+    assert await counted(attached, dead) == 2
+
+    replayed = await attached.facade.replay_matching(dead, reason="once", as_of=matching.as_of)
+    assert replayed == 1
+    [left] = (await attached.facade.tasks(dead)).items
+    assert left.dedupe_key is not None
+    assert left.dedupe_key.endswith(second["id"])
+    assert await attached.facade.replay_matching(dead, reason="the rest") == 1
+    assert await counted(attached, dead) == 0
+
+
+async def test_a_replay_refuses_a_moment_without_a_zone(
+    attached: Attached, paycon: RunningPaycon
+) -> None:
+    await deposit(paycon, "k1")
+    set_task_states(paycon, "dead")
+    naive = datetime(2026, 11, 27, 8, 30)
+    with pytest.raises(InvalidInput, match="zone"):
+        await attached.facade.replay_matching(TaskQuery(state="dead"), reason="r", as_of=naive)
+    assert await counted(attached, TaskQuery(state="dead")) == 1
+    assert audit_rows(paycon, "outbox_audit") == []
 
 
 @pytest.mark.parametrize("state", [None, "done", "running"])

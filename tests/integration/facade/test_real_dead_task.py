@@ -53,7 +53,7 @@ async def working(
 
 async def _dead_tasks(facade: OperatorFacade) -> int:
     for _ in range(100):
-        if count := await facade.count_matching(TaskQuery(state="dead")):
+        if count := (await facade.count_matching(TaskQuery(state="dead"))).count:
             return count
         await asyncio.sleep(0.05)
     raise AssertionError("no task died")
