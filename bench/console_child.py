@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 
+from paycon import heap
 from paycon.config import DEFAULT_CONFIG_PATH, ensure_config_file, load_settings
 from paycon.facade.local import LocalFacade
 from paycon.service import Service
@@ -26,6 +27,7 @@ async def serve(with_console: bool) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await service.start()
+    heap.settle()  # as ``paycon run`` does once started
     console: asyncio.Task[None] | None = None
     try:
         if with_console:

@@ -87,7 +87,7 @@ async def test_detail_shows_timeline_and_tasks_and_opens_a_task(
         assert f"id        {transaction_id}" in screen_text(app)
         events = screen.query_one("#events", DataTable)
         assert events.row_count >= 1
-        assert "accepted" in str(events.get_row_at(0)[1])
+        assert "accepted" in str(events.get_row_at(0)[0])
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
         assert isinstance(app.screen, TaskDetailScreen)

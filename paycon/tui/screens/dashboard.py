@@ -17,7 +17,7 @@ from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
 from paycon.tui.widgets.rows import transaction_row, transaction_table
-from paycon.tui.widgets.tables import refill, selected_key
+from paycon.tui.widgets.tables import RowTable, refill, selected_key
 
 LIVE_ROWS = 50
 # Backlog samples the trend line keeps: a minute at the default refresh.
@@ -89,7 +89,7 @@ class DashboardScreen(LiveScreen):
         self._backlog.append(float(overview.outbox.backlog))
         self.query_one("#backlog", Sparkline).data = list(self._backlog)
         self._show_gateways(overview.gateways)
-        table = self.query_one("#live", DataTable)
+        table = self.query_one("#live", RowTable)
         refill(table, (transaction_row(t, now) for t in message.transactions))
 
     def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:

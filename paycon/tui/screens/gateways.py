@@ -22,7 +22,7 @@ from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.screens.modals import AskScreen, share
 from paycon.tui.widgets.cards import breaker_line, routing
-from paycon.tui.widgets.tables import plain, refill, selected_key
+from paycon.tui.widgets.tables import RowTable, plain, refill, selected_key
 
 FAULT_ACTIONS = frozenset({"outage", "error_rate", "callback_drop", "heal"})
 # What "healthy" switches back: the faults this screen turns on.
@@ -120,11 +120,10 @@ class GatewaysScreen(LiveScreen):
         self._gateways: dict[str, GatewayStatus] = {}
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(cursor_type="row", id="gateways")
-        table.add_columns(
-            "Gateway", "Protocol", "Routing", "Breaker", "p50", "p99", "Success", "Calls"
-        )
-        yield table
+        yield RowTable(
+            "Gateway", "Protocol", "Routing", "Breaker", "p50", "p99", "Success", "Calls",
+            id="gateways",
+        )  # fmt: skip
         with VerticalScroll():
             yield Static(id="detail")
 
@@ -142,7 +141,7 @@ class GatewaysScreen(LiveScreen):
     def on_gateways_fetched(self, message: GatewaysFetched) -> None:
         now = self.ctx.now()
         self._gateways = {g.name: g for g in message.gateways}
-        table = self.query_one("#gateways", DataTable)
+        table = self.query_one("#gateways", RowTable)
         refill(table, ((g.name, gateway_cells(g, now)) for g in message.gateways))
         self._show_detail()
         self.update_bindings()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from paycon.facade.models import Page
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import PageFetched
 from paycon.tui.screens.base import ConsoleScreen
-from paycon.tui.widgets.tables import Row, append, refill, selected_key
+from paycon.tui.widgets.tables import Row, RowTable, append, refill, selected_key
 
 T = TypeVar("T")
 
@@ -80,8 +80,8 @@ class PagedListScreen(ConsoleScreen, Generic[T]):
         self.table.focus()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one(f"#{self.TABLE_ID}", DataTable)
+    def table(self) -> RowTable:
+        return self.query_one(f"#{self.TABLE_ID}", RowTable)
 
     async def read(self, limit: int, cursor: str | None) -> Page[T] | None:
         """One page of the list as chosen now; None when the read failed (it was reported)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -12,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from paycon.facade.models import AttemptView, TaskDetailView, TaskSummary
 from paycon.tui import formatting as fmt
@@ -20,7 +20,7 @@ from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import TaskFetched
 from paycon.tui.screens.task_actions import TaskActionScreen
 from paycon.tui.widgets.rows import runs
-from paycon.tui.widgets.tables import plain, refill
+from paycon.tui.widgets.tables import RowTable, plain, refill
 
 OUTCOME_STYLES = {"done": "green", "retry": "yellow", "defer": "cyan", "dead": "bold red"}
 
@@ -103,13 +103,9 @@ class TaskDetailScreen(TaskActionScreen):
             yield Label("Payload (masked)", classes="heading")
             yield Static(id="payload", markup=False)
             yield Label("Attempts", classes="heading")
-            attempts: DataTable[Any] = DataTable(cursor_type="row", id="attempts")
-            attempts.add_columns("#", "Started", "Outcome", "Took", "Error")
-            yield attempts
+            yield RowTable("#", "Started", "Outcome", "Took", "Error", id="attempts")
             yield Label("Audit", classes="heading")
-            audit: DataTable[Any] = DataTable(cursor_type="row", id="audit")
-            audit.add_columns("At", "Actor", "Action", "Reason", "Detail")
-            yield audit
+            yield RowTable("At", "Actor", "Action", "Reason", "Detail", id="audit")
 
     def on_mount(self) -> None:
         self.sub_title = f"task {self.task_id}"
@@ -137,11 +133,11 @@ class TaskDetailScreen(TaskActionScreen):
         payload = json.dumps(dict(task.payload), indent=2, sort_keys=True, default=str)
         self.query_one("#payload", Static).update(Text(payload))
         refill(
-            self.query_one("#attempts", DataTable),
+            self.query_one("#attempts", RowTable),
             ((str(a.number), attempt_cells(a)) for a in detail.attempts),
         )
         refill(
-            self.query_one("#audit", DataTable),
+            self.query_one("#audit", RowTable),
             (
                 (
                     str(n),

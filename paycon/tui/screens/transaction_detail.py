@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -19,7 +19,7 @@ from paycon.tui.messages import TransactionFetched
 from paycon.tui.screens.base import ConsoleScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.widgets.rows import task_row, task_table
-from paycon.tui.widgets.tables import plain, refill, selected_key
+from paycon.tui.widgets.tables import RowTable, plain, refill, selected_key
 
 
 def transaction_facts(detail: TransactionDetail) -> Table:
@@ -86,13 +86,9 @@ class TransactionDetailScreen(ConsoleScreen):
         with VerticalScroll():
             yield Static(Text(f"Transaction {self.transaction_id}"), id="facts")
             yield Label("Timeline", classes="heading")
-            events: DataTable[Any] = DataTable(cursor_type="row", id="events")
-            events.add_columns("At", "Event", "Detail", "Actor")
-            yield events
+            yield RowTable("At", "Event", "Detail", "Actor", id="events")
             yield Label("Balances touched", classes="heading")
-            ledger: DataTable[Any] = DataTable(cursor_type="row", id="ledger")
-            ledger.add_columns("At", "Customer", "Bucket", "Change", "Reason")
-            yield ledger
+            yield RowTable("At", "Customer", "Bucket", "Change", "Reason", id="ledger")
             yield Label("Outbox tasks", classes="heading")
             yield task_table("tasks")
 
@@ -121,14 +117,14 @@ class TransactionDetailScreen(ConsoleScreen):
         now = self.ctx.now()
         self.query_one("#facts", Static).update(transaction_facts(detail))
         refill(
-            self.query_one("#events", DataTable),
+            self.query_one("#events", RowTable),
             (
                 (str(n), (plain(fmt.clock(e.at)), plain(e.type), plain(e.detail), plain(e.actor)))
                 for n, e in enumerate(detail.events)
             ),
         )
         refill(
-            self.query_one("#ledger", DataTable),
+            self.query_one("#ledger", RowTable),
             (
                 (
                     str(n),
@@ -147,7 +143,7 @@ class TransactionDetailScreen(ConsoleScreen):
                 for n, line in enumerate(detail.ledger)
             ),
         )
-        refill(self.query_one("#tasks", DataTable), (task_row(t, now) for t in detail.tasks))
+        refill(self.query_one("#tasks", RowTable), (task_row(t, now) for t in detail.tasks))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from paycon.facade.models import TaskSummary, TransactionSummary
 from paycon.tui import formatting as fmt
-from paycon.tui.widgets.tables import Row, plain
+from paycon.tui.widgets.tables import Row, RowTable, plain
 
 TRANSACTION_COLUMNS = (
     "Created",
@@ -66,13 +64,9 @@ def task_row(task: TaskSummary, now: datetime) -> Row:
     )
 
 
-def task_table(table_id: str) -> DataTable[Any]:
-    table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id=table_id)
-    table.add_columns(*TASK_COLUMNS)
-    return table
+def task_table(table_id: str) -> RowTable:
+    return RowTable(*TASK_COLUMNS, id=table_id, zebra_stripes=True)
 
 
-def transaction_table(table_id: str) -> DataTable[Any]:
-    table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id=table_id)
-    table.add_columns(*TRANSACTION_COLUMNS)
-    return table
+def transaction_table(table_id: str) -> RowTable:
+    return RowTable(*TRANSACTION_COLUMNS, id=table_id, zebra_stripes=True)
