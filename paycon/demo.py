@@ -10,6 +10,8 @@
   over and over: calm, gateway A erring, A down (its breaker opens and
   payments fail over to B), calm, B losing its callbacks (status checks
   settle them), ... Every phase starts from the faults the mocks started with.
+  Once an operator switches a mock's faults by hand (from the console, or
+  ``PUT /_mock/faults``), the cycle stops and leaves the faults to them.
 
 Both stop when ``stop`` is awaited; the mocks get their starting faults back.
 """
@@ -190,6 +192,8 @@ class Demo:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
         self._baseline = {name: gateway.faults for name, gateway in self._mocks.items()}
+        # What the cycle last set: faults that differ from it were switched by hand.
+        self._applied: dict[str, Faults] = dict(self._baseline)
         self._failing = False
         self.stats = DemoStats()
         self.phase: Phase | None = None
@@ -265,15 +269,28 @@ class Demo:
 
     async def _cycle_faults(self) -> None:
         for phase in itertools.cycle(self._schedule):
+            switched = self.switched_by_hand()
+            if switched:
+                log.info(
+                    "demo: faults of %s were switched by hand; the demo stops cycling faults"
+                    " and leaves them to the operator (payments go on)",
+                    ", ".join(switched),
+                )
+                return
             self._apply(phase)
             if await self._sleep(phase.duration_s):
                 return
+
+    def switched_by_hand(self) -> list[str]:
+        """The mocks whose faults are no longer what the cycle last set, by name."""
+        return [name for name, gateway in self._mocks.items()
+                if gateway.faults != self._applied[name]]  # fmt: skip
 
     def _apply(self, phase: Phase) -> None:
         self.phase = phase
         for name, gateway in self._mocks.items():
             changes = {**self._baseline[name].to_json(), **phase.faults.get(name, {})}
-            gateway.set_faults(changes)
+            self._applied[name] = gateway.set_faults(changes)
         log.info(
             "demo phase: %s for %g s: %s",
             phase.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -215,6 +216,31 @@ async def test_stop_before_the_first_phase_ends_is_prompt(service: Service) -> N
     assert time.monotonic() - started < 2
     assert not demo.running
     assert mocks_of(service)["gateway_a"].faults.outage is False
+
+
+async def test_faults_switched_by_hand_stop_the_cycle_and_stay(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="paycon.demo")
+    mocks = mocks_of(service)
+    schedule = (Phase("calm", 0.3), Phase("a down", 0.3, {"gateway_a": {"outage": "503"}}))
+    demo = Demo(
+        api_url=service.url, client_key=CLIENT_KEY, mocks=mocks, shape=QUICK, schedule=schedule
+    )
+    await demo.start()
+    try:
+        await wait_until(lambda: demo.phase is schedule[1])
+        mocks["gateway_b"].set_faults({"error_rate": 0.5})  # as the console's "f" does
+        accepted = demo.stats.accepted
+        await asyncio.sleep(1.0)  # over three phase changes
+        assert demo.phase is schedule[1]
+        assert mocks["gateway_a"].faults.outage == "503"
+        assert mocks["gateway_b"].faults.error_rate == 0.5
+        assert demo.running
+        await wait_until(lambda: demo.stats.accepted > accepted)
+    finally:
+        await demo.stop()
+    assert "faults of gateway_b were switched by hand" in caplog.text
 
 
 async def test_demo_for_uses_the_service_key_and_mocks(service: Service) -> None:
