@@ -151,6 +151,15 @@ def _gateways() -> list[GatewayStatus]:
             routing_changes=(
                 AuditView(at(90), "operator:key_ops1", "disable", "provider incident INC-42", None),
             ),
+            fault_changes=(
+                AuditView(
+                    at(60),
+                    "console:alice",
+                    "faults",
+                    "faults switched from the console",
+                    'outage: false → "503"; error_rate: 0.0 → 0.3',
+                ),
+            ),
         ),
     ]
 

@@ -151,3 +151,10 @@ async def test_faults_are_switched_from_the_console_and_the_breaker_opens(
         )
         await pilot.press("o")
         await until(pilot, lambda: faults(paycon, "gateway_a").outage is False)
+        # The selected gateway's fault changes, newest first, with who switched them and what.
+        await until(pilot, lambda: 'outage: "503" → false' in screen_text(app))
+        changes = screen_text(app).split("Fault changes")[1]
+        assert changes.index('outage: "503" → false') < changes.index('outage: false → "503"')
+        assert changes.index('outage: false → "503"') < changes.index("error_rate: 0.0 → 0.25")
+        assert f"by {ACTOR}" in changes
+        assert "callback_drop_rate" not in changes  # that was gateway_b's

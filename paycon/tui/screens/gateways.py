@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from paycon.facade.models import GatewayStatus
+from paycon.facade.models import AuditView, GatewayStatus
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import GatewaysFetched
@@ -65,27 +65,37 @@ def faults_text(faults: Mapping[str, Any]) -> Text:
     return text
 
 
+def change_lines(changes: Sequence[AuditView]) -> list[Text]:
+    """Audited changes, newest first: when, what, who, why (and what changed, if told)."""
+    if not changes:
+        return [Text("  none", style="dim")]
+    lines = []
+    for change in changes:
+        line = Text(f"  {fmt.clock(change.at)}  {change.action}  by {change.actor}")
+        if change.reason:
+            line.append(f"  — {change.reason}", style="italic")
+        if change.detail:
+            line.append(f"\n      {change.detail}", style="dim")
+        lines.append(line)
+    return lines
+
+
 def gateway_detail(gateway: GatewayStatus) -> Group:
-    """Recent errors, routing changes and (for an embedded mock) its faults."""
+    """Recent errors, routing changes and (for an embedded mock) its faults and their changes."""
     parts: list[Text] = [Text(f"{gateway.name} — recent errors, newest first", style="bold")]
     if gateway.recent_errors:
         parts += [Text(f"  {error}", style="red") for error in gateway.recent_errors]
     else:
         parts.append(Text("  none", style="dim"))
     parts.append(Text("\nRouting changes", style="bold"))
-    if gateway.routing_changes:
-        for change in gateway.routing_changes:
-            line = Text(f"  {fmt.clock(change.at)}  {change.action}  by {change.actor}")
-            if change.reason:
-                line.append(f"  — {change.reason}", style="italic")
-            parts.append(line)
-    else:
-        parts.append(Text("  none", style="dim"))
+    parts += change_lines(gateway.routing_changes)
     parts.append(Text("\nMock faults", style="bold"))
     if gateway.faults is None:
         parts.append(Text("  not an embedded mock: faults cannot be switched here", style="dim"))
-    else:
-        parts.append(Text("  ").append_text(faults_text(gateway.faults)))
+        return Group(*parts)
+    parts.append(Text("  ").append_text(faults_text(gateway.faults)))
+    parts.append(Text("\nFault changes", style="bold"))
+    parts += change_lines(gateway.fault_changes)
     return Group(*parts)
 
 
