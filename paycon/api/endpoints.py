@@ -64,6 +64,8 @@ class Endpoint:
 _PAYMENT_ERRORS: dict[int, type[BaseModel] | None] = {
     400: ProblemOut, 401: ProblemOut, 409: ProblemOut, 413: ProblemOut, 415: ProblemOut,
     422: ProblemOut,
+    # Every gateway for the payment out of routing: retry after Retry-After seconds.
+    503: ProblemOut,
 }  # fmt: skip
 _READ_ERRORS: dict[int, type[BaseModel] | None] = {400: ProblemOut, 401: ProblemOut}
 _OPERATOR_ERRORS: dict[int, type[BaseModel] | None] = {400: ProblemOut, 401: ProblemOut,

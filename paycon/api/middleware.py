@@ -75,11 +75,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except PayconError as exc:
-        if exc.status >= 500:
+        if exc.status >= 500 and exc.retry_after_s is None:
             log.error("request failed: %s", exc.detail)
         response = _problem_response(request, problem_for(exc), exc.status)
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="paycon"'
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     except web.HTTPException as exc:
         if exc.status < 400:

@@ -24,6 +24,8 @@ class PayconError(Exception):
     code = "paycon_error"
     status = 500
     title = "Internal error"
+    # Seconds after which a retry may succeed (the Retry-After header), for temporary refusals.
+    retry_after_s: int | None = None
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
         super().__init__(detail)
@@ -60,6 +62,16 @@ class GatewayNotAllowed(UnprocessablePayment):
 class NoRoute(UnprocessablePayment):
     code = "no_route"
     title = "No gateway serves this payment"
+
+
+class RoutingPaused(PayconError):
+    """Every gateway that serves the payment is out of routing: an operator's
+    decision, usually for a short while, so the merchant should retry later."""
+
+    code = "gateways_out_of_routing"
+    status = 503
+    title = "Every gateway for this payment is out of routing"
+    retry_after_s = 60
 
 
 class IdempotencyKeyReused(PayconError):

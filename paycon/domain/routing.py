@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from paycon.domain.errors import GatewayNotAllowed, NoRoute
+from paycon.domain.errors import GatewayNotAllowed, NoRoute, RoutingPaused
 from paycon.domain.status import Kind
 
 
@@ -56,7 +56,8 @@ class RoutingTable:
         Gateways in ``disabled`` (taken out of routing by an operator) are
         left out. Raises GatewayNotAllowed if the pinned gateway is unknown,
         does not serve the currency or is out of routing, NoRoute if no
-        gateway serves the payment.
+        gateway serves the payment, RoutingPaused if the ones that do are all
+        out of routing.
         """
         if pinned is not None:
             if pinned not in self.gateway_currencies:
@@ -75,7 +76,11 @@ class RoutingTable:
         )
         serving = tuple(g for g in candidates if self.serves(g, currency))
         route = tuple(g for g in serving if g not in disabled)
+        if not serving:
+            raise NoRoute(f"no configured gateway serves {kind} in {currency} for {country}")
         if not route:
-            why = " in routing" if serving else ""
-            raise NoRoute(f"no configured gateway{why} serves {kind} in {currency} for {country}")
+            raise RoutingPaused(
+                f"every gateway that serves {kind} in {currency} for {country} "
+                f"({', '.join(serving)}) is out of routing; retry later"
+            )
         return route

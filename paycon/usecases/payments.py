@@ -14,6 +14,7 @@ from paycon.domain.errors import (
     IdempotencyInFlight,
     IdempotencyKeyReused,
     NoRoute,
+    RoutingPaused,
 )
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
@@ -67,7 +68,8 @@ class PaymentIntake:
 
         Raises IdempotencyInFlight while the same key is being processed,
         IdempotencyKeyReused when the key was used for another request,
-        GatewayNotAllowed / NoRoute when no gateway may carry it. An
+        GatewayNotAllowed / NoRoute when no gateway may carry it, RoutingPaused
+        when the ones that may are all out of routing for now. An
         insufficient balance is an answer (422), stored like any other.
         """
         if idempotency_key in self._in_flight:
@@ -97,7 +99,7 @@ class PaymentIntake:
                 request.gateway,
                 disabled=self._switches.disabled,
             )
-        except (GatewayNotAllowed, NoRoute):
+        except (GatewayNotAllowed, NoRoute, RoutingPaused):
             # The routing may have changed since this key was first answered: replay that.
             stored = await self._db.write(lambda conn: find_answer(conn, idempotency_key))
             if stored is None:

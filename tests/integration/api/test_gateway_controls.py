@@ -71,6 +71,29 @@ async def test_disabling_a_gateway_routes_new_payments_elsewhere(paycon: Running
     ]
 
 
+async def test_with_every_gateway_out_of_routing_a_payment_is_503_and_may_be_retried(
+    paycon: RunningPaycon,
+) -> None:
+    for name in ("gateway_a", "gateway_b"):
+        status, _ = await operator_call(
+            paycon, "POST", f"/v1/gateways/{name}/disable", {"reason": "provider incident"}
+        )
+        assert status == 200
+    body = {"customer_id": "c", "amount": "1.00", "currency": "EUR", "country": "DE"}
+    status, headers, refused = await paycon.post_json("/v1/deposits", body, key="paused")
+    assert status == 503
+    assert headers["Retry-After"] == "60"
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert refused["code"] == "gateways_out_of_routing"
+    assert "(gateway_a, gateway_b) is out of routing; retry later" in refused["detail"]
+    assert table_rows(paycon, "SELECT count(*) FROM transactions") == [(0,)]
+
+    await operator_call(paycon, "POST", "/v1/gateways/gateway_a/enable", {"reason": "back"})
+    status, _, accepted = await paycon.post_json("/v1/deposits", body, key="paused")
+    assert status == 202  # the same key, retried later: nothing was stored under it
+    assert accepted["gateway"] == "gateway_a"
+
+
 async def test_payments_already_at_a_disabled_gateway_still_finish_there(
     paycon: RunningPaycon,
 ) -> None:

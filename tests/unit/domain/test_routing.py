@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from paycon.domain.errors import GatewayNotAllowed, NoRoute
+from paycon.domain.errors import GatewayNotAllowed, NoRoute, RoutingPaused
 from paycon.domain.routing import RouteRule, RoutingTable
 from paycon.domain.status import Kind
 
@@ -50,9 +50,11 @@ def test_gateways_out_of_routing_are_left_out_of_the_route() -> None:
     assert TABLE.route(Kind.DEPOSIT, "FR", "USD", disabled=off) == ("gateway_a",)
 
 
-def test_a_route_with_every_gateway_out_of_routing_is_no_route() -> None:
-    with pytest.raises(NoRoute, match="in routing"):
+def test_a_route_with_every_gateway_out_of_routing_is_paused_not_impossible() -> None:
+    with pytest.raises(RoutingPaused, match=r"\(gateway_b\) is out of routing; retry later"):
         TABLE.route(Kind.WITHDRAWAL, "FR", "USD", disabled=frozenset({"gateway_b"}))
+    with pytest.raises(NoRoute):  # no gateway serves it at all, whatever is out of routing
+        TABLE.route(Kind.WITHDRAWAL, "JP", "JPY", disabled=frozenset({"gateway_b"}))
 
 
 def test_a_pinned_gateway_out_of_routing_is_not_allowed() -> None:
