@@ -2,7 +2,9 @@
 
 A reason is shown as it is in the console, the CLI and the API, so it holds
 no control characters: a newline would break a log line or a table row, an
-escape sequence would drive the operator's terminal.
+escape sequence would drive the operator's terminal, and a bidirectional
+override would show the audit trail's text in another order than it was
+written.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import re
 from paycon.domain.errors import FieldError, InvalidInput
 
 MAX_REASON_CHARS = 255
-# C0 controls and DEL.
-_CONTROL = "\\x00-\\x1f\\x7f"
+# C0 controls, DEL and C1 controls; line and paragraph separators; bidirectional
+# marks, embeddings, overrides and isolates.
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
 _HAS_CONTROL = re.compile(f"[{_CONTROL}]")
 REASON_RULE = f"1 to {MAX_REASON_CHARS} characters, not only spaces, no control characters"
 # The same rule for JSON Schema (the API's request models and its OpenAPI document).

@@ -170,6 +170,8 @@ async def test_a_bad_as_of_is_400_and_replays_nothing(paycon: RunningPaycon, as_
         ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "a\u0000b"}),
         ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "line\nbreak"}),
         ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "rub\u007fout"}),
+        ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "c1\u0085next line"}),
+        ("POST", "/v1/outbox/replay", {"state": "dead", "reason": "fixed \u202edesrever"}),
     ],
 )
 async def test_bad_operator_input_is_400(
