@@ -39,6 +39,7 @@ from paycon.cli_tasks import (
     with_database,
 )
 from paycon.config import Settings
+from paycon.domain.actors import local_user
 from paycon.domain.errors import NotFound
 from paycon.facade.models import AuditView, GatewayStatus
 from paycon.facade.remote import RemoteFacade
@@ -58,7 +59,8 @@ the local database; breaker state, failures, success rate and latency are live
 figures of a running paycon, shown with --url http://HOST:PORT (operator key
 from --token or {TOKEN_ENV}). A switch made without --url is audited as
 cli:<your user name> and reaches running paycons within {SWITCH_REFRESH_S:.0f} s;
-with --url it is audited as the operator key and applies at once in the paycon
+with --url it is audited as the operator key and your user name
+(operator:<key id>/<user>) and applies at once in the paycon
 that received it, and within {SWITCH_REFRESH_S:.0f} s in other paycons on the same
 database. Payments already at a gateway taken out of routing still finish there."""
 
@@ -138,7 +140,7 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 
 async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
-    facade = RemoteFacade(url, token)
+    facade = RemoteFacade(url, token, operator=local_user())
     try:
         if args.gateways_command == "list":
             body = await facade.call_json("GET", "/v1/gateways")

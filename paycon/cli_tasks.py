@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from outbox import TaskState, task_id_from_text
 from paycon.config import Settings
+from paycon.domain.actors import local_user
 from paycon.domain.errors import (
     ConfigError,
     Conflict,
@@ -76,7 +77,7 @@ cli:<your user name>; a running paycon picks replayed tasks up at its next poll
 (within a second or so). With --url http://HOST:PORT they act on that running
 paycon through its operator API with an operator key (--token, or the
 {TOKEN_ENV} environment variable, which keeps it out of shell history),
-audited as that key."""
+audited as that key and your user name (operator:<key id>/<user>)."""
 
 DEFAULT_REASON = "replayed by an operator"
 PAGE_LIMIT = 500
@@ -448,7 +449,8 @@ async def with_backend(
 ) -> int:
     """Run ``work`` on the local database, or on the paycon at ``target`` (url, token)."""
     if target is not None:
-        facade = RemoteFacade(*target)
+        url, token = target
+        facade = RemoteFacade(url, token, operator=local_user())
         try:
             return await work(RemoteBackend(facade))
         finally:

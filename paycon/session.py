@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from paycon import heap
 from paycon.demo import Demo
+from paycon.domain.actors import local_user
 from paycon.logs import LogBuffer
 from paycon.service import Service
 
@@ -133,9 +134,8 @@ async def attach_remote(
     """``attach_console`` through the operator API at ``url`` with ``token``."""
     from paycon.facade.remote import RemoteFacade
 
-    return await attach_console(
-        RemoteFacade(url, token), read_only=read_only, logs=logs, drive=drive
-    )
+    facade = RemoteFacade(url, token, operator=local_user())
+    return await attach_console(facade, read_only=read_only, logs=logs, drive=drive)
 
 
 @contextlib.asynccontextmanager

@@ -20,6 +20,7 @@ from paycon.api.schemas import (
     ReplayIn,
     parse_model,
 )
+from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.transactions import rfc3339
 from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
@@ -49,7 +50,11 @@ def _task_id(request: web.Request) -> int:
 
 
 def _actor(request: web.Request) -> str:
-    return f"operator:{principal(request).client_id}"
+    """``operator:<key id>``, or ``operator:<key id>/<name>`` with an X-Operator-Name header.
+
+    Raises InvalidInput for a bad name (before anything changes).
+    """
+    return operator_actor(principal(request).client_id, request.headers.get(OPERATOR_NAME_HEADER))
 
 
 async def _optional_body(request: web.Request) -> Any:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from paycon.domain.actors import OPERATOR_NAME_HEADER
 from paycon.domain.errors import (
     Conflict,
     FacadeUnavailable,
@@ -65,8 +66,10 @@ def _segment(text: str) -> str:
 class RemoteFacade:
     """``OperatorFacade`` over a running paycon's operator API at ``url``.
 
-    ``token`` is an operator key; actions are audited as ``operator:<its key id>``.
-    ``transport`` replaces httpx's default (tests hand in their own).
+    ``token`` is an operator key; actions are audited as ``operator:<its key id>``,
+    or ``operator:<its key id>/<operator>`` when ``operator`` names who is at the
+    keyboard (see ``paycon.domain.actors``). ``transport`` replaces httpx's
+    default (tests hand in their own).
     """
 
     def __init__(
@@ -76,11 +79,15 @@ class RemoteFacade:
         *,
         timeout_s: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        operator: str | None = None,
     ) -> None:
         self._url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if operator is not None:
+            headers[OPERATOR_NAME_HEADER] = operator
         self._client = httpx.AsyncClient(
             base_url=self._url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers=headers,
             timeout=timeout_s,
             transport=transport,
             follow_redirects=False,

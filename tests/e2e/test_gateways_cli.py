@@ -97,7 +97,8 @@ def test_help_says_where_and_when_a_switch_applies(capsys: pytest.CaptureFixture
         main(["gateways", "--help"], {})
     help_text = " ".join(capsys.readouterr().out.split())
     assert (
-        "with --url it is audited as the operator key and applies at once in the paycon that "
+        "with --url it is audited as the operator key and your user name "
+        "(operator:<key id>/<user>) and applies at once in the paycon that "
         "received it, and within 2 s in other paycons on the same database" in help_text
     )
 

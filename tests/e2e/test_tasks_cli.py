@@ -404,13 +404,14 @@ def test_url_prints_what_the_local_database_prints(headless: Headless) -> None:
     assert json.loads(out)["counts"]["dead"] >= 1
 
 
-def test_url_actions_are_audited_as_the_operator_key(headless: Headless) -> None:
+def test_url_actions_are_audited_as_the_operator_key_and_user(headless: Headless) -> None:
     task_id = headless.dead_task_of(headless.post_deposit("act-1", "gateway_a"))
     status, out, err = headless.cli("replay", str(task_id), "--reason", "gateway fixed")
     assert status == 0, err
     assert f"task {task_id} replayed: pending, attempts 0/1" in out
     [(actor, action, reason)] = headless.audit_of(task_id)
-    assert (actor[:13], action, reason) == ("operator:key_", "replay", "gateway fixed")
+    assert (action, reason) == ("replay", "gateway fixed")
+    assert re.fullmatch(rf"operator:key_\w+/{re.escape(getpass.getuser())}", actor), actor
 
     other = headless.dead_task_of(headless.post_deposit("act-2", "gateway_a"))
     status, out, err = headless.cli("discard", str(other), "--reason", "refunded by hand")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import pytest
 
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.facade.models import TaskQuery
+from paycon.facade.remote import RemoteFacade
 from tests.integration.facade.conftest import Attached
 from tests.integration.facade.support import audit_rows, deposit, set_task_states, task_row
-from tests.paycon_fixtures import RunningPaycon
+from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
 
 async def counted(attached: Attached, query: TaskQuery) -> int:
@@ -36,6 +38,26 @@ async def test_replay_makes_a_dead_task_pending_and_is_audited(
     detail = await attached.facade.task(task_id)
     assert [(e.action, e.reason) for e in detail.audit] == [("replay", "gateway fixed")]
     assert detail.audit[0].actor.startswith(attached.actor_prefix)
+
+
+async def test_a_remote_operator_named_by_the_client_is_audited_beside_the_key(
+    paycon: RunningPaycon,
+) -> None:
+    await deposit(paycon, "k1")
+    set_task_states(paycon, "dead")
+    named = RemoteFacade(paycon.url, OPERATOR_KEY, operator="alice.ops")
+    badly_named = RemoteFacade(paycon.url, OPERATOR_KEY, operator="alice ops")
+    try:
+        [task] = (await named.tasks(TaskQuery())).items
+        with pytest.raises(InvalidInput, match="X-Operator-Name"):
+            await badly_named.replay(task.id, reason="gateway fixed")
+        assert task_row(paycon, task.id)[0] == "dead"
+        await named.replay(task.id, reason="gateway fixed")
+        [entry] = (await named.task(task.id)).audit
+        assert re.fullmatch(r"operator:key_\w+/alice\.ops", entry.actor), entry.actor
+    finally:
+        await named.aclose()
+        await badly_named.aclose()
 
 
 async def test_replay_of_a_done_task_conflicts_and_changes_nothing(

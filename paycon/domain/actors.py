@@ -1,0 +1,46 @@
+"""Who did it, as the audit trail names them.
+
+Actions through the operator API are audited as ``operator:<key id>``. A key
+shared by a team hides the person, so a client may add who is at the
+keyboard in the ``X-Operator-Name`` header: the entry then reads
+``operator:<key id>/<name>``. The name is the client's word (the key is what
+was authenticated); it is kept short and plain so that it shows as it is.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+
+from paycon.domain.errors import FieldError, InvalidInput
+
+OPERATOR_NAME_HEADER = "X-Operator-Name"
+MAX_OPERATOR_NAME_CHARS = 32
+_OPERATOR_NAME = re.compile(rf"[A-Za-z0-9._@+-]{{1,{MAX_OPERATOR_NAME_CHARS}}}")
+OPERATOR_NAME_RULE = (
+    f"1 to {MAX_OPERATOR_NAME_CHARS} letters, digits or . _ @ + - (who is at the keyboard)"
+)
+
+
+def operator_actor(key_id: str, name: str | None) -> str:
+    """``operator:<key id>``, with ``/<name>`` when the client named the operator.
+
+    Raises InvalidInput naming the header when ``name`` breaks OPERATOR_NAME_RULE.
+    """
+    if name is None:
+        return f"operator:{key_id}"
+    if _OPERATOR_NAME.fullmatch(name) is None:
+        raise InvalidInput(
+            f"the {OPERATOR_NAME_HEADER} header is invalid",
+            errors=[FieldError(OPERATOR_NAME_HEADER, OPERATOR_NAME_RULE)],
+        )
+    return f"operator:{key_id}/{name}"
+
+
+def local_user() -> str | None:
+    """This machine's user name when it keeps OPERATOR_NAME_RULE, else None."""
+    try:
+        user = getpass.getuser().strip()
+    except (OSError, KeyError):
+        return None
+    return user if _OPERATOR_NAME.fullmatch(user) else None
