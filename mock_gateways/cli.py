@@ -14,10 +14,13 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from mock_gateways.errors import ConfigError, InvalidFaults, MockGatewayError
 from mock_gateways.faults import Faults, parse_assignment
-from mock_gateways.server import MockGateways
+
+if TYPE_CHECKING:
+    from mock_gateways.server import MockGateways
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +114,8 @@ async def serve(args: argparse.Namespace) -> None:
     Raises ``ConfigError`` when a secret is missing and ``StartError`` when a
     port cannot be used.
     """
+    from mock_gateways.server import MockGateways  # aiohttp: only when serving
+
     secret_a, secret_b = resolve_secrets(args, os.environ)
     mocks = MockGateways(
         secret_a=secret_a,

@@ -11,17 +11,18 @@ import os
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_gateways, cli_tasks, session
+from paycon import cli_gateways, cli_tasks
 from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
-from paycon.demo import demo_for
 from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
 from paycon.logs import LogBuffer, setup_file_logging, setup_logging
-from paycon.service import Service
 from paycon.storage.database import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from paycon.service import Service
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -194,6 +195,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     with_console = not args.headless and _on_terminal()
     if not args.headless and not with_console:
         print("paycon: not on a terminal; running headless (logs on stderr)", file=sys.stderr)
+    # The service (aiohttp, the API, the workers) loads only for commands that run it.
+    from paycon import session
+    from paycon.demo import demo_for
+    from paycon.service import Service
+
     service = Service(settings)
     demo = demo_for if args.demo else None
 
@@ -321,6 +327,8 @@ def _attach(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     logging.getLogger().handlers[:] = [buffer]
     logging.getLogger().setLevel(logging.INFO)
     logging.captureWarnings(True)
+    from paycon import session
+
     try:
         status = asyncio.run(session.attach_remote(args.url, token, read_only=args.read_only,
                                                    logs=buffer))  # fmt: skip

@@ -42,8 +42,6 @@ from paycon.config import Settings
 from paycon.domain.actors import local_user
 from paycon.domain.errors import NotFound
 from paycon.facade.models import AuditView, GatewayStatus
-from paycon.facade.remote import RemoteFacade
-from paycon.gateway_wiring import gateway_configs
 from paycon.storage.database import Database
 from paycon.usecases.gateway_control import SWITCH_REFRESH_S, record_switch, routing_from_database
 
@@ -140,6 +138,8 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 
 async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
+    from paycon.facade.remote import RemoteFacade  # httpx: only for --url
+
     facade = RemoteFacade(url, token, operator=local_user())
     try:
         if args.gateways_command == "list":
@@ -202,6 +202,8 @@ def _ms(value: float | None) -> str:
 
 
 async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from paycon.gateway_wiring import gateway_configs  # the clients: only when listing locally
+
     protocols = {name: config.protocol for name, config in gateway_configs(settings).items()}
     names = sorted(protocols)
     if args.gateways_command == "list":

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from rich import box
@@ -51,10 +51,12 @@ from paycon.facade.models import (
     TaskSummary,
     parse_time,
 )
-from paycon.facade.remote import RemoteFacade
 from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.usecases.operations import OutboxOperations
 from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
+
+if TYPE_CHECKING:
+    from paycon.facade.remote import RemoteFacade
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -450,6 +452,8 @@ async def with_backend(
     """Run ``work`` on the local database, or on the paycon at ``target`` (url, token)."""
     if target is not None:
         url, token = target
+        from paycon.facade.remote import RemoteFacade  # httpx: only for --url
+
         facade = RemoteFacade(url, token, operator=local_user())
         try:
             return await work(RemoteBackend(facade))

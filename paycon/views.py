@@ -4,15 +4,17 @@ the operator API, the CLI and the in-process facade."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateways import Gateway
 from outbox import Attempt, AuditEntry, OutboxStats, Task, TaskDetail
 from paycon.domain.masking import mask_payload
 from paycon.domain.transactions import Transaction, TransactionEvent, rfc3339
 from paycon.storage.gateway_switches import OperatorAction
 from paycon.storage.queries import LedgerLineRow
 from paycon.usecases.operations import ReplayCount
+
+if TYPE_CHECKING:  # the gateway clients (aiohttp) are not needed to describe one
+    from gateways import Gateway
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -21,7 +21,8 @@ from paycon.api.context import ApiContext
 from paycon.api.operator import TaskListQuery, overview_json
 from paycon.api.schemas import parse_model
 from paycon.api.transactions import TransactionListQuery
-from paycon.domain.errors import FacadeUnavailable, InvalidInput, NotFound
+from paycon.domain.errors import FacadeUnavailable
+from paycon.facade.checks import check_search_limit, check_task_id, replayable_state
 from paycon.facade.models import (
     GatewayStatus,
     LedgerLine,
@@ -49,10 +50,6 @@ from paycon.views import (
 
 if TYPE_CHECKING:
     from paycon.service import Service
-
-MAX_SEARCH_RESULTS = 200
-# Task ids are positive 64-bit integers (the API's path pattern allows 18 digits).
-MAX_TASK_ID = 10**18 - 1
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,7 +189,7 @@ class LocalFacade:
         return TaskSummary.from_json(task_json(task))
 
     async def count_matching(self, query: TaskQuery) -> MatchingTasks:
-        state = replayable_state(query)
+        state = TaskState(replayable_state(query))
         async with self._reading():
             count = await self._ctx.operations.count_matching(
                 state=state, kind=query.kind, gateway=query.gateway
@@ -202,7 +199,7 @@ class LocalFacade:
     async def replay_matching(
         self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
     ) -> int:
-        state = replayable_state(query)
+        state = TaskState(replayable_state(query))
         async with self._reading():
             return await self._ctx.operations.replay_matching(
                 state=state,
@@ -233,22 +230,3 @@ class LocalFacade:
 
     async def aclose(self) -> None:
         """Nothing to release: the service owns the database and stops it."""
-
-
-def replayable_state(query: TaskQuery) -> TaskState:
-    """The query's state when replays may take it (dead or pending); else InvalidInput."""
-    if query.state not in (TaskState.DEAD.value, TaskState.PENDING.value):
-        raise InvalidInput("only dead or pending tasks can be replayed: choose one of them")
-    return TaskState(query.state)
-
-
-def check_search_limit(limit: int) -> None:
-    """InvalidInput unless 1 <= ``limit`` <= MAX_SEARCH_RESULTS."""
-    if not 1 <= limit <= MAX_SEARCH_RESULTS:
-        raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
-
-
-def check_task_id(task_id: int) -> None:
-    """NotFound for an id no task can have (zero, negative, beyond 64 bits)."""
-    if not 1 <= task_id <= MAX_TASK_ID:
-        raise NotFound(f"outbox task {task_id} not found")

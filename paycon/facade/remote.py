@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from paycon.domain.actors import OPERATOR_NAME_HEADER
+from paycon.domain.as_of import check_as_of
 from paycon.domain.errors import (
     Conflict,
     FacadeUnavailable,
@@ -30,7 +31,7 @@ from paycon.domain.errors import (
     Unauthorized,
 )
 from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id, rfc3339
-from paycon.facade.local import (
+from paycon.facade.checks import (
     MAX_SEARCH_RESULTS,
     check_search_limit,
     check_task_id,
@@ -51,7 +52,6 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
-from paycon.usecases.operations import check_as_of
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -226,7 +226,7 @@ class RemoteFacade:
 
     async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         state = replayable_state(query)
-        params = {"state": state.value, "kind": query.kind, "gateway": query.gateway}
+        params = {"state": state, "kind": query.kind, "gateway": query.gateway}
         return MatchingTasks.from_json(
             await self.call_json("GET", "/v1/outbox/count", params=params)
         )
@@ -237,7 +237,7 @@ class RemoteFacade:
         state = replayable_state(query)
         check_as_of(as_of)
         request = {
-            "state": state.value,
+            "state": state,
             "kind": query.kind,
             "gateway": query.gateway,
             "reason": reason,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 import outbox
 from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskState
+from paycon.domain.as_of import check_as_of
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
@@ -153,12 +154,6 @@ class OutboxOperations:
         where = _filter(state, kind, gateway, as_of=as_of)
         async with _translated():
             return await outbox.replay_matching(self._db, where, actor=actor, reason=reason)
-
-
-def check_as_of(as_of: datetime | None) -> None:
-    """InvalidInput for a moment without a zone (a count's ``as_of`` always has one)."""
-    if as_of is not None and as_of.utcoffset() is None:
-        raise InvalidInput("as_of needs a time zone, as the count returns it")
 
 
 def _filter(
