@@ -167,7 +167,7 @@ class PayconConsole(App[None]):
                 )
             yield SystemCommand(
                 "Replay all matching…",
-                "Replay every task of this tab and filter, after confirming how many",
+                "Replay every task of this tab and filter, after saying how many and asking why",
                 screen.action_replay_matching,
             )
         if isinstance(screen, TaskDetailScreen):

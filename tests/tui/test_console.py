@@ -16,7 +16,7 @@ from paycon.logs import LogBuffer
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.help import HelpScreen
-from paycon.tui.screens.modals import AskScreen, ConfirmScreen
+from paycon.tui.screens.modals import AskScreen
 from paycon.tui.screens.outbox import OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
@@ -267,8 +267,10 @@ async def test_q_quits_from_a_list_and_is_only_typed_in_filter_lines_and_dialogs
         await pilot.press("q")
         assert app.screen.query_one("#answer", Input).value == "q"
         await pilot.press("escape", "R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("q", "n")  # the dialog closing shows q was handled
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("q")
+        assert app.screen.query_one("#answer", Input).value == "q"
+        await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, OutboxScreen))
         assert app.return_code is None  # not quitting
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from textual.widgets import Input, Static, Tabs
+from textual.widgets import Button, Input, Static, Tabs
 
 from paycon.facade.models import TaskQuery
 from paycon.storage.outbox_reads import GATEWAY_SCAN_ROWS
 from paycon.tui.app import PayconConsole
-from paycon.tui.screens.modals import AskScreen, ConfirmScreen
+from paycon.tui.screens.modals import AskScreen
 from paycon.tui.screens.outbox import OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from tests.paycon_fixtures import RunningPaycon
@@ -164,7 +164,7 @@ async def test_discard_asks_for_a_reason_and_keeps_the_last_error(
     assert [(e["action"], e["reason"]) for e in body["audit"]] == [("discard", "refunded by hand")]
 
 
-async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replays_it(
+async def test_replay_all_states_the_count_asks_why_cancel_changes_nothing_a_reason_replays(
     paycon: RunningPaycon, console: ConsoleFactory
 ) -> None:
     dead_a, dead_b = await dead_tasks(paycon, 3, 2)
@@ -176,22 +176,27 @@ async def test_replay_all_states_the_count_cancel_changes_nothing_confirm_replay
         await until(pilot, lambda: listed(app) == list(reversed(dead_b)))
 
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        question = str(app.screen.query_one("#question").render())
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        question = str(app.screen.query_one("#prompt").render())
         assert "Replay 2 dead tasks for gateway_b?" in question
-        await pilot.press("n")
+        assert "Replay 2 tasks" in str(app.screen.query_one("#ok", Button).label)
+        await pilot.press("enter")  # enter alone, no reason: refused, nothing replayed
+        assert isinstance(app.screen, AskScreen)
+        assert "audit trail" in str(app.screen.query_one("#error").render())
+        await pilot.press("escape")
         await actions_finished(pilot)
         assert actions_asked(app) == ["count_matching"]
         assert [task_state(paycon.db_path, t)[0] for t in dead_a + dead_b] == ["dead"] * 5
 
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
         # A task for gateway_b dies while the operator reads "Replay 2": it is not replayed.
         await accept_deposits(paycon, 1, gateway="gateway_b")
         [died_since] = set(submit_task_ids(paycon.db_path, "gateway_b")) - set(dead_b)
         kill(paycon.db_path, [died_since])
-        await pilot.press("y")
+        await pilot.press(*"B is back", "enter")
         await until(pilot, lambda: listed(app) == [died_since], what="only the counted replayed")
+        assert [e["reason"] for e in (await api_task(paycon, dead_b[0]))["audit"]] == ["B is back"]
         assert [task_state(paycon.db_path, t) for t in dead_b] == [("pending", 0)] * 2
         assert [task_state(paycon.db_path, t)[0] for t in dead_a] == ["dead"] * 3
         assert task_state(paycon.db_path, died_since)[0] == "dead"

@@ -1,4 +1,4 @@
-"""Dialogs: ask the operator for a value (a reason, a rate), or to confirm a bulk action."""
+"""Dialogs: ask the operator for a value (a reason, a rate, the reason for a bulk action)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ def share(value: str) -> str | None:
 
 
 class AskScreen(ModalScreen[str | None]):
-    """Asks for one line; answers it (checked by ``check``), or None when cancelled."""
+    """Asks for one line; answers it (checked by ``check``), or None when cancelled.
+
+    ``ok`` labels the button that submits it (say what it will do: "Replay 12 tasks").
+    """
 
     DEFAULT_CSS = MODAL_CSS.format(name="AskScreen")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
@@ -71,8 +74,10 @@ class AskScreen(ModalScreen[str | None]):
         placeholder: str = "",
         value: str = "",
         check: Callable[[str], str | None] = required,
+        ok: str = "OK",
     ) -> None:
         super().__init__()
+        self._ok = ok
         self._title = title
         self._prompt = prompt
         self._placeholder = placeholder
@@ -86,7 +91,7 @@ class AskScreen(ModalScreen[str | None]):
             yield Input(value=self._value, placeholder=self._placeholder, id="answer")
             yield Static(id="error", classes="error", markup=False)
             with Horizontal():
-                yield Button("OK", variant="primary", id="ok")
+                yield Button(self._ok, variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -110,38 +115,3 @@ class AskScreen(ModalScreen[str | None]):
             self.query_one("#error", Static).update(problem)
             return
         self.dismiss(value)
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """Asks whether to go ahead: ``y`` for yes; ``n``, escape or enter for no."""
-
-    DEFAULT_CSS = MODAL_CSS.format(name="ConfirmScreen")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, title: str, question: str, *, yes: str = "Yes") -> None:
-        super().__init__()
-        self._title = title
-        self._question = question
-        self._yes = yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self._title), classes="title")
-            yield Static(Text(self._question), id="question")
-            with Horizontal():
-                yield Button(self._yes, variant="warning", id="yes")
-                yield Button("Cancel", id="no")
-
-    def on_mount(self) -> None:
-        # Enter alone must not start a bulk action: the safe button has the focus.
-        self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)

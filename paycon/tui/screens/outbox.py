@@ -19,7 +19,7 @@ from paycon.tui.filters import (
     parse_task_filter,
 )
 from paycon.tui.screens.base import QUIT
-from paycon.tui.screens.modals import ConfirmScreen
+from paycon.tui.screens.modals import AskScreen
 from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.task_actions import TaskActionScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
@@ -29,7 +29,6 @@ from paycon.tui.widgets.tables import Row, selected_key
 # The tabs, in the order operators look: what needs them first.
 STATES = ("dead", "pending", "running", "done", "all")
 BULK_STATES = ("dead", "pending")
-BULK_REPLAY_REASON = "bulk replay from the console"
 
 FILTER_HINT = "kind:submit gateway:gateway_b — or a task id to open it"
 
@@ -47,7 +46,8 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
         "switch state; / filters by kind and gateway ('kind:submit gateway:gateway_b') "
         "or opens a task by its id. r replays the selected task: a dead one runs again "
         "with fresh attempts, a scheduled one runs now. x discards a dead task (asks "
-        "why). R replays every task the tab and filter match, after saying how many."
+        "why). R replays every task the tab and filter match, after saying how many "
+        "and asking why."
     )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"replay", "discard", "replay_matching"})
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -184,19 +184,21 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
             self.notify(f"No {what} to replay.", markup=False)
             return
         noun = "task" if count == 1 else "tasks"
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(
+        # Enter alone cannot start it: the dialog takes no blank reason.
+        reason = await self.app.push_screen_wait(
+            AskScreen(
                 "Replay the filtered tasks",
                 f"Replay {count:,} {what}? Each runs again now, dead ones with fresh "
-                f"attempts. Press y to replay, n to cancel.",
-                yes=f"Replay {count:,} {noun}",
+                "attempts. Why? The reason goes into each task's audit trail; esc cancels.",
+                placeholder="for example: gateway_b is back, ticket OPS-123",
+                ok=f"Replay {count:,} {noun}",
             )
         )
-        if not confirmed:
+        if reason is None:
             return
         replayed = await self.attempt(
             # Bound to the count: tasks that died since the dialog opened are left alone.
-            self.ctx.facade.replay_matching(query, reason=BULK_REPLAY_REASON, as_of=matching.as_of),
+            self.ctx.facade.replay_matching(query, reason=reason, as_of=matching.as_of),
             doing=f"replay {what}",
         )
         if replayed is not None:
