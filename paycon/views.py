@@ -60,7 +60,8 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
 
 
 def replay_count_json(count: ReplayCount) -> dict[str, Any]:
-    return {"matching": count.matching, "as_of": rfc3339(count.as_of)}
+    # To the microsecond, as the outbox stores times: a replay given it takes exactly the count.
+    return {"matching": count.matching, "as_of": rfc3339(count.as_of, timespec="microseconds")}
 
 
 def task_detail_json(detail: TaskDetail) -> dict[str, Any]:

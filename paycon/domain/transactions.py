@@ -26,9 +26,9 @@ def is_transaction_id(text: str) -> bool:
     return _TRANSACTION_ID.fullmatch(text) is not None
 
 
-def rfc3339(moment: datetime) -> str:
-    """``2026-11-27T04:40:28.123Z``: UTC, milliseconds."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def rfc3339(moment: datetime, *, timespec: str = "milliseconds") -> str:
+    """``2026-11-27T04:40:28.123Z``: UTC, milliseconds (or ``timespec``, as ``isoformat``)."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,7 @@ class RemoteFacade:
             "kind": query.kind,
             "gateway": query.gateway,
             "reason": reason,
-            "as_of": None if as_of is None else rfc3339(as_of),
+            "as_of": None if as_of is None else rfc3339(as_of, timespec="microseconds"),
         }
         body = await self.call_json(
             "POST",

@@ -25,17 +25,13 @@ MAX_PAGE_SIZE = 500
 class ReplayCount:
     """How many tasks a filtered replay would take, as of a moment.
 
-    ``as_of`` is whole milliseconds (as the API writes times), so handing it back
-    to ``replay_matching`` bounds the replay to exactly what was counted.
+    ``as_of`` is exact to the microsecond, as the outbox stores times (the API
+    writes it so), so handing it back to ``replay_matching`` bounds the replay
+    to exactly what was counted.
     """
 
     matching: int
     as_of: datetime
-
-
-def _now_ms() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @asynccontextmanager
@@ -123,7 +119,7 @@ class OutboxOperations:
         """
         if state not in (TaskState.DEAD, TaskState.PENDING):
             raise InvalidInput("only dead or pending tasks can be replayed, so only they count")
-        as_of = _now_ms()
+        as_of = datetime.now(UTC)
         where = _filter(state, kind, gateway, as_of=as_of)
         async with _translated(), self._db.read() as conn:
             found = await conn.execute(
