@@ -9,11 +9,10 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateways import Gateway
 from paycon.domain.errors import NotFound
 from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
@@ -26,6 +25,9 @@ from paycon.storage.gateway_switches import (
     switch_gateway,
 )
 from paycon.views import gateway_json, operator_action_json
+
+if TYPE_CHECKING:  # the gateway clients (aiohttp) are not needed to name one
+    from gateways import Gateway
 
 # How many routing changes (and fault switches) a gateway's status shows, newest first.
 ROUTING_CHANGES_SHOWN = 10
