@@ -152,6 +152,17 @@ def stop(process: subprocess.Popen[str], signum: signal.Signals = signal.SIGTERM
     return stderr
 
 
+def test_the_commands_load_no_server_client_or_console_until_they_need_one() -> None:
+    """What keeps ``paycon tasks`` and ``paycon --help`` quick to start: the service, the
+    gateway clients, HTTP and the console load only for the commands that use them."""
+    heavy = ["aiohttp", "httpx", "textual", "paycon.service", "gateways", "mock_gateways.server"]
+    probe = f"import sys, paycon.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_run_demo_headless_shows_payments_completing(tmp_path: Path) -> None:
     port = free_port()
     process = paycon("run", "--demo", "--headless", "--port", str(port), env=mock_env(),
