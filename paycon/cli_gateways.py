@@ -39,7 +39,6 @@ from paycon.cli_tasks import (
     with_database,
 )
 from paycon.config import Settings
-from paycon.domain.actors import local_user
 from paycon.domain.errors import NotFound
 from paycon.facade.models import AuditView, GatewayStatus
 from paycon.storage.database import Database
@@ -138,9 +137,9 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 
 async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
-    from paycon.facade.remote import RemoteFacade  # httpx: only for --url
+    from paycon.facade.remote import RemoteFacade, local_operator_name  # httpx: for --url
 
-    facade = RemoteFacade(url, token, operator=local_user())
+    facade = RemoteFacade(url, token, operator=local_operator_name())
     try:
         if args.gateways_command == "list":
             body = await facade.call_json("GET", "/v1/gateways")

@@ -29,7 +29,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from outbox import TaskState, task_id_from_text
 from paycon.config import Settings
-from paycon.domain.actors import local_user
 from paycon.domain.errors import (
     ConfigError,
     Conflict,
@@ -452,9 +451,9 @@ async def with_backend(
     """Run ``work`` on the local database, or on the paycon at ``target`` (url, token)."""
     if target is not None:
         url, token = target
-        from paycon.facade.remote import RemoteFacade  # httpx: only for --url
+        from paycon.facade.remote import RemoteFacade, local_operator_name  # httpx: for --url
 
-        facade = RemoteFacade(url, token, operator=local_user())
+        facade = RemoteFacade(url, token, operator=local_operator_name())
         try:
             return await work(RemoteBackend(facade))
         finally:

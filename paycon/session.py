@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from paycon import heap
 from paycon.demo import Demo
-from paycon.domain.actors import local_user
 from paycon.logs import LogBuffer
 from paycon.service import Service
 
@@ -132,9 +131,9 @@ async def attach_remote(
     drive: ConsoleDriver = run_in_terminal,
 ) -> int:
     """``attach_console`` through the operator API at ``url`` with ``token``."""
-    from paycon.facade.remote import RemoteFacade
+    from paycon.facade.remote import RemoteFacade, local_operator_name
 
-    facade = RemoteFacade(url, token, operator=local_user())
+    facade = RemoteFacade(url, token, operator=local_operator_name())
     return await attach_console(facade, read_only=read_only, logs=logs, drive=drive)
 
 

@@ -9,7 +9,6 @@ was authenticated); it is kept short and plain so that it shows as it is.
 
 from __future__ import annotations
 
-import getpass
 import re
 
 from paycon.domain.errors import FieldError, InvalidInput
@@ -22,6 +21,11 @@ OPERATOR_NAME_RULE = (
 )
 
 
+def is_operator_name(name: str) -> bool:
+    """Whether ``name`` keeps OPERATOR_NAME_RULE."""
+    return _OPERATOR_NAME.fullmatch(name) is not None
+
+
 def operator_actor(key_id: str, name: str | None) -> str:
     """``operator:<key id>``, with ``/<name>`` when the client named the operator.
 
@@ -29,18 +33,9 @@ def operator_actor(key_id: str, name: str | None) -> str:
     """
     if name is None:
         return f"operator:{key_id}"
-    if _OPERATOR_NAME.fullmatch(name) is None:
+    if not is_operator_name(name):
         raise InvalidInput(
             f"the {OPERATOR_NAME_HEADER} header is invalid",
             errors=[FieldError(OPERATOR_NAME_HEADER, OPERATOR_NAME_RULE)],
         )
     return f"operator:{key_id}/{name}"
-
-
-def local_user() -> str | None:
-    """This machine's user name when it keeps OPERATOR_NAME_RULE, else None."""
-    try:
-        user = getpass.getuser().strip()
-    except (OSError, KeyError):
-        return None
-    return user if _OPERATOR_NAME.fullmatch(user) else None

@@ -11,6 +11,7 @@ anything that keeps the answer from arriving (connection refused, a timeout, a
 from __future__ import annotations
 
 import contextlib
+import getpass
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from paycon.domain.actors import OPERATOR_NAME_HEADER
+from paycon.domain.actors import OPERATOR_NAME_HEADER, is_operator_name
 from paycon.domain.as_of import check_as_of
 from paycon.domain.errors import (
     Conflict,
@@ -61,6 +62,16 @@ def _params(values: Mapping[str, Any]) -> dict[str, str]:
 def _segment(text: str) -> str:
     """``text`` as one path segment, whatever it holds."""
     return quote(text, safe="")
+
+
+def local_operator_name() -> str | None:
+    """This machine's user name, to send as who is at the keyboard; None when there is
+    none, or it is not a name the operator API takes (``paycon.domain.actors``)."""
+    try:
+        user = getpass.getuser().strip()
+    except (OSError, KeyError):
+        return None
+    return user if is_operator_name(user) else None
 
 
 class RemoteFacade:

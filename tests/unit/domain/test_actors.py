@@ -4,8 +4,9 @@ import getpass
 
 import pytest
 
-from paycon.domain.actors import local_user, operator_actor
+from paycon.domain.actors import operator_actor
 from paycon.domain.errors import InvalidInput
+from paycon.facade.remote import local_operator_name
 
 
 def test_an_operator_is_the_key_and_the_name_the_client_gave() -> None:
@@ -26,7 +27,7 @@ def test_the_local_user_is_sent_only_when_it_keeps_the_rule(
     monkeypatch: pytest.MonkeyPatch, user: str, sent: str | None
 ) -> None:
     monkeypatch.setattr(getpass, "getuser", lambda: user)
-    assert local_user() == sent
+    assert local_operator_name() == sent
 
 
 def test_no_local_user_sends_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,4 +35,4 @@ def test_no_local_user_sends_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
         raise OSError("no user name")
 
     monkeypatch.setattr(getpass, "getuser", no_user)
-    assert local_user() is None
+    assert local_operator_name() is None
