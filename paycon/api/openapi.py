@@ -7,7 +7,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from paycon.api.auth import Role
 from paycon.api.endpoints import Endpoint
+from paycon.domain.actors import OPERATOR_NAME_HEADER, OPERATOR_NAME_PATTERN
 
 _REF = "#/components/schemas/{model}"
 _STATUS_TEXT = {
@@ -60,6 +62,17 @@ def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
                 "required": True,
                 "description": "Unique per payment; a repeat with the same body replays the answer",
                 "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+            }
+        )
+    if endpoint.role is Role.OPERATOR and endpoint.method != "GET":
+        parameters.append(
+            {
+                "name": OPERATOR_NAME_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Who is at the keyboard: the action is audited as "
+                "operator:<key id>/<name> instead of operator:<key id>",
+                "schema": {"type": "string", "pattern": OPERATOR_NAME_PATTERN},
             }
         )
     if parameters:

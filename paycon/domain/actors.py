@@ -15,7 +15,9 @@ from paycon.domain.errors import FieldError, InvalidInput
 
 OPERATOR_NAME_HEADER = "X-Operator-Name"
 MAX_OPERATOR_NAME_CHARS = 32
-_OPERATOR_NAME = re.compile(rf"[A-Za-z0-9._@+-]{{1,{MAX_OPERATOR_NAME_CHARS}}}")
+# The same rule for JSON Schema (the OpenAPI document).
+OPERATOR_NAME_PATTERN = rf"^[A-Za-z0-9._@+-]{{1,{MAX_OPERATOR_NAME_CHARS}}}$"
+_OPERATOR_NAME = re.compile(OPERATOR_NAME_PATTERN)
 OPERATOR_NAME_RULE = (
     f"1 to {MAX_OPERATOR_NAME_CHARS} letters, digits or . _ @ + - (who is at the keyboard)"
 )

@@ -59,6 +59,21 @@ async def test_openapi_is_valid_and_lists_every_route(paycon: RunningPaycon) -> 
     assert served == documented
 
 
+async def test_openapi_offers_the_operator_name_on_operator_actions_only(
+    paycon: RunningPaycon,
+) -> None:
+    _, document = await paycon.get("/openapi.json", token=None)
+
+    def headers(path: str, method: str) -> list[str]:
+        operation = document["paths"][path][method]
+        return [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+
+    assert headers("/v1/outbox/replay", "post") == ["X-Operator-Name"]
+    assert headers("/v1/gateways/{name}/disable", "post") == ["X-Operator-Name"]
+    assert headers("/v1/outbox/tasks", "get") == []
+    assert headers("/v1/deposits", "post") == ["Idempotency-Key"]
+
+
 async def test_openapi_request_schema_is_the_validating_model(paycon: RunningPaycon) -> None:
     _, document = await paycon.get("/openapi.json", token=None)
     deposit = document["components"]["schemas"]["DepositIn"]
