@@ -1,11 +1,11 @@
 """The process's heap, settled once paycon has started.
 
 What is alive once paycon has started (modules and classes, Textual's among
-them when the console runs, and the service) lives until the process exits, yet every full collection would scan
-it again, with the event loop the API and the console share stopped meanwhile:
-about 90 ms for the 130,000 objects of a process with the console, here.
-``settle`` freezes it (``gc.freeze``), so that full collections scan only what
-came later.
+them when the console runs, and the service) lives until the process exits,
+yet every full collection would scan it again, with the event loop the API
+and the console share stopped meanwhile: about 90 ms for the 130,000 objects
+of a process with the console, here. ``settle`` freezes it (``gc.freeze``),
+so that full collections scan only what came later.
 """
 
 from __future__ import annotations
