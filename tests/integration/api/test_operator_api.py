@@ -35,6 +35,14 @@ def kill_tasks(paycon: RunningPaycon) -> None:
         )
 
 
+async def one_dead_task(paycon: RunningPaycon) -> int:
+    """Accept one deposit, kill its task, and return the task's id as the API lists it."""
+    await make_tasks(paycon, 1)
+    kill_tasks(paycon)
+    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
+    return int(page["items"][0]["id"])
+
+
 async def test_tasks_are_listed_and_shown_with_attempts(paycon: RunningPaycon) -> None:
     await make_tasks(paycon, 3)
     status, page = await paycon.get("/v1/outbox/tasks?state=pending&limit=2", token=OPERATOR_KEY)
@@ -56,10 +64,7 @@ async def test_tasks_are_listed_and_shown_with_attempts(paycon: RunningPaycon) -
 
 
 async def test_replay_of_a_dead_task_is_audited(paycon: RunningPaycon) -> None:
-    await make_tasks(paycon, 1)
-    kill_tasks(paycon)
-    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
-    task_id = page["items"][0]["id"]
+    task_id = await one_dead_task(paycon)
     status, task = await operator_post(
         paycon, f"/v1/outbox/tasks/{task_id}/replay", {"reason": "gateway fixed"}
     )
@@ -83,10 +88,7 @@ async def test_replay_of_a_done_task_is_409_and_unknown_is_404(paycon: RunningPa
 
 
 async def test_discard_needs_a_reason(paycon: RunningPaycon) -> None:
-    await make_tasks(paycon, 1)
-    kill_tasks(paycon)
-    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
-    task_id = page["items"][0]["id"]
+    task_id = await one_dead_task(paycon)
     status, body = await operator_post(paycon, f"/v1/outbox/tasks/{task_id}/discard")
     assert status == 400
     assert body["errors"][0]["field"] == "reason"
@@ -195,10 +197,7 @@ async def test_client_keys_may_not_act_on_tasks(paycon: RunningPaycon) -> None:
 async def test_a_reason_with_control_characters_is_400_and_changes_nothing(
     paycon: RunningPaycon, action: str
 ) -> None:
-    await make_tasks(paycon, 1)
-    kill_tasks(paycon)
-    _, page = await paycon.get("/v1/outbox/tasks?state=dead", token=OPERATOR_KEY)
-    task_id = page["items"][0]["id"]
+    task_id = await one_dead_task(paycon)
     status, problem = await operator_post(
         paycon, f"/v1/outbox/tasks/{task_id}/{action}", {"reason": "fixed\u001b[2J\u0000"}
     )
