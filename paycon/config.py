@@ -96,6 +96,18 @@ class GatewayHttpSettings(_Section):
     read_timeout_s: Annotated[float, Field(gt=0)] = 10.0
 
 
+class ReviewSettings(_Section):
+    # A payment still pending or submitted this long after it was accepted is held for review.
+    in_flight_max_age_s: Annotated[float, Field(gt=0)] = 3600.0
+    # How often the review watch looks for dead tasks and payments in flight too long.
+    watch_every_s: Annotated[float, Field(gt=0)] = 5.0
+    # A gateway's "not known" proves a payment never reached it only this long after
+    # the last request that may have reached it ended.
+    not_known_margin_s: Annotated[float, Field(ge=0)] = 60.0
+    # A gateway refusing our credentials is asked again after this long (no attempt used).
+    credentials_retry_s: Annotated[float, Field(gt=0)] = 30.0
+
+
 class BreakerSettings(_Section):
     fail_max: Annotated[int, Field(ge=1)] = 5
     reset_s: Annotated[float, Field(gt=0)] = 30.0
@@ -152,6 +164,7 @@ class Settings(_Section):
     auth: AuthSettings = AuthSettings()
     outbox: OutboxSettings = OutboxSettings()
     breaker: BreakerSettings = BreakerSettings()
+    review: ReviewSettings = ReviewSettings()
     gateway_http: GatewayHttpSettings = GatewayHttpSettings()
     mock_gateways: Literal["embedded", "off"] = "embedded"
     gateways: dict[str, GatewaySettings] = Field(default_factory=dict)
@@ -215,6 +228,10 @@ ENV_OVERRIDES: dict[str, tuple[tuple[str, ...], Any]] = {
     "PAYCON_RETRY_BASE_S": (("outbox", "retry_base_s"), str),
     "PAYCON_RETRY_MAX_S": (("outbox", "retry_max_s"), str),
     "PAYCON_STATUS_CHECK_AFTER_S": (("outbox", "status_check_after_s"), str),
+    "PAYCON_REVIEW_IN_FLIGHT_MAX_AGE_S": (("review", "in_flight_max_age_s"), str),
+    "PAYCON_REVIEW_WATCH_EVERY_S": (("review", "watch_every_s"), str),
+    "PAYCON_NOT_KNOWN_MARGIN_S": (("review", "not_known_margin_s"), str),
+    "PAYCON_CREDENTIALS_RETRY_S": (("review", "credentials_retry_s"), str),
     "PAYCON_BREAKER_FAIL_MAX": (("breaker", "fail_max"), str),
     "PAYCON_BREAKER_RESET_S": (("breaker", "reset_s"), str),
     "PAYCON_MOCK_GATEWAYS": (("mock_gateways",), str),
@@ -264,6 +281,14 @@ status_check_after_s = 60
 [breaker]
 fail_max = 5
 reset_s = 30
+
+[review]
+# Payments still in flight this long after acceptance are held for an operator.
+in_flight_max_age_s = 3600
+watch_every_s = 5
+# A gateway's "not known" counts as proof only this long after the last send ended.
+not_known_margin_s = 60
+credentials_retry_s = 30
 
 [limits]
 max_amount = "1000000"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -44,3 +45,10 @@ class IdFactory:
 
 
 transaction_ids = IdFactory("tx")
+
+
+def id_bound_at(moment: datetime, prefix: str = "tx") -> str:
+    """The lowest id ``IdFactory(prefix)`` could make at ``moment``: every id made
+    before it sorts below, every id made from it on sorts at or above."""
+    ms = max(0, int(moment.timestamp() * 1000))
+    return f"{prefix}_{_base32(ms << 80, 26)}"

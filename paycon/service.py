@@ -34,6 +34,7 @@ from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, Routing
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
+from paycon.usecases.review import ReviewDesk, ReviewWatch
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class Service:
     # Re-reads the gateway switches that other processes change.
     _switch_stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _switch_watch: asyncio.Task[None] | None = field(init=False, default=None)
+    _review_watch: asyncio.Task[None] | None = field(init=False, default=None)
     url: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -139,6 +141,7 @@ class Service:
                     metrics=metrics,
                 ),
                 gateway_control=control,
+                review=ReviewDesk(self.db, max_attempts=outbox_settings.max_attempts),
             )
             self.context = ctx
             self.runner = web.AppRunner(
@@ -164,10 +167,21 @@ class Service:
                 status_check_after_s=outbox_settings.status_check_after_s,
                 max_attempts=outbox_settings.max_attempts,
                 switches=switches,
+                not_known_margin_s=self.settings.review.not_known_margin_s,
+                credentials_retry_s=self.settings.review.credentials_retry_s,
             )
             if outbox_settings.workers > 0:
                 self.pool = build_pool(self.db, self.settings, delivery)
                 await self.pool.start()
+                watch = ReviewWatch(
+                    self.db, in_flight_max_age_s=self.settings.review.in_flight_max_age_s
+                )
+                self._review_watch = asyncio.create_task(
+                    watch.keep_watching(
+                        self._switch_stop, every_s=self.settings.review.watch_every_s
+                    ),
+                    name="paycon-review-watch",
+                )
             else:
                 log.info("no outbox workers in this process (outbox.workers = 0)")
         except BaseException:
@@ -201,9 +215,11 @@ class Service:
         log.info("paycon stopped")
 
     async def _stop_switch_watch(self) -> None:
-        if self._switch_watch is not None:
-            watch, self._switch_watch = self._switch_watch, None
-            self._switch_stop.set()
+        """Stop the routing-switch and review watches (they share one stop event)."""
+        self._switch_stop.set()
+        watches = [w for w in (self._switch_watch, self._review_watch) if w is not None]
+        self._switch_watch = self._review_watch = None
+        for watch in watches:
             await watch
 
     async def _stop_work_and_close(self) -> None:

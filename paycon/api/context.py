@@ -17,6 +17,7 @@ from paycon.usecases.gateway_control import GatewayControl
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
+from paycon.usecases.review import ReviewDesk
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ApiContext:
     gateways: Mapping[str, Gateway]
     metrics: Metrics
     gateway_control: GatewayControl
+    review: ReviewDesk
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

@@ -18,12 +18,21 @@ from paycon.api.schemas import (
     GatewaySwitchIn,
     ReplayFilterIn,
     ReplayIn,
+    ResolveIn,
     parse_model,
 )
+from paycon.api.transactions import transaction_path_id
 from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
 from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.status import Status
 from paycon.domain.transactions import rfc3339
-from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
+from paycon.views import (
+    replay_count_json,
+    stats_json,
+    task_detail_json,
+    task_json,
+    transaction_detail_json,
+)
 
 
 class TaskListQuery(BaseModel):
@@ -101,6 +110,17 @@ async def discard_task(request: web.Request) -> web.Response:
         task_id, actor=_actor(request), reason=body.reason
     )
     return json_response(task_json(task))
+
+
+async def resolve_transaction(request: web.Request) -> web.Response:
+    transaction_id = transaction_path_id(request)
+    body = parse_model(ResolveIn, await _optional_body(request))
+    ctx = context(request)
+    await ctx.review.resolve(
+        transaction_id, Status(body.status), reason=body.reason, actor=_actor(request)
+    )
+    transaction, events = await ctx.queries.transaction(transaction_id)
+    return json_response(transaction_detail_json(transaction, events))
 
 
 async def replay_matching(request: web.Request) -> web.Response:

@@ -89,12 +89,23 @@ class DestinationOut(BaseModel):
     holder: str = Field(examples=["J*** D***"])
 
 
+class ReviewOut(BaseModel):
+    """Why a payment is held for review, what was said last, and since when."""
+
+    reason: Literal[
+        "wrong_gateway", "amount_mismatch", "conflicting_status", "request_refused",
+        "task_dead", "task_discarded", "in_flight_too_long",
+    ]  # fmt: skip
+    detail: str
+    since: str = Field(description="RFC 3339, UTC")
+
+
 class TransactionOut(BaseModel):
     """A transaction as the API shows it; account data is masked."""
 
     id: str = Field(examples=["tx_01JDXK3M6Y8Q2R4T6V8X0Z2B4D"])
     kind: Kind
-    status: Literal["pending", "submitted", "completed", "failed"]
+    status: Literal["pending", "submitted", "completed", "failed", "reversed"]
     customer_id: str
     amount: str
     currency: str
@@ -105,6 +116,9 @@ class TransactionOut(BaseModel):
     failure_reason: str | None
     created_at: str = Field(description="RFC 3339, UTC")
     updated_at: str = Field(description="RFC 3339, UTC")
+    review: ReviewOut | None = Field(
+        description="set while the payment is held for an operator's decision"
+    )
     destination: DestinationOut | None = None
 
 
@@ -218,6 +232,15 @@ class ReplayIn(_Strict):
     """Body of ``POST /v1/outbox/tasks/{id}/replay`` (optional)."""
 
     reason: Reason = "replayed by an operator"
+
+
+class ResolveIn(_Strict):
+    """Body of ``POST /v1/transactions/{id}/resolve``: an operator's decision on a held payment."""
+
+    status: Literal["completed", "failed"] = Field(
+        description="the payment's outcome; failed on a completed payment reverses it"
+    )
+    reason: Reason
 
 
 class DiscardIn(_Strict):

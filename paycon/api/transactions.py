@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from paycon.api.context import context
+from paycon.api.auth import Role
+from paycon.api.context import context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import CUSTOMER_ID_PATTERN, CustomerId, parse_model
 from paycon.domain.errors import FieldError, InvalidInput
@@ -32,13 +33,16 @@ class TransactionListQuery(BaseModel):
     reference: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
         default=None, description="exactly this merchant reference"
     )
+    review: Literal["true"] | None = Field(
+        default=None, description="only payments held for review (an operator key)"
+    )
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(pattern=TRANSACTION_ID_PATTERN)] | None = Field(
         default=None, description="next_cursor of the previous page"
     )
 
 
-def _path_id(request: web.Request) -> str:
+def transaction_path_id(request: web.Request) -> str:
     transaction_id = request.match_info["id"]
     if not is_transaction_id(transaction_id):
         raise InvalidInput(
@@ -48,7 +52,7 @@ def _path_id(request: web.Request) -> str:
 
 
 async def get_transaction(request: web.Request) -> web.Response:
-    transaction, events = await context(request).queries.transaction(_path_id(request))
+    transaction, events = await context(request).queries.transaction(transaction_path_id(request))
     return json_response(transaction_detail_json(transaction, events))
 
 
@@ -56,6 +60,8 @@ async def list_transactions(request: web.Request) -> web.Response:
     if len(request.query) != len(set(request.query.keys())):
         raise InvalidInput("each query parameter may appear only once")
     query = parse_model(TransactionListQuery, dict(request.query))
+    if query.review is not None:
+        principal(request).require(Role.OPERATOR)
     items, next_cursor = await context(request).queries.transactions(
         TransactionFilter(
             status=query.status,
@@ -63,6 +69,7 @@ async def list_transactions(request: web.Request) -> web.Response:
             gateway=query.gateway,
             customer_id=query.customer_id,
             reference=query.reference,
+            held=query.review is not None,
         ),
         limit=query.limit,
         cursor=query.cursor,
@@ -71,12 +78,12 @@ async def list_transactions(request: web.Request) -> web.Response:
 
 
 async def get_ledger(request: web.Request) -> web.Response:
-    lines = await context(request).queries.ledger(_path_id(request))
+    lines = await context(request).queries.ledger(transaction_path_id(request))
     return json_response({"items": [ledger_line_json(line) for line in lines]})
 
 
 async def get_transaction_tasks(request: web.Request) -> web.Response:
-    tasks = await context(request).queries.tasks(_path_id(request))
+    tasks = await context(request).queries.tasks(transaction_path_id(request))
     return json_response({"items": [task_json(task) for task in tasks]})
 
 

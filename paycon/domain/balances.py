@@ -26,6 +26,10 @@ class EntryReason(StrEnum):
     WITHDRAWAL_HOLD = "withdrawal_hold"
     WITHDRAWAL_SETTLE = "withdrawal_settle"
     WITHDRAWAL_RELEASE = "withdrawal_release"
+    # Operators' decisions on held payments (see domain.review).
+    DEPOSIT_REVERSAL = "deposit_reversal"
+    PAYOUT_RETURN = "payout_return"
+    LATE_PAYOUT = "late_payout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,8 @@ def settlement_entries(kind: Kind, final: Status, amount_minor: int) -> tuple[Le
     its hold; a failed withdrawal releases the hold back to ``available``; a
     failed deposit changes nothing.
     """
-    if not final.is_final:
-        raise ValueError(f"{final} is not a final status")
+    if final not in (Status.COMPLETED, Status.FAILED):
+        raise ValueError(f"{final} is not a gateway's final status")
     if kind is Kind.DEPOSIT:
         if final is Status.COMPLETED:
             return (LedgerEntry(Bucket.AVAILABLE, amount_minor, EntryReason.DEPOSIT_CREDIT),)

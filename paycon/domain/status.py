@@ -15,13 +15,16 @@ class Status(StrEnum):
     SUBMITTED = "submitted"
     COMPLETED = "completed"
     FAILED = "failed"
+    # A completed payment undone afterwards, by an operator's decision (see domain.review).
+    REVERSED = "reversed"
 
     @property
     def is_final(self) -> bool:
-        return self in (Status.COMPLETED, Status.FAILED)
+        return self in (Status.COMPLETED, Status.FAILED, Status.REVERSED)
 
 
-_RANK = {Status.PENDING: 0, Status.SUBMITTED: 1, Status.COMPLETED: 2, Status.FAILED: 2}
+_RANK = {Status.PENDING: 0, Status.SUBMITTED: 1, Status.COMPLETED: 2, Status.FAILED: 2,
+         Status.REVERSED: 3}  # fmt: skip
 
 
 class Transition(Enum):

@@ -82,6 +82,18 @@ class PaymentRequest:
 
 
 @dataclass(frozen=True)
+class Review:
+    """Why a payment is held for review (see ``paycon.domain.review``), and since when."""
+
+    reason: str
+    detail: str
+    since: datetime
+
+    def as_json(self) -> dict[str, str]:
+        return {"reason": self.reason, "detail": self.detail, "since": rfc3339(self.since)}
+
+
+@dataclass(frozen=True)
 class Transaction:
     """A payment and where it stands."""
 
@@ -99,6 +111,7 @@ class Transaction:
     failure_reason: str | None
     created_at: datetime
     updated_at: datetime
+    review: Review | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The transaction as the API shows it (account data masked)."""
@@ -116,6 +129,7 @@ class Transaction:
             "failure_reason": self.failure_reason,
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),
+            "review": None if self.review is None else self.review.as_json(),
         }
         if self.destination_masked is not None:
             body["destination"] = self.destination_masked

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
-from paycon.domain.status import Status
+from paycon.domain.review import GatewayWord
 from paycon.storage.delivery import record_gateway_status
 from paycon.storage.schema import callback_inbox, transactions
 
@@ -17,11 +17,9 @@ UNKNOWN_TRANSACTION = "unknown_transaction"
 def receive_callback(
     conn: Connection,
     *,
-    gateway: str,
     event_id: str,
     transaction_id: str,
-    proposed: Status,
-    reason: str | None,
+    word: GatewayWord,
     raw_body: str,
     now: datetime,
     check_after_s: float,
@@ -30,9 +28,12 @@ def receive_callback(
     """Store the callback and apply it in the same transaction; returns the outcome.
 
     ``duplicate`` (this event id was received before: nothing is written),
-    ``unknown_transaction`` (stored, not applied), or the transition's value
-    (``apply``, ``unchanged``, ``backwards``, ``conflict``).
+    ``unknown_transaction`` (stored, not applied), or what
+    ``record_gateway_status`` made of it: the transition's value (``apply``,
+    ``unchanged``, ``backwards``, ``conflict``), or ``wrong_gateway`` /
+    ``amount_mismatch`` (not applied; the payment is held for review).
     """
+    gateway = word.gateway
     seen = conn.execute(
         select(callback_inbox.c.id).where(
             callback_inbox.c.gateway == gateway, callback_inbox.c.event_id == event_id
@@ -47,17 +48,19 @@ def receive_callback(
         outcome = UNKNOWN_TRANSACTION
     else:
         outcome = record_gateway_status(
-            conn, transaction_id, gateway, proposed, reason=reason, source="callback", now=now,
+            conn, transaction_id, word, source="callback", now=now,
             check_after_s=check_after_s, max_attempts=max_attempts,
-        ).value  # fmt: skip
+        )  # fmt: skip
     conn.execute(
         insert(callback_inbox),
         {
             "gateway": gateway,
             "event_id": event_id,
             "transaction_id": transaction_id,
-            "status": proposed.value,
-            "reason": reason,
+            "status": word.status.value,
+            "reason": word.reason,
+            "amount": None if word.amount is None else format(word.amount, "f")[:40],
+            "currency": word.currency,
             "raw_body": raw_body,
             "received_at": now,
             "outcome": outcome,

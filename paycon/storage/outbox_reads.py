@@ -6,8 +6,9 @@ ranges with a million tasks in the table.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from outbox import AttemptOutcome, Task, TaskPage, TaskState
@@ -47,25 +48,17 @@ async def tasks_by_dedupe_keys(conn: AsyncConnection, keys: Sequence[str]) -> li
     return [Task.from_row(row) for row in rows.mappings()]
 
 
-def submit_never_ran_past(
-    conn: Connection, transaction_id: str, gateway: str, *, not_reached: Collection[str]
-) -> bool:
-    """Whether the submit task bound for ``gateway`` exists and every finished run of
-    it stopped before a request could reach the gateway.
-
-    Such a run was deferred (the handler defers only when the gateway was not
-    reached), or failed with one of the ``not_reached`` errors (qualified class
-    names, as attempts store them). Any other run — done, retried or dead for
-    another error, lost with its worker, released at shutdown — may have sent
-    it. Two index lookups, however many runs the task had.
-    """
-    task_id = conn.execute(
+def _submit_task_id(conn: Connection, transaction_id: str, gateway: str) -> int | None:
+    return conn.execute(
         select(outbox_tasks.c.id).where(
             outbox_tasks.c.dedupe_key == submit_dedupe_prefix(gateway) + transaction_id
         )
     ).scalar_one_or_none()
-    if task_id is None:
-        return False
+
+
+def _may_have_sent(not_reached: Collection[str]) -> ColumnElement[bool]:
+    """A finished run that may have reached the gateway: any but a deferred one or one
+    that failed with a ``not_reached`` error (qualified class names, as attempts store them)."""
     outcome = func.coalesce(outbox_attempts.c.outcome, "")
     stopped_before_sending = or_(
         outcome == AttemptOutcome.DEFERRED.value,
@@ -74,12 +67,46 @@ def submit_never_ran_past(
             func.coalesce(outbox_attempts.c.error_class, "").in_(list(not_reached)),
         ),
     )
+    return ~stopped_before_sending
+
+
+def submit_never_ran_past(
+    conn: Connection, transaction_id: str, gateway: str, *, not_reached: Collection[str]
+) -> bool:
+    """Whether the submit task bound for ``gateway`` exists and every finished run of
+    it stopped before a request could reach the gateway.
+
+    Such a run was deferred (the handler defers only when the gateway was not
+    reached or refused our credentials before taking anything), or failed with
+    one of the ``not_reached`` errors. Any other run — done, retried or dead
+    for another error, lost with its worker, released at shutdown — may have
+    sent it. Two index lookups, however many runs the task had.
+    """
+    task_id = _submit_task_id(conn, transaction_id, gateway)
+    if task_id is None:
+        return False
     other_run = conn.execute(
         select(outbox_attempts.c.id)
-        .where(outbox_attempts.c.task_id == task_id, ~stopped_before_sending)
+        .where(outbox_attempts.c.task_id == task_id, _may_have_sent(not_reached))
         .limit(1)
     ).first()
     return other_run is None
+
+
+def last_send_ended_at(
+    conn: Connection, transaction_id: str, gateway: str, *, not_reached: Collection[str]
+) -> datetime | None:
+    """When the last run of the submit task bound for ``gateway`` that may have reached
+    it ended (None when no run may have)."""
+    task_id = _submit_task_id(conn, transaction_id, gateway)
+    if task_id is None:
+        return None
+    ended: datetime | None = conn.execute(
+        select(func.max(outbox_attempts.c.finished_at)).where(
+            outbox_attempts.c.task_id == task_id, _may_have_sent(not_reached)
+        )
+    ).scalar_one_or_none()
+    return ended
 
 
 async def gateway_task_page(

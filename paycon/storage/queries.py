@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
-from paycon.domain.transactions import BalanceView, Transaction, TransactionEvent
+from paycon.domain.transactions import BalanceView, Review, Transaction, TransactionEvent
 from paycon.storage.index_hints import indexed_by
 from paycon.storage.schema import balances, ledger_entries, transaction_events, transactions
 
@@ -38,6 +38,9 @@ def transaction_from_row(row: Row[Any]) -> Transaction:
         failure_reason=row.failure_reason,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        review=None
+        if row.review_reason is None
+        else Review(row.review_reason, row.review_detail or "", row.review_since),
     )
 
 
@@ -48,6 +51,8 @@ class TransactionFilter:
     gateway: str | None = None
     customer_id: str | None = None
     reference: str | None = None
+    # Only payments held for review (their own index).
+    held: bool = False
 
 
 def find_transaction(conn: Connection, transaction_id: str) -> Transaction | None:
@@ -92,6 +97,8 @@ def transaction_page_query(
     table: FromClause = transactions
     if where.reference is not None:
         table = indexed_by(transactions, "ix_transactions_reference")
+    elif where.held:
+        table = indexed_by(transactions, "ix_transactions_review_id")
     columns = table.c
     query = select(table).order_by(columns.id.desc()).limit(limit + 1)
     if where.status is not None:
@@ -104,6 +111,8 @@ def transaction_page_query(
         query = query.where(columns.customer_id == where.customer_id)
     if where.reference is not None:
         query = query.where(columns.reference == where.reference)
+    if where.held:
+        query = query.where(columns.review_reason.is_not(None))
     if cursor is not None:
         query = query.where(columns.id < cursor)
     return query

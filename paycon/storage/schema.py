@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from outbox.schema import BigId, UtcDateTime
@@ -44,6 +45,10 @@ transactions = Table(
     Column("client_id", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Held for review (see paycon.domain.review): why, what was said last, since when.
+    Column("review_reason", String(32), nullable=True),
+    Column("review_detail", String(1024), nullable=True),
+    Column("review_since", UtcDateTime, nullable=True),
     CheckConstraint("amount_minor > 0", name="ck_transactions_amount_positive"),
     # Lists are newest first (ids sort by time) under each filter.
     Index("ix_transactions_status_id", "status", "id"),
@@ -51,6 +56,13 @@ transactions = Table(
     Index("ix_transactions_gateway_id", "gateway", "id"),
     Index("ix_transactions_customer_id_id", "customer_id", "id"),
     Index("ix_transactions_reference", "reference"),
+    # The review list: only held payments are in it, newest first.
+    Index(
+        "ix_transactions_review_id",
+        "id",
+        sqlite_where=text("review_reason IS NOT NULL"),
+        postgresql_where=text("review_reason IS NOT NULL"),
+    ),
 )
 
 transaction_events = Table(
@@ -118,9 +130,13 @@ callback_inbox = Table(
     Column("transaction_id", String(128), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", String(512), nullable=True),
+    # The amount and currency as the gateway stated them (not necessarily the payment's).
+    Column("amount", String(40), nullable=True),
+    Column("currency", String(3), nullable=True),
     Column("raw_body", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
-    # applied | unchanged | backwards | conflict | unknown_transaction
+    # apply | unchanged | backwards | conflict | unknown_transaction | wrong_gateway
+    # | amount_mismatch
     Column("outcome", String(32), nullable=False),
     UniqueConstraint("gateway", "event_id", name="uq_callback_inbox_gateway_event"),
     Index("ix_callback_inbox_transaction_id", "transaction_id"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Connection
@@ -21,9 +21,11 @@ from gateways import (
     GatewayAmbiguous,
     GatewayAnswer,
     GatewayBreakerOpen,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
+    GatewayRequestRefused,
     SubmitRequest,
     sign,
 )
@@ -32,12 +34,14 @@ from outbox import Defer, Done, PermanentError, Task
 from paycon.domain.delivery import next_gateway, status_from_gateway
 from paycon.domain.errors import NotFinalYet, NotifyFailed
 from paycon.domain.keys import key_id
-from paycon.domain.status import Status
+from paycon.domain.review import GatewayWord, ReviewReason
+from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import Transaction
 from paycon.storage import queries
 from paycon.storage.database import Database
 from paycon.storage.delivery import fail_over, record_gateway_status
-from paycon.storage.outbox_reads import submit_never_ran_past
+from paycon.storage.holds import hold_for_review
+from paycon.storage.outbox_reads import last_send_ended_at, submit_never_ran_past
 from paycon.storage.payments import append_event
 from paycon.usecases.gateway_control import RoutingSwitches
 
@@ -78,9 +82,13 @@ class Delivery:
         status_check_after_s: float,
         max_attempts: int,
         switches: RoutingSwitches | None = None,
+        not_known_margin_s: float = 60.0,
+        credentials_retry_s: float = 30.0,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._db = db
+        self._not_known_margin_s = not_known_margin_s
+        self._credentials_retry_s = credentials_retry_s
         # Failover skips gateways an operator took out of routing.
         self._switches = switches or RoutingSwitches()
         self._gateways = gateways
@@ -109,15 +117,42 @@ class Delivery:
         return gateway
 
     def _record(self, tx: Transaction, gateway: str, answer: GatewayAnswer, source: str) -> Done:
-        proposed = status_from_gateway(answer.status)
+        word = GatewayWord(
+            gateway, status_from_gateway(answer.status), answer.reason, answer.amount,
+            answer.currency,
+        )  # fmt: skip
         now = self._clock()
 
         def writes(conn: Connection) -> None:
             record_gateway_status(
-                conn, tx.id, gateway, proposed, reason=answer.reason or answer.status,
-                source=source, now=now, check_after_s=self._check_after_s,
+                conn, tx.id, word, source=source, now=now, check_after_s=self._check_after_s,
                 max_attempts=self._max_attempts,
             )  # fmt: skip
+
+        return Done(writes=writes)
+
+    def _decline(self, tx: Transaction, exc: GatewayDeclined) -> Done:
+        """A definitive decline fails the payment (it names no amount: it is an error answer)."""
+        word = GatewayWord(tx.gateway, Status.FAILED, exc.reason)
+        now = self._clock()
+
+        def writes(conn: Connection) -> None:
+            record_gateway_status(
+                conn, tx.id, word, source="submit", now=now, check_after_s=self._check_after_s,
+                max_attempts=self._max_attempts,
+            )  # fmt: skip
+
+        return Done(writes=writes)
+
+    def _hold(self, tx: Transaction, reason: ReviewReason, detail: str) -> Done:
+        now = self._clock()
+        log.warning(
+            "payment held for review",
+            extra={"transaction_id": tx.id, "gateway": tx.gateway, "reason": reason.value},
+        )
+
+        def writes(conn: Connection) -> None:
+            hold_for_review(conn, tx.id, reason, detail, actor="paycon", now=now)
 
         return Done(writes=writes)
 
@@ -136,22 +171,37 @@ class Delivery:
 
         return Done(writes=writes)
 
+    def _closed(self, name: str | None) -> str | None:
+        """``name`` if its breaker is closed (failover never sends to a gateway on trial)."""
+        if name is None or self._gateway(name).breaker_state().state != "closed":
+            return None
+        return name
+
+    def _credentials_refused(self, tx: Transaction, exc: GatewayCredentialsRefused) -> Defer:
+        """The gateway refuses our credentials: it is broken, the payment is not declined.
+        Wait for it without using an attempt, as for an open breaker."""
+        until = self._clock() + timedelta(seconds=self._credentials_retry_s)
+        return Defer(tx.gateway, until=until, reason=f"{tx.gateway} refuses our credentials: {exc}")
+
     async def submit(self, task: Task) -> Done | Defer:
         """Hand a pending transaction to its gateway and record the answer.
 
-        A transaction whose gateway was taken out of routing goes to the next
-        gateway of its route instead, if it provably never reached the first
-        one (see ``_leave_disabled``).
+        The next gateway of the route (with a closed breaker) is tried only on
+        proof that this one never took the payment: nothing was sent (and no
+        earlier run may have sent it), or a documented decline that lets
+        another gateway try. Any other answer — a 5xx included — is ambiguous:
+        the same gateway is asked for the status and retried with the same id.
+        A request the gateway refused without a documented decline holds the
+        payment for review. A transaction whose gateway was taken out of
+        routing moves only on the same proof (see ``_leave_disabled``).
         """
         tx = await self._transaction(task)
         if tx.status is not Status.PENDING:
             return Done()  # already carried (this task ran before and its completion was lost)
         gateway = self._gateway(tx.gateway)
-        if tx.gateway in self._switches.disabled:
-            elsewhere = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
-            if elsewhere is not None:
-                return await self._leave_disabled(tx, gateway, elsewhere)
         following = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
+        if tx.gateway in self._switches.disabled and following is not None:
+            return await self._leave_disabled(tx, gateway, following)
         request = SubmitRequest(
             transaction_id=tx.id,
             amount=tx.money.amount,
@@ -161,15 +211,14 @@ class Delivery:
         )
         try:
             answer = await gateway.submit(request)
+        except GatewayCredentialsRefused as exc:
+            return self._credentials_refused(tx, exc)
         except GatewayNotReached as exc:
-            # Fail over, unless the next gateway is known to be down too, or an earlier
+            # Fail over, unless the next gateway is not known to be up, or an earlier
             # run may have reached this one (this run not reaching it proves nothing of those).
-            if (
-                following is not None
-                and _reopens_at(self._gateway(following)) is None
-                and await self._never_sent(tx)
-            ):
-                return self._fail_over(tx, following, f"not reached: {exc}")
+            elsewhere = self._closed(following)
+            if elsewhere is not None and await self._never_sent(tx):
+                return self._fail_over(tx, elsewhere, f"not reached: {exc}")
             # The gateway is down (its breaker opened): wait for it without using up
             # attempts, instead of burning one on every trial call while it is down.
             until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
@@ -177,9 +226,17 @@ class Delivery:
                 raise
             return Defer(tx.gateway, until=until, reason=f"{tx.gateway} unavailable: {exc}")
         except GatewayDeclined as exc:
-            if exc.retry_elsewhere and following is not None:
-                return self._fail_over(tx, following, f"declined: {exc.reason}")
-            answer = GatewayAnswer(tx.id, "failure", exc.reason)
+            if not (exc.retry_elsewhere and following is not None):
+                return self._decline(tx, exc)
+            elsewhere = self._closed(following)
+            if elsewhere is None:
+                until = _reopens_at(self._gateway(following))
+                if until is None:
+                    raise NotFinalYet(f"{following} is on trial; {exc}") from exc
+                return Defer(following, until=until, reason=f"declined; {following} down: {exc}")
+            return self._fail_over(tx, elsewhere, f"declined: {exc.reason}")
+        except GatewayRequestRefused as exc:
+            return self._hold(tx, ReviewReason.REQUEST_REFUSED, f"submit: {exc}")
         except GatewayAmbiguous as exc:
             # Sent, no usable answer: the gateway may have it. Ask before anything else.
             try:
@@ -191,7 +248,7 @@ class Delivery:
                     f"{exc}; then asking {tx.gateway} for its status: {status_exc}"
                 ) from status_exc
             if known is None:
-                raise NotFinalYet(  # never arrived: resending is safe (idempotent on the id)
+                raise NotFinalYet(  # not arrived (yet): resending is safe (idempotent on the id)
                     f"{tx.gateway} does not know {tx.id} after an ambiguous submit"
                 ) from None
             answer = known
@@ -205,21 +262,37 @@ class Delivery:
             )
         )
 
+    async def _not_known_proves(self, tx: Transaction) -> bool:
+        """Whether the gateway's "not known" now proves it never took the payment: the
+        last request that may have reached it ended more than the margin ago."""
+        ended = await self._db.lookup(
+            lambda conn: last_send_ended_at(conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS)
+        )
+        margin = timedelta(seconds=self._not_known_margin_s)
+        return ended is None or self._clock() - ended > margin
+
     async def _leave_disabled(
-        self, tx: Transaction, gateway: Gateway, elsewhere: str
+        self, tx: Transaction, gateway: Gateway, following: str
     ) -> Done | Defer:
-        """Move a transaction off its gateway, out of routing, to ``elsewhere`` — only if
-        that gateway provably never took it.
+        """Move a transaction off its gateway, out of routing, to the next one — only if
+        that gateway provably never took it and the next one's breaker is closed.
 
         Proof is the submit task's history (every earlier run stopped before
-        sending) or the gateway's own word that it does not know the payment.
-        If it knows it, its answer is recorded and the payment finishes there.
-        If it cannot be asked, the task waits for it, as for any gateway down.
+        sending) or, for a deposit, the gateway's own word that it does not
+        know the payment, asked past the margin after the last send. If it
+        knows it, its answer is recorded and the payment finishes there. A
+        withdrawal that may have reached it stays. If it cannot be asked, the
+        task waits for it, as for any gateway down.
         """
+        elsewhere = self._closed(following)
+        if elsewhere is None:
+            raise NotFinalYet(f"{tx.gateway} is out of routing and {following} is not up")
         if await self._never_sent(tx):
             return self._fail_over(tx, elsewhere, f"{tx.gateway} is out of routing; never sent")
         try:
             known = await gateway.status(tx.id)
+        except GatewayCredentialsRefused as exc:
+            return self._credentials_refused(tx, exc)
         except GatewayNotReached as exc:
             until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
             reason = f"{tx.gateway} is out of routing and may hold {tx.id}; cannot ask it: {exc}"
@@ -227,19 +300,28 @@ class Delivery:
                 # Kept as "not final": this run not reaching it says nothing of earlier runs.
                 raise NotFinalYet(reason) from exc
             return Defer(tx.gateway, until=until, reason=reason)
-        if known is None:
-            return self._fail_over(
-                tx, elsewhere, f"{tx.gateway} is out of routing and does not know the payment"
+        if known is not None:
+            return self._record(tx, tx.gateway, known, "status check")
+        if tx.kind is Kind.WITHDRAWAL:
+            raise NotFinalYet(
+                f"{tx.gateway} is out of routing; a withdrawal that may have reached it stays"
             )
-        return self._record(tx, tx.gateway, known, "status check")
+        if not await self._not_known_proves(tx):
+            raise NotFinalYet(f"{tx.gateway} does not know {tx.id} yet; asked inside the margin")
+        return self._fail_over(
+            tx, elsewhere, f"{tx.gateway} is out of routing and does not know the payment"
+        )
 
-    async def status_check(self, task: Task) -> Done:
+    async def status_check(self, task: Task) -> Done | Defer:
         """Ask the gateway about a submitted transaction until it is final."""
         tx = await self._transaction(task)
         if tx.status.is_final:
             return Done()
         gateway_name = str(task.payload.get("gateway", tx.gateway))
-        answer = await self._gateway(gateway_name).status(tx.id)
+        try:
+            answer = await self._gateway(gateway_name).status(tx.id)
+        except GatewayCredentialsRefused as exc:
+            return self._credentials_refused(tx, exc)
         if answer is None or answer.status == "pending":
             raise NotFinalYet(f"{gateway_name} has no final status for {tx.id} yet")
         return self._record(tx, gateway_name, answer, "status check")

@@ -14,9 +14,11 @@ from outbox import OutboxStats, Task, TaskDetail, TaskFilter, TaskPage, TaskStat
 from paycon.domain.as_of import check_as_of
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.domain.reasons import check_reason
+from paycon.domain.review import ReviewReason
 from paycon.storage.database import Database
 from paycon.storage.outbox_reads import gateway_task_page
 from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
+from paycon.storage.review import CARRYING_TASKS, hold_stranded
 
 MAX_PAGE_SIZE = 500
 
@@ -105,7 +107,17 @@ class OutboxOperations:
         """A dead task is closed as done, its last error kept. Raises NotFound, Conflict."""
         check_reason(reason)
         async with _translated():
-            return await outbox.discard(self._db, task_id, actor=actor, reason=reason)
+            task = await outbox.discard(self._db, task_id, actor=actor, reason=reason)
+        if task.kind in CARRYING_TASKS:
+            # Nothing will carry its payment now: a person decides its outcome.
+            detail = f"{task.kind} task {task.id} discarded by {actor}: {reason}"
+            transaction_id = str(task.payload.get("transaction_id", ""))
+            await self._db.write(
+                lambda conn: hold_stranded(
+                    conn, [transaction_id], ReviewReason.TASK_DISCARDED, detail, now=task.updated_at
+                )
+            )
+        return task
 
     async def count_matching(
         self, *, state: TaskState, kind: str | None, gateway: str | None
