@@ -126,6 +126,9 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
             "client_id": acceptance.client_id,
             "created_at": tx.created_at,
             "updated_at": tx.updated_at,
+            "review_reason": None,
+            "review_detail": None,
+            "review_since": None,
         },
     )
     apply_entries(

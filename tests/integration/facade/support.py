@@ -20,11 +20,19 @@ async def deposit(paycon: RunningPaycon, key: str, **fields: Any) -> dict[str, A
     return dict(body)
 
 
-async def complete(paycon: RunningPaycon, transaction_id: str, event_id: str = "ev-1") -> None:
-    """Gateway A's signed callback saying the payment succeeded."""
+async def complete(
+    paycon: RunningPaycon,
+    transaction_id: str,
+    event_id: str = "ev-1",
+    *,
+    amount: str = DEPOSIT["amount"],
+    currency: str = DEPOSIT["currency"],
+) -> None:
+    """Gateway A's signed callback saying the payment (of ``amount``) succeeded."""
     body = json.dumps(
-        {"eventId": event_id, "transactionId": transaction_id, "status": "success"}
-    ).encode()
+        {"eventId": event_id, "transactionId": transaction_id, "status": "success",
+         "amount": amount, "currency": currency}
+    ).encode()  # fmt: skip
     headers = {"X-Signature": sign("secret-a", body, int(time.time())),
                "Content-Type": "application/json"}  # fmt: skip
     async with paycon.http.post(

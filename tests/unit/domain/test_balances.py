@@ -39,9 +39,11 @@ def test_withdrawal_completion_removes_hold_and_failure_releases_it() -> None:
     assert held.apply(settlement_entries(Kind.WITHDRAWAL, Status.FAILED, 300)) == Balance(1000)
 
 
-def test_settlement_needs_a_final_status() -> None:
-    with pytest.raises(ValueError, match="not a final status"):
-        settlement_entries(Kind.DEPOSIT, Status.SUBMITTED, 1)
+@pytest.mark.parametrize("status", [Status.SUBMITTED, Status.REVERSED])
+def test_settlement_needs_a_gateways_final_status(status: Status) -> None:
+    # A reversal is an operator's decision, booked by paycon.domain.review, never settled.
+    with pytest.raises(ValueError, match="not a gateway's final status"):
+        settlement_entries(Kind.DEPOSIT, status, 1)
 
 
 steps = st.lists(

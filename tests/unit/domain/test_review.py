@@ -1,0 +1,123 @@
+"""Review rules: which gateway words may move a payment, and what a resolution books."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from paycon.domain.balances import Bucket, EntryReason, LedgerEntry
+from paycon.domain.money import Money
+from paycon.domain.review import (
+    GatewayWord,
+    ResolutionRefused,
+    ReviewReason,
+    mismatch,
+    resolve,
+)
+from paycon.domain.status import Kind, Status
+
+EUR_100 = Money(10050, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        (GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.50"), "EUR"), None),
+        (GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.5"), "EUR"), None),
+        (GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.500"), "EUR"), None),
+        # A decline that came as an error names no amount: only the gateway is checked.
+        (GatewayWord("gateway_a", Status.FAILED, "declined"), None),
+        (
+            GatewayWord("gateway_b", Status.COMPLETED, None, Decimal("100.50"), "EUR"),
+            ReviewReason.WRONG_GATEWAY,
+        ),
+        (
+            GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("0.01"), "JPY"),
+            ReviewReason.AMOUNT_MISMATCH,
+        ),
+        (
+            GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.51"), "EUR"),
+            ReviewReason.AMOUNT_MISMATCH,
+        ),
+        (
+            GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.50"), "USD"),
+            ReviewReason.AMOUNT_MISMATCH,
+        ),
+        # Finer than a cent never equals a stored amount, however it rounds.
+        (
+            GatewayWord("gateway_a", Status.COMPLETED, None, Decimal("100.501"), "EUR"),
+            ReviewReason.AMOUNT_MISMATCH,
+        ),
+        (
+            GatewayWord("gateway_a", Status.COMPLETED, None, None, "EUR"),
+            ReviewReason.AMOUNT_MISMATCH,
+        ),
+    ],
+)
+def test_a_word_moves_only_its_own_payment_for_its_own_amount(
+    word: GatewayWord, expected: ReviewReason | None
+) -> None:
+    assert mismatch(word, holder="gateway_a", money=EUR_100) is expected
+
+
+def test_the_wrong_gateway_is_named_before_the_amount() -> None:
+    word = GatewayWord("gateway_b", Status.COMPLETED, None, Decimal("1"), "JPY")
+    assert mismatch(word, holder="gateway_a", money=EUR_100) is ReviewReason.WRONG_GATEWAY
+
+
+def test_a_word_describes_itself_for_the_timeline() -> None:
+    word = GatewayWord("gateway_b", Status.FAILED, "card_stolen", Decimal("10.00"), "EUR")
+    assert word.describe() == "gateway_b says failed for 10.00 EUR (card_stolen)"
+
+
+AVAILABLE = Bucket.AVAILABLE
+HELD = Bucket.HELD
+
+
+@pytest.mark.parametrize(
+    ("kind", "current", "requested", "status", "entries"),
+    [
+        # In flight: settles as a gateway's final word would.
+        (Kind.DEPOSIT, Status.PENDING, Status.COMPLETED, Status.COMPLETED,
+         [LedgerEntry(AVAILABLE, 500, EntryReason.DEPOSIT_CREDIT)]),
+        (Kind.DEPOSIT, Status.SUBMITTED, Status.FAILED, Status.FAILED, []),
+        (Kind.WITHDRAWAL, Status.SUBMITTED, Status.FAILED, Status.FAILED,
+         [LedgerEntry(HELD, -500, EntryReason.WITHDRAWAL_RELEASE),
+          LedgerEntry(AVAILABLE, 500, EntryReason.WITHDRAWAL_RELEASE)]),
+        (Kind.WITHDRAWAL, Status.PENDING, Status.COMPLETED, Status.COMPLETED,
+         [LedgerEntry(HELD, -500, EntryReason.WITHDRAWAL_SETTLE)]),
+        # Confirming what is recorded moves nothing.
+        (Kind.DEPOSIT, Status.COMPLETED, Status.COMPLETED, Status.COMPLETED, []),
+        (Kind.WITHDRAWAL, Status.FAILED, Status.FAILED, Status.FAILED, []),
+        # A failure decided after success reverses the payment.
+        (Kind.DEPOSIT, Status.COMPLETED, Status.FAILED, Status.REVERSED,
+         [LedgerEntry(AVAILABLE, -500, EntryReason.DEPOSIT_REVERSAL)]),
+        (Kind.WITHDRAWAL, Status.COMPLETED, Status.FAILED, Status.REVERSED,
+         [LedgerEntry(AVAILABLE, 500, EntryReason.PAYOUT_RETURN)]),
+        # A success decided after failure: the deposit is credited, the payout paid.
+        (Kind.DEPOSIT, Status.FAILED, Status.COMPLETED, Status.COMPLETED,
+         [LedgerEntry(AVAILABLE, 500, EntryReason.DEPOSIT_CREDIT)]),
+        (Kind.WITHDRAWAL, Status.FAILED, Status.COMPLETED, Status.COMPLETED,
+         [LedgerEntry(AVAILABLE, -500, EntryReason.LATE_PAYOUT)]),
+    ],
+)  # fmt: skip
+def test_a_resolution_books_the_decision(
+    kind: Kind, current: Status, requested: Status, status: Status, entries: list[LedgerEntry]
+) -> None:
+    resolution = resolve(kind, current, requested, 500)
+    assert resolution.status is status
+    assert list(resolution.entries) == entries
+    # Whatever is decided, a customer's money moves by at most the payment's amount.
+    assert abs(sum(e.delta_minor for e in resolution.entries if e.bucket is AVAILABLE)) <= 500
+
+
+@pytest.mark.parametrize("requested", [Status.PENDING, Status.SUBMITTED, Status.REVERSED])
+def test_only_completed_or_failed_can_be_decided(requested: Status) -> None:
+    with pytest.raises(ResolutionRefused):
+        resolve(Kind.DEPOSIT, Status.SUBMITTED, requested, 500)
+
+
+def test_a_reversed_payment_is_final() -> None:
+    with pytest.raises(ResolutionRefused, match="reversed"):
+        resolve(Kind.DEPOSIT, Status.REVERSED, Status.COMPLETED, 500)
