@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_gateways, cli_tasks
+from paycon import cli_gateways, cli_tasks, cli_transactions
 from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_tasks.add_parser(commands, _config_option)
     cli_gateways.add_parser(commands, _config_option)
+    cli_transactions.add_parser(commands, _config_option)
     return parser
 
 
@@ -309,6 +310,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return cli_tasks.run(args, settings, environ)
     if args.command == "gateways":
         return cli_gateways.run(args, settings, environ)
+    if args.command == "transactions":
+        return cli_transactions.run(args, settings, environ)
     return _show_config(args, settings)
 
 

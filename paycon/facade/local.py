@@ -19,9 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from outbox import TaskState
 from paycon.api.context import ApiContext
 from paycon.api.operator import TaskListQuery, overview_json
-from paycon.api.schemas import parse_model
+from paycon.api.schemas import ResolveIn, parse_model
 from paycon.api.transactions import TransactionListQuery
-from paycon.domain.errors import FacadeUnavailable
+from paycon.domain.errors import FacadeUnavailable, NotFound
+from paycon.domain.status import Status
+from paycon.domain.transactions import is_transaction_id
 from paycon.facade.checks import check_search_limit, check_task_id, replayable_state
 from paycon.facade.models import (
     GatewayStatus,
@@ -106,6 +108,7 @@ class LocalFacade:
                     "kind": query.kind,
                     "gateway": query.gateway,
                     "customer_id": query.customer_id,
+                    "review": "true" if query.review else None,
                     "limit": limit,
                     "cursor": cursor,
                 }
@@ -116,6 +119,7 @@ class LocalFacade:
             kind=checked.kind,
             gateway=checked.gateway,
             customer_id=checked.customer_id,
+            held=checked.review is not None,
         )
         async with self._reading():
             items, next_cursor = await self._ctx.queries.transactions(
@@ -187,6 +191,16 @@ class LocalFacade:
         async with self._reading():
             task = await self._ctx.operations.discard(task_id, actor=self._actor, reason=reason)
         return TaskSummary.from_json(task_json(task))
+
+    async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
+        checked = parse_model(ResolveIn, {"status": status, "reason": reason})
+        if not is_transaction_id(transaction_id):
+            raise NotFound(f"no transaction {transaction_id!r}")
+        async with self._reading():
+            await self._ctx.review.resolve(
+                transaction_id, Status(checked.status), reason=checked.reason, actor=self._actor
+            )
+        return await self.transaction(transaction_id)
 
     async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         state = TaskState(replayable_state(query))

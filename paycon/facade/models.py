@@ -38,6 +38,21 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class ReviewView:
+    """Why a payment is held for review, what was said last, and since when."""
+
+    reason: str
+    detail: str
+    since: datetime
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any] | None) -> ReviewView | None:
+        if body is None:
+            return None
+        return cls(body["reason"], body["detail"], _time(body["since"]))
+
+
+@dataclass(frozen=True)
 class TransactionSummary:
     """A transaction as lists show it (account data already masked by the server)."""
 
@@ -53,6 +68,7 @@ class TransactionSummary:
     failure_reason: str | None
     created_at: datetime
     updated_at: datetime
+    review: ReviewView | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> TransactionSummary:
@@ -69,6 +85,7 @@ class TransactionSummary:
             failure_reason=body.get("failure_reason"),
             created_at=_time(body["created_at"]),
             updated_at=_time(body["updated_at"]),
+            review=ReviewView.from_json(body.get("review")),
         )
 
 
@@ -387,6 +404,8 @@ class TransactionQuery:
     kind: str | None = None
     gateway: str | None = None
     customer_id: str | None = None
+    # Only payments held for review (an operator's view).
+    review: bool = False
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,13 @@ class OperatorFacade(Protocol):
         """A dead task is closed, its last error kept. Raises NotFound, Conflict."""
         ...
 
+    async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
+        """Decide a held payment's outcome (``completed`` or ``failed``), audited.
+
+        Raises InvalidInput, NotFound, Conflict (not held, or the booking is refused).
+        """
+        ...
+
     async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         """How many tasks ``replay_matching`` with the same query would touch now.
 

@@ -170,7 +170,8 @@ class RemoteFacade:
         self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
     ) -> Page[TransactionSummary]:
         params = {"status": query.status, "kind": query.kind, "gateway": query.gateway,
-                  "customer_id": query.customer_id, "limit": limit, "cursor": cursor}  # fmt: skip
+                  "customer_id": query.customer_id, "review": "true" if query.review else None,
+                  "limit": limit, "cursor": cursor}  # fmt: skip
         body = await self.call_json("GET", "/v1/transactions", params=params)
         items = tuple(TransactionSummary.from_json(t) for t in body["items"])
         return Page(items, body.get("next_cursor"))
@@ -234,6 +235,16 @@ class RemoteFacade:
             "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
         )
         return TaskSummary.from_json(body)
+
+    async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
+        if not is_transaction_id(transaction_id):
+            raise NotFound(f"no transaction {transaction_id!r}")
+        await self.call_json(
+            "POST",
+            f"/v1/transactions/{transaction_id}/resolve",
+            body={"status": status, "reason": reason},
+        )
+        return await self.transaction(transaction_id)
 
     async def count_matching(self, query: TaskQuery) -> MatchingTasks:
         state = replayable_state(query)

@@ -212,6 +212,7 @@ class StaticFacade:
             and query.kind in (None, t.kind)
             and query.gateway in (None, t.gateway)
             and query.customer_id in (None, t.customer_id)
+            and (not query.review or t.review is not None)
         ]
         start = int(cursor or 0)
         end = start + limit
@@ -316,6 +317,17 @@ class StaticFacade:
             raise Conflict(f"task {task_id} is {task.state}")
         self.calls.append(("discard", (task_id, reason)))
         return self._replace(task, state="done")
+
+    async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
+        found = next((t for t in self.transactions_ if t.id == transaction_id), None)
+        if found is None:
+            raise NotFound(f"no transaction {transaction_id}")
+        if found.review is None:
+            raise Conflict(f"transaction {transaction_id} is not held for review")
+        self.calls.append(("resolve", (transaction_id, status, reason)))
+        index = self.transactions_.index(found)
+        self.transactions_[index] = dataclasses.replace(found, status=status, review=None)
+        return await self.transaction(transaction_id)
 
     def _matching(self, query: TaskQuery) -> list[TaskSummary]:
         if query.state not in ("dead", "pending"):
