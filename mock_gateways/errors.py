@@ -33,6 +33,12 @@ class ConflictingRepeat(MockGatewayError):
     code = "conflicting_repeat"
 
 
+class GhostUnavailable(MockGatewayError):
+    """The ``ghost_503_rate`` fault: the payment was recorded, the answer is 503 anyway."""
+
+    code = "service_unavailable"
+
+
 class InvalidFaults(MockGatewayError):
     """A fault setting that is unknown or out of range (answered 400)."""
 

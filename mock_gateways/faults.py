@@ -36,6 +36,12 @@ class Faults:
     callback_drop_rate: float = 0.0
     callback_duplicate_rate: float = 0.0
     callback_reorder: bool = False
+    # Money-integrity faults: a gateway whose word must not be taken blindly.
+    callback_amount_skew: float = 0.0
+    callback_wrong_route: float = 0.0
+    late_failure_rate: float = 0.0
+    ghost_503_rate: float = 0.0
+    auth_failure: bool = False
 
     def updated(self, changes: Mapping[str, object]) -> Faults:
         """Return a copy with ``changes`` applied; fields not named keep their value.
@@ -139,6 +145,11 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "callback_drop_rate": _rate,
     "callback_duplicate_rate": _rate,
     "callback_reorder": _flag,
+    "callback_amount_skew": _rate,
+    "callback_wrong_route": _rate,
+    "late_failure_rate": _rate,
+    "ghost_503_rate": _rate,
+    "auth_failure": _flag,
 }
 assert set(_CHECKS) == {field.name for field in dataclasses.fields(Faults)}
 
