@@ -25,6 +25,7 @@ from mock_gateways.errors import (
     InvalidFaults,
     InvalidRequest,
     MockGatewayError,
+    PaymentDeclined,
     UnknownTransaction,
 )
 from mock_gateways.gateway import MockGateway
@@ -39,6 +40,7 @@ _STATUS_FOR_ERROR: dict[type[MockGatewayError], int] = {
     InvalidFaults: 400,
     UnknownTransaction: 404,
     ConflictingRepeat: 409,
+    PaymentDeclined: 422,
     GhostUnavailable: 503,
 }
 

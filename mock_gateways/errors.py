@@ -21,6 +21,14 @@ class InvalidRequest(MockGatewayError):
         self.code = code
 
 
+class PaymentDeclined(MockGatewayError):
+    """A new payment refused at request time with a documented decline code (422)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class UnknownTransaction(MockGatewayError):
     """No payment with this transaction id is in the ledger (answered 404)."""
 

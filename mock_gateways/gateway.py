@@ -27,7 +27,7 @@ from mock_gateways.callbacks import (
     wrong_route_url,
 )
 from mock_gateways.decisions import PaymentPlan, Roll, plan_payment, plan_request
-from mock_gateways.errors import GhostUnavailable
+from mock_gateways.errors import GhostUnavailable, PaymentDeclined, UnknownTransaction
 from mock_gateways.faults import Faults
 from mock_gateways.ledger import Ledger, LedgerEntry
 from mock_gateways.payments import PaymentRequest
@@ -117,9 +117,17 @@ class MockGateway:
 
         A new payment is pending and settles after the callback delay; a
         repeat changes only its submission count. Raises ``ConflictingRepeat``
-        when a repeat's terms differ, and ``GhostUnavailable`` (after
-        recording) when the ``ghost_503_rate`` fault hits this request.
+        when a repeat's terms differ, ``PaymentDeclined`` (recording nothing)
+        for a new payment while ``submit_decline`` is set, and
+        ``GhostUnavailable`` (after recording) when the ``ghost_503_rate`` fault
+        hits this request.
         """
+        if self._faults.submit_decline and not self._holds(request.transaction_id):
+            self.note_request_fault("submit_decline")
+            raise PaymentDeclined(
+                self._faults.submit_decline,
+                f"the payment is refused: {self._faults.submit_decline}",
+            )
         entry, is_new = self.ledger.submit(request, self._clock_s())
         if is_new:
             plan = plan_payment(self._faults, roll)
@@ -131,6 +139,13 @@ class MockGateway:
             # Said exactly as a real outage says it: the client cannot tell them apart.
             raise GhostUnavailable("the gateway is down for maintenance")
         return entry
+
+    def _holds(self, transaction_id: str) -> bool:
+        try:
+            self.ledger.get(transaction_id)
+        except UnknownTransaction:
+            return False
+        return True
 
     def status(self, transaction_id: str) -> LedgerEntry:
         """The entry for ``transaction_id``; raises ``UnknownTransaction`` if unknown."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from gateways import (
+    DECLINE_CODES,
     CallbackEvent,
     CallbackRejected,
     GatewayAmbiguous,
@@ -17,6 +18,7 @@ from gateways import (
     GatewayBreakerOpen,
     GatewayConfig,
     GatewayCredentialsRefused,
+    GatewayDeclined,
     GatewayNotReached,
     GatewayRequestRefused,
     GatewayServerError,
@@ -326,3 +328,19 @@ async def test_a_late_failure_follows_the_success_with_a_new_event(
     assert failure.reason == "late_failure"
     assert known is not None
     assert known.status == "failure"
+
+
+@pytest.mark.parametrize("code", sorted(DECLINE_CODES))
+async def test_the_mocks_decline_codes_are_the_documented_ones(
+    start_setup: SetupFactory, which: str, code: str
+) -> None:
+    side = (await start_setup(faults=Faults(callback_delay_ms=10, submit_decline=code))).sides[
+        which
+    ]
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await side.client.submit(request_for(side, "tx-declined-now"))
+
+    assert (caught.value.reason, caught.value.status_code) == (code, 422)
+    assert caught.value.retry_elsewhere is DECLINE_CODES[code]
+    assert side.mock.ledger.entries() == []

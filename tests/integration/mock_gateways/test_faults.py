@@ -195,6 +195,7 @@ async def test_faults_change_at_run_time_and_read_back(
         "late_failure_rate",
         "ghost_503_rate",
         "auth_failure",
+        "submit_decline",
     }
     assert await gateway_b.admin.faults() == before_b  # faults are per gateway
 

@@ -191,3 +191,28 @@ async def test_the_money_faults_are_seeded(
     for fault in ("callback_amount_skew", "callback_wrong_route", "late_failure", "ghost_503"):
         hit = sum(1 for faults in injected.values() if fault in faults)
         assert 0 < hit < 40, fault  # a rate, not all or nothing
+
+
+async def test_submit_decline_refuses_new_payments_with_a_documented_code(
+    gateway: GatewayUnderTest, callback_receiver: CallbackReceiver
+) -> None:
+    await gateway.client.submit("tx-held")
+    await gateway.admin.wait_settled(1)
+    await gateway.admin.set_faults(submit_decline="currency_not_supported")
+
+    refused = await gateway.client.submit("tx-new")
+    repeat = await gateway.client.submit("tx-held")  # a payment it holds answers its state
+    ledger = await gateway.admin.ledger()
+
+    assert (refused.http_status, refused.error) == (422, "currency_not_supported")
+    assert (repeat.http_status, repeat.payment_status) == (200, "success")
+    assert [entry["transaction_id"] for entry in ledger["payments"]] == ["tx-held"]
+    assert ledger["summary"]["injected_faults"] == {"submit_decline": 1}
+
+
+async def test_submit_decline_takes_only_documented_codes(gateway: GatewayUnderTest) -> None:
+    status, document = await gateway.admin.put_faults_raw(b'{"submit_decline": "nope"}')
+
+    assert status == 400
+    assert "submit_decline" in document["message"]
+    assert (await gateway.admin.faults())["submit_decline"] is False
