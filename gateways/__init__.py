@@ -23,16 +23,20 @@ from gateways.base import (
 from gateways.breaker import BreakerState
 from gateways.config import GatewayConfig
 from gateways.errors import (
+    DECLINE_CODES,
     CallbackError,
     CallbackMalformed,
     CallbackRejected,
     GatewayAmbiguous,
     GatewayBreakerOpen,
     GatewayConfigError,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
     GatewayProtocolError,
+    GatewayRequestRefused,
+    GatewayServerError,
     GatewayTransient,
 )
 from gateways.http import make_http_client
@@ -42,6 +46,7 @@ from gateways.signatures import SIGNATURE_HEADER, sign, verify
 from gateways.stats import GatewayStats
 
 __all__ = [
+    "DECLINE_CODES",
     "GATEWAY_TYPES",
     "SIGNATURE_HEADER",
     "BreakerState",
@@ -55,10 +60,13 @@ __all__ = [
     "GatewayBreakerOpen",
     "GatewayConfig",
     "GatewayConfigError",
+    "GatewayCredentialsRefused",
     "GatewayDeclined",
     "GatewayError",
     "GatewayNotReached",
     "GatewayProtocolError",
+    "GatewayRequestRefused",
+    "GatewayServerError",
     "GatewayStats",
     "GatewayTransient",
     "PaymentKind",

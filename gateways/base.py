@@ -23,7 +23,7 @@ PAYMENT_STATUSES: frozenset[str] = frozenset(get_args(PaymentStatus))
 
 # The gateways' own rule: no "/" (A puts the id in a URL path), starts with a letter or digit.
 TRANSACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_URL_CHARS = 2048
 
 
@@ -48,7 +48,7 @@ class SubmitRequest:
             raise ValueError("amount must be a finite Decimal")
         if self.amount <= 0:
             raise ValueError("amount must be greater than zero")
-        if not _CURRENCY.fullmatch(self.currency):
+        if not CURRENCY.fullmatch(self.currency):
             raise ValueError("currency must be three capital letters")
         if self.kind not in PAYMENT_KINDS:
             raise ValueError(f"kind must be one of {sorted(PAYMENT_KINDS)}")
@@ -63,20 +63,35 @@ class SubmitRequest:
 
 @dataclass(frozen=True)
 class GatewayAnswer:
-    """What a gateway says about a payment now (a "failure" status is an answer, not an error)."""
+    """What a gateway says about a payment now (a "failure" status is an answer, not an error).
+
+    ``amount`` and ``currency`` are what the gateway says it holds for the
+    payment. The clients always fill them from the answer (an answer without
+    them is a ``GatewayProtocolError``); they are optional here only for
+    answers a caller makes up itself (a decline turned into a "failure").
+    Comparing them with the payment is the caller's job.
+    """
 
     transaction_id: str
     status: PaymentStatus
     reason: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
 class CallbackEvent:
-    """A verified callback: ``event_id`` is unique per delivery event (duplicates repeat it)."""
+    """A verified callback: ``event_id`` is unique per delivery event (duplicates repeat it).
+
+    ``amount`` and ``currency`` are what the gateway says it moved; comparing
+    them with the payment is the caller's job.
+    """
 
     event_id: str
     transaction_id: str
     status: PaymentStatus
+    amount: Decimal
+    currency: str
     reason: str | None = None
 
 

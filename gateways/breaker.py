@@ -4,10 +4,19 @@
 ``with breaker.calling():``, which pybreaker allows around any code, awaits
 included, so an async call counts exactly like a sync one. What counts:
 
-- a failure: anything that escapes the call except a decline — not reached,
-  transient, ambiguous, a garbled answer, and a cancellation (the caller gave up
+- a failure: anything that escapes the call except a decline or a refused
+  request — not reached, transient, ambiguous (a 5xx included), a garbled
+  answer, refused credentials (401/403), and a cancellation (the caller gave up
   waiting, which is what a slow gateway looks like);
-- a success: an answer, a 404 on status, a decline (the gateway worked; it said no).
+- a success: an answer, a 404 on status, a decline, a refused request (the
+  gateway worked; it said no to this request, not to every request).
+
+Refused credentials count as failures on purpose: the breaker protects against
+a gateway we cannot use, and one that refuses our credentials is exactly that,
+for every payment alike, until someone fixes them. Opening it stops us
+presenting refused credentials on every task (a provider may lock an account
+that keeps failing to authenticate) and gives callers a time to wait until
+(``may_half_open_at``); the half-open trial finds out when they work again.
 
 While open, calls are refused at once with ``GatewayBreakerOpen`` carrying
 ``retry_at``. After ``reset_timeout_s`` one trial call is let through
@@ -27,7 +36,13 @@ from typing import Literal
 
 import pybreaker
 
-from gateways.errors import GatewayBreakerOpen, GatewayDeclined, Operation
+from gateways.errors import (
+    GatewayBreakerOpen,
+    GatewayDeclined,
+    GatewayError,
+    GatewayRequestRefused,
+    Operation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +54,8 @@ _STATE_NAMES: dict[str, BreakerStateName] = {
 }
 # While a half-open trial is in flight, others come back this soon at most.
 _TRIAL_WAIT_S = 1.0
+# Coherent refusals of one request: the gateway is working.
+_ANSWERED_NO: tuple[type[GatewayError], ...] = (GatewayDeclined, GatewayRequestRefused)
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class GatewayBreaker:
         trial = self._breaker.current_state != pybreaker.STATE_CLOSED
         if trial and self._trial_in_flight:
             raise self._open_error(operation, _now() + timedelta(seconds=self._trial_wait_s))
-        declined: GatewayDeclined | None = None
+        declined: GatewayError | None = None
         # No await between the check above and entering the breaker: in asyncio
         # that makes "check, then claim the trial" atomic.
         if trial:
@@ -108,7 +125,7 @@ class GatewayBreaker:
                     raise self._open_error(operation, self._retry_at()) from exc
                 try:
                     yield
-                except GatewayDeclined as exc:
+                except _ANSWERED_NO as exc:
                     declined = exc  # a coherent "no" leaves the breaker as a success
         finally:
             if trial:

@@ -1,7 +1,23 @@
 """Pure rules: which failure of an outbound call becomes which ``GatewayError``.
 
-The table and the reasons are in ``gateways.errors``; this module only applies
-them, so the rules are tested without any network.
+The reasons are in ``gateways.errors``; this module only applies them, so the
+rules are tested without any network. In short:
+
+=====================  ===============================  ===============================
+what happened          submit                           status
+=====================  ===============================  ===============================
+connect failure        ``GatewayNotReached``            ``GatewayNotReached``
+lost after sending     ``GatewayAmbiguous``             ``GatewayTransient``
+5xx (503 included)     ``GatewayServerError``           ``GatewayTransient``
+408, 429               ``GatewayTransient``             ``GatewayTransient``
+401, 403               ``GatewayCredentialsRefused``    ``GatewayCredentialsRefused``
+404                    ``GatewayRequestRefused``        not an error: "unknown"
+4xx, decline code      ``GatewayDeclined``              ``GatewayRequestRefused``
+any other 4xx          ``GatewayRequestRefused``        ``GatewayRequestRefused``
+3xx, anything else     ``GatewayProtocolError``         ``GatewayProtocolError``
+=====================  ===============================  ===============================
+
+Decline codes and whether they let another gateway try are ``DECLINE_CODES``.
 """
 
 from __future__ import annotations
@@ -14,11 +30,15 @@ import aiohttp
 import httpx
 
 from gateways.errors import (
+    DECLINE_CODES,
     GatewayAmbiguous,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
     GatewayProtocolError,
+    GatewayRequestRefused,
+    GatewayServerError,
     GatewayTransient,
     Operation,
 )
@@ -42,9 +62,7 @@ _AIOHTTP_NOT_REACHED: tuple[type[Exception], ...] = (
     aiohttp.NonHttpUrlClientError,
 )
 _TRANSIENT_4XX = frozenset({408, 429})
-# The gateway already holds this transaction id with other terms: the payment lives there.
-_CONFLICT = 409
-_UNAVAILABLE = 503
+_CREDENTIALS_REFUSED = frozenset({401, 403})
 _MAX_MESSAGE_CHARS = 200
 
 
@@ -88,37 +106,57 @@ def status_error(
     message: str | None,
     retry_after_s: float | None = None,
 ) -> GatewayError:
-    """The ``GatewayError`` for a non-success HTTP status.
+    """The ``GatewayError`` for a non-success HTTP status (see the table above).
 
     ``code``/``message`` are what the gateway's error body said, if it could be
-    read. Any other status (a 3xx: redirects are never followed, a gateway has
-    no reason to move) is a protocol error: the request arrived, the answer
-    makes no sense.
+    read. A 404 to a status read is not an error (the caller answers "unknown"
+    before asking here). Any status outside 4xx/5xx (a 3xx: redirects are never
+    followed, a gateway has no reason to move) is a protocol error: the request
+    arrived, the answer makes no sense.
     """
     reason = code or f"http_{status_code}"
     detail = f"{gateway} {operation}: HTTP {status_code} {reason}"
     if message:
         detail += f": {_shorten(message)}"
-    if status_code == _UNAVAILABLE:
-        return GatewayNotReached(
-            detail, gateway=gateway, operation=operation, retry_after_s=retry_after_s
-        )
-    if 400 <= status_code < 500 and status_code not in _TRANSIENT_4XX:
-        return GatewayDeclined(
-            detail,
+    if status_code in _CREDENTIALS_REFUSED:
+        return GatewayCredentialsRefused(
+            f"{detail} (our credentials are refused)",
             gateway=gateway,
             operation=operation,
-            reason=reason,
-            retry_elsewhere=status_code != _CONFLICT,
             status_code=status_code,
         )
-    if status_code >= 500 or status_code in _TRANSIENT_4XX:
+    if status_code in _TRANSIENT_4XX or (500 <= status_code < 600 and operation == "status"):
         return GatewayTransient(
             detail,
             gateway=gateway,
             operation=operation,
             status_code=status_code,
             retry_after_s=retry_after_s,
+        )
+    if 500 <= status_code < 600:
+        return GatewayServerError(
+            f"{detail} (may have been recorded; ask its status)",
+            gateway=gateway,
+            operation=operation,
+            status_code=status_code,
+            retry_after_s=retry_after_s,
+        )
+    if 400 <= status_code < 500:
+        if operation == "submit" and code is not None and code in DECLINE_CODES:
+            return GatewayDeclined(
+                detail,
+                gateway=gateway,
+                operation=operation,
+                reason=code,
+                retry_elsewhere=DECLINE_CODES[code],
+                status_code=status_code,
+            )
+        return GatewayRequestRefused(
+            f"{detail} (refused; not a documented decline)",
+            gateway=gateway,
+            operation=operation,
+            status_code=status_code,
+            code=reason,
         )
     return GatewayProtocolError(detail, gateway=gateway, operation=operation)
 

@@ -2,12 +2,14 @@
 
 - ``POST {base}/payments``
   ``{"transactionId", "amount", "currency", "type", "callbackUrl"}``
-  → ``{"status": "pending"|"success"|"failure", "transactionId"}``
+  → ``{"status": "pending"|"success"|"failure", "transactionId", "amount", "currency"}``
 - ``GET {base}/status/{transactionId}`` → the same shape; 404 if unknown.
 - Errors: ``{"error": code, "message": text}`` with a 4xx/5xx status.
-- Callbacks: ``{"eventId", "transactionId", "status", "reason"?}``, signed.
+- Callbacks: ``{"eventId", "transactionId", "status", "amount", "currency", "reason"?}``,
+  signed.
 
-Amounts travel as plain decimal strings, never JSON numbers. Answers and
+Amounts travel as plain decimal strings, never JSON numbers, both ways; an
+answer or callback without its amount and currency is refused. Answers and
 callbacks must be UTF-8 JSON objects without repeated keys; unknown keys are
 ignored so the gateway may add fields.
 """
@@ -24,6 +26,8 @@ from gateways.http_gateway import HttpGateway
 from gateways.wire import (
     WireFormatError,
     WireRequest,
+    amount_field,
+    currency_field,
     event_id_field,
     reason_field,
     status_field,
@@ -54,12 +58,14 @@ class GatewayA(HttpGateway):
         return WireRequest("GET", f"/status/{quote(transaction_id, safe='')}")
 
     def decode_answer(self, operation: Operation, body: bytes) -> GatewayAnswer:
-        """``{"status", "transactionId"}`` (and a ``reason`` if the gateway adds one)."""
+        """``{"status", "transactionId", "amount", "currency"}`` (and ``reason``, if added)."""
         document = _json_object(body)
         return GatewayAnswer(
             transaction_id=transaction_id_field(document.get("transactionId")),
             status=status_field(document.get("status")),
             reason=reason_field(document.get("reason")),
+            amount=amount_field(document.get("amount")),
+            currency=currency_field(document.get("currency")),
         )
 
     def decode_error(self, body: bytes) -> tuple[str | None, str | None]:
@@ -75,12 +81,14 @@ class GatewayA(HttpGateway):
         )
 
     def decode_callback(self, body: bytes) -> CallbackEvent:
-        """``{"eventId", "transactionId", "status", "reason"?}``."""
+        """``{"eventId", "transactionId", "status", "amount", "currency", "reason"?}``."""
         document = _json_object(body)
         return CallbackEvent(
             event_id=event_id_field(document.get("eventId")),
             transaction_id=transaction_id_field(document.get("transactionId")),
             status=status_field(document.get("status")),
+            amount=amount_field(document.get("amount")),
+            currency=currency_field(document.get("currency")),
             reason=reason_field(document.get("reason")),
         )
 

@@ -2,11 +2,17 @@
 
 - ``POST {base}/ProcessPayment`` with
   ``<Payment><TransactionId/><Amount/><Currency/><Type/><CallbackUrl/></Payment>``
-  → ``<PaymentResponse><Status/><TransactionId/></PaymentResponse>``
+  → ``<PaymentResponse><Status/><TransactionId/><Amount/><Currency/></PaymentResponse>``
 - ``GET {base}/GetStatus?TransactionId=``
-  → ``<StatusResponse><Status/><TransactionId/></StatusResponse>``; 404 if unknown.
+  → ``<StatusResponse><Status/><TransactionId/><Amount/><Currency/></StatusResponse>``;
+  404 if unknown.
 - Errors: ``<Error><Code/><Message/></Error>`` with a 4xx/5xx status.
-- Callbacks: ``<Callback><EventId/><TransactionId/><Status/><Reason/></Callback>``, signed.
+- Callbacks:
+  ``<Callback><EventId/><TransactionId/><Status/><Amount/><Currency/><Reason/></Callback>``,
+  signed.
+
+Amounts are plain decimal text; an answer or callback without its amount and
+currency is refused.
 
 Documents are built with every text escaped and read with ``defusedxml``
 (see ``gateways.xmldoc``): a DTD, entity or external reference in an answer
@@ -21,6 +27,8 @@ from gateways.http_gateway import HttpGateway
 from gateways.wire import (
     WireFormatError,
     WireRequest,
+    amount_field,
+    currency_field,
     event_id_field,
     reason_field,
     status_field,
@@ -30,6 +38,7 @@ from gateways.xmldoc import XmlRejected, read_fields, render
 
 CONTENT_TYPE = "application/xml; charset=utf-8"
 _ANSWER_ROOTS: dict[Operation, str] = {"submit": "PaymentResponse", "status": "StatusResponse"}
+_ANSWER_FIELDS = ("Status", "TransactionId", "Amount", "Currency", "Reason")
 
 
 class GatewayB(HttpGateway):
@@ -57,11 +66,13 @@ class GatewayB(HttpGateway):
 
     def decode_answer(self, operation: Operation, body: bytes) -> GatewayAnswer:
         """``<PaymentResponse>`` (submit) or ``<StatusResponse>`` (status)."""
-        fields = _read(body, _ANSWER_ROOTS[operation], ("Status", "TransactionId", "Reason"))
+        fields = _read(body, _ANSWER_ROOTS[operation], _ANSWER_FIELDS)
         return GatewayAnswer(
             transaction_id=transaction_id_field(fields["TransactionId"]),
             status=status_field(fields["Status"]),
             reason=reason_field(fields["Reason"]),
+            amount=amount_field(fields["Amount"]),
+            currency=currency_field(fields["Currency"]),
         )
 
     def decode_error(self, body: bytes) -> tuple[str | None, str | None]:
@@ -74,11 +85,13 @@ class GatewayB(HttpGateway):
 
     def decode_callback(self, body: bytes) -> CallbackEvent:
         """``<Callback>``; an empty or missing ``<Reason/>`` means no reason."""
-        fields = _read(body, "Callback", ("EventId", "TransactionId", "Status", "Reason"))
+        fields = _read(body, "Callback", ("EventId", *_ANSWER_FIELDS))
         return CallbackEvent(
             event_id=event_id_field(fields["EventId"]),
             transaction_id=transaction_id_field(fields["TransactionId"]),
             status=status_field(fields["Status"]),
+            amount=amount_field(fields["Amount"]),
+            currency=currency_field(fields["Currency"]),
             reason=reason_field(fields["Reason"]),
         )
 

@@ -12,6 +12,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
@@ -25,10 +26,13 @@ from gateways.errors import (
     CallbackRejected,
     GatewayAmbiguous,
     GatewayBreakerOpen,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
     GatewayProtocolError,
+    GatewayRequestRefused,
+    GatewayServerError,
     Operation,
 )
 from gateways.http import HttpReply, exchange
@@ -40,6 +44,10 @@ from gateways.wire import WireFormatError, WireRequest
 logger = logging.getLogger(__name__)
 
 _NOT_FOUND = 404
+# Outcomes logged as warnings on every call; refused credentials are logged once per change.
+_NEEDS_AN_EYE: frozenset[Outcome] = frozenset(
+    {"ambiguous", "protocol_error", "server_error", "request_refused"}
+)
 # How many error messages of failed calls a gateway keeps for operators.
 RECENT_ERRORS = 5
 
@@ -61,6 +69,7 @@ class HttpGateway(ABC):
         )
         self._window = OutcomeWindow(config.stats_window)
         self._errors: deque[str] = deque(maxlen=RECENT_ERRORS)
+        self._credentials_refused_since: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -70,10 +79,12 @@ class HttpGateway(ABC):
     async def submit(self, request: SubmitRequest) -> GatewayAnswer:
         """Submit (or repeat: it is idempotent on the transaction id) a payment.
 
-        Answers the payment's current state, "failure" included. Raises
-        ``GatewayNotReached`` (``GatewayBreakerOpen`` when the breaker refused),
-        ``GatewayAmbiguous`` (``GatewayProtocolError`` for a garbled answer),
-        ``GatewayTransient`` or ``GatewayDeclined``.
+        Answers the payment's current state, "failure" included, with the
+        amount and currency the gateway holds. Raises ``GatewayNotReached``
+        (``GatewayBreakerOpen`` when the breaker refused), ``GatewayAmbiguous``
+        (``GatewayProtocolError`` for a garbled answer, ``GatewayServerError``
+        for a 5xx), ``GatewayTransient``, ``GatewayDeclined``,
+        ``GatewayRequestRefused`` or ``GatewayCredentialsRefused``.
         """
         answer = await self._call("submit", self.encode_submit(request), request.transaction_id)
         if answer is None:  # only status() treats 404 as an answer
@@ -84,7 +95,8 @@ class HttpGateway(ABC):
         """The payment's current state, or ``None`` when the gateway does not know it (404).
 
         Raises ``ValueError`` for a malformed id, and ``GatewayNotReached``,
-        ``GatewayTransient``, ``GatewayProtocolError`` or ``GatewayDeclined``.
+        ``GatewayTransient`` (a 5xx included), ``GatewayProtocolError``,
+        ``GatewayRequestRefused`` or ``GatewayCredentialsRefused``.
         """
         check_transaction_id(transaction_id)
         return await self._call("status", self.encode_status(transaction_id), transaction_id)
@@ -126,8 +138,12 @@ class HttpGateway(ABC):
         return self._breaker.snapshot()
 
     def recent_stats(self) -> GatewayStats:
-        """Success rate and latency over this gateway's most recent calls."""
-        return self._window.snapshot()
+        """Success rate and latency over this gateway's most recent calls.
+
+        ``credentials_refused_since`` says whether (and since when) the gateway
+        refuses our credentials.
+        """
+        return self._window.snapshot(credentials_refused_since=self._credentials_refused_since)
 
     def recent_errors(self) -> tuple[str, ...]:
         """The error messages of the last failed calls, newest first.
@@ -173,9 +189,13 @@ class HttpGateway(ABC):
                     self._config.retry, lambda: self._try_once(operation, wire, transaction_id)
                 )
             outcome = "answered"
+            if answer is not None:  # a 2xx: our credentials work
+                self._credentials_accepted()
             return answer
         except GatewayError as exc:
             outcome = _outcome_of(exc)
+            if isinstance(exc, GatewayCredentialsRefused):
+                self._credentials_refused(exc)
             if outcome not in (None, "declined"):
                 self._errors.append(f"{type(exc).__name__}: {exc} ({transaction_id})")
             raise
@@ -239,11 +259,32 @@ class HttpGateway(ABC):
             )
         return answer
 
+    def _credentials_refused(self, exc: GatewayCredentialsRefused) -> None:
+        if self._credentials_refused_since is not None:
+            return  # logged when it began; not once per call
+        self._credentials_refused_since = datetime.now(UTC)
+        logger.warning(
+            "%s refuses our credentials (HTTP %d): fix the gateway's credentials",
+            self.name,
+            exc.status_code,
+            extra={"gateway": self.name, "credentials": "refused", "status_code": exc.status_code},
+        )
+
+    def _credentials_accepted(self) -> None:
+        if self._credentials_refused_since is None:
+            return
+        self._credentials_refused_since = None
+        logger.info(
+            "%s accepts our credentials again",
+            self.name,
+            extra={"gateway": self.name, "credentials": "accepted"},
+        )
+
     def _log_call(
         self, operation: Operation, transaction_id: str, outcome: Outcome, latency_ms: float
     ) -> None:
         # Ambiguity needs a human's eye sooner or later; the rest is routine.
-        level = logging.WARNING if outcome in {"ambiguous", "protocol_error"} else logging.DEBUG
+        level = logging.WARNING if outcome in _NEEDS_AN_EYE else logging.DEBUG
         logger.log(
             level,
             "%s %s %s: %s in %.1f ms",
@@ -270,6 +311,12 @@ def _outcome_of(exc: GatewayError) -> Outcome | None:
         return "not_reached"
     if isinstance(exc, GatewayDeclined):
         return "declined"
+    if isinstance(exc, GatewayRequestRefused):
+        return "request_refused"
+    if isinstance(exc, GatewayCredentialsRefused):
+        return "credentials_refused"
+    if isinstance(exc, GatewayServerError):
+        return "server_error"
     if isinstance(exc, GatewayProtocolError):
         return "protocol_error"
     if isinstance(exc, GatewayAmbiguous):

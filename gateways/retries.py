@@ -1,11 +1,12 @@
 """Retries inside one attempt: only for requests that provably never reached the gateway.
 
-A connect failure or a 503 leaves nothing behind at the gateway, so trying
-again a few milliseconds later is free of risk and often succeeds (a dropped
-pooled connection, a restarting instance). Anything that may have reached it
-(ambiguous, transient, garbled) is left to the caller, which decides with the
-full picture (status check, outbox backoff). Waits are short and capped, so
-one attempt stays short; the outbox does the patient retrying.
+A connect failure leaves nothing behind at the gateway, so trying again a few
+milliseconds later is free of risk and often succeeds (a dropped pooled
+connection, a restarting instance). Anything that may have reached it (any
+HTTP answer, a 503 included; ambiguous, transient, garbled) is left to the
+caller, which decides with the full picture (status check, outbox backoff).
+Waits are short and capped, so one attempt stays short; the outbox does the
+patient retrying.
 """
 
 from __future__ import annotations

@@ -11,9 +11,20 @@ import math
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-Outcome = Literal["answered", "declined", "not_reached", "transient", "ambiguous", "protocol_error"]
+Outcome = Literal[
+    "answered",
+    "declined",
+    "not_reached",
+    "transient",
+    "ambiguous",
+    "protocol_error",
+    "server_error",
+    "request_refused",
+    "credentials_refused",
+]
 # The gateway did its job in these: it answered coherently, even if the answer was "no".
 HEALTHY_OUTCOMES: frozenset[Outcome] = frozenset({"answered", "declined"})
 
@@ -24,6 +35,9 @@ class GatewayStats:
 
     ``success_rate`` is the share that got a coherent answer (declines included:
     the gateway worked); it and the latencies are ``None`` before the first call.
+    ``credentials_refused_since`` (aware UTC) is when the gateway began refusing
+    our credentials (401/403), ``None`` while it accepts them: set by the first
+    refusal, cleared by the next 2xx answer.
     """
 
     window_size: int
@@ -32,6 +46,7 @@ class GatewayStats:
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     outcomes: dict[str, int]
+    credentials_refused_since: datetime | None = None
 
 
 class OutcomeWindow:
@@ -47,8 +62,8 @@ class OutcomeWindow:
         """Add one call; the oldest falls out once the window is full."""
         self._calls.append((outcome, latency_ms))
 
-    def snapshot(self) -> GatewayStats:
-        """The stats over the calls in the window now."""
+    def snapshot(self, *, credentials_refused_since: datetime | None = None) -> GatewayStats:
+        """The stats over the calls in the window now, with the credentials state given."""
         outcomes = Counter(outcome for outcome, _ in self._calls)
         latencies_ms = sorted(latency_ms for _, latency_ms in self._calls)
         healthy = sum(outcomes[outcome] for outcome in HEALTHY_OUTCOMES)
@@ -60,6 +75,7 @@ class OutcomeWindow:
             latency_p50_ms=percentile(latencies_ms, 50),
             latency_p99_ms=percentile(latencies_ms, 99),
             outcomes={str(outcome): count for outcome, count in outcomes.items()},
+            credentials_refused_since=credentials_refused_since,
         )
 
 

@@ -1,4 +1,4 @@
-"""What both wire formats share: reading statuses and ids out of a decoded document.
+"""What both wire formats share: reading statuses, ids and money out of a decoded document.
 
 Each gateway module decodes its own format into plain fields and checks them
 here, raising ``WireFormatError``; the client turns that into
@@ -7,13 +7,17 @@ here, raising ``WireFormatError``; the client turns that into
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import cast
 
-from gateways.base import PAYMENT_STATUSES, TRANSACTION_ID, PaymentStatus
+from gateways.base import CURRENCY, PAYMENT_STATUSES, TRANSACTION_ID, PaymentStatus
 
 _MAX_EVENT_ID_CHARS = 255
 _MAX_REASON_CHARS = 500
+# Plain decimal notation, as the gateways write amounts: no sign, exponent or spaces.
+_AMOUNT = re.compile(r"[0-9]{1,30}(\.[0-9]{1,18})?")
 
 
 class WireFormatError(ValueError):
@@ -54,6 +58,24 @@ def event_id_field(value: object) -> str:
         or not value.isprintable()
     ):
         raise WireFormatError(f"event id {_show(value)} is missing or malformed")
+    return value
+
+
+def amount_field(value: object) -> Decimal:
+    """``value`` as an amount: a plain decimal string (``"10.50"``), never a number.
+
+    A JSON number has been through a float on the way; it is refused like
+    anything that is not plain decimal notation (``WireFormatError``).
+    """
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+        raise WireFormatError(f"amount {_show(value)} is missing or not a plain decimal string")
+    return Decimal(value)
+
+
+def currency_field(value: object) -> str:
+    """``value`` as a currency code: three capital letters (``WireFormatError`` otherwise)."""
+    if not isinstance(value, str) or not CURRENCY.fullmatch(value):
+        raise WireFormatError(f"currency {_show(value)} is missing or not three capital letters")
     return value
 
 

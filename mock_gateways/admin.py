@@ -46,6 +46,7 @@ async def get_ledger(request: web.Request) -> web.Response:
         "failure": statuses["failure"],
         "charges": sum(entry.charges for entry in entries),
         "max_charges_per_payment": max((entry.charges for entry in entries), default=0),
+        "injected_faults": gateway.injected_faults(),
     }
     return web.json_response(
         {

@@ -21,9 +21,11 @@ from mock_gateways.decisions import plan_request
 from mock_gateways.dialect import Dialect
 from mock_gateways.errors import (
     ConflictingRepeat,
+    GhostUnavailable,
     InvalidFaults,
     InvalidRequest,
     MockGatewayError,
+    PaymentDeclined,
     UnknownTransaction,
 )
 from mock_gateways.gateway import MockGateway
@@ -38,6 +40,8 @@ _STATUS_FOR_ERROR: dict[type[MockGatewayError], int] = {
     InvalidFaults: 400,
     UnknownTransaction: 404,
     ConflictingRepeat: 409,
+    PaymentDeclined: 422,
+    GhostUnavailable: 503,
 }
 
 
@@ -116,10 +120,18 @@ async def _apply_faults(request: web.Request, handler: Handler) -> web.StreamRes
         return web.Response(status=503)
     plan = plan_request(faults, roll)
     await gateway.pause(plan.latency_ms)
+    if faults.auth_failure:
+        request[FAULT] = "auth_failure"
+        gateway.note_request_fault("auth_failure")
+        return render(401, "invalid_credentials", "the gateway refuses these credentials")
     if plan.fail:
         request[FAULT] = "error"
         return render(500, "internal_error", "the gateway failed to process the request")
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except GhostUnavailable:
+        request[FAULT] = "ghost_503"  # recorded, and answered as if it were not
+        raise
     if plan.hang:
         # The work is done (a payment is recorded); only the answer is late.
         request[FAULT] = "timeout"

@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             default=[],
             metavar="NAME=VALUE",
             help=f"a start-time fault of gateway {gateway.upper()}, repeatable "
-            "(error_rate=0.3, outage=503, latency_ms=200, callback_reorder=true, ...)",
+            "(error_rate=0.3, outage=503, latency_ms=200, callback_reorder=true, "
+            "ghost_503_rate=0.2, auth_failure=true, ...)",
         )
 
 

@@ -25,10 +25,14 @@ class Roll:
     decline: float
     drop: float
     duplicate: float
+    skew: float
+    wrong_route: float
+    late_failure: float
+    ghost: float
 
     @classmethod
     def draw(cls, rng: random.Random) -> Roll:
-        """Draw all six values, always in the same order."""
+        """Draw all ten values, always in the same order."""
         return cls(
             error=rng.random(),
             timeout=rng.random(),
@@ -36,6 +40,10 @@ class Roll:
             decline=rng.random(),
             drop=rng.random(),
             duplicate=rng.random(),
+            skew=rng.random(),
+            wrong_route=rng.random(),
+            late_failure=rng.random(),
+            ghost=rng.random(),
         )
 
 
@@ -46,6 +54,7 @@ class RequestPlan:
     latency_ms: int
     fail: bool  # answer 5xx before anything is recorded
     hang: bool  # record, then keep the answer back for timeout_hang_ms
+    ghost_503: bool = False  # a submission: record it, then answer 503
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,9 @@ class PaymentPlan:
     drop_callbacks: bool
     duplicate_callback: bool
     stale_pending_callback: bool  # send "pending" after the final status
+    skew_amount: bool = False  # callbacks say another amount than the payment's
+    wrong_route: bool = False  # callbacks go to the other gateway's route, as that gateway
+    late_failure: bool = False  # a success later turns into a failure, with its own callback
 
 
 def plan_request(faults: Faults, roll: Roll) -> RequestPlan:
@@ -67,6 +79,7 @@ def plan_request(faults: Faults, roll: Roll) -> RequestPlan:
         latency_ms=max(0, faults.latency_ms + offset_ms),
         fail=roll.error < faults.error_rate,
         hang=roll.timeout < faults.timeout_rate,
+        ghost_503=roll.ghost < faults.ghost_503_rate,
     )
 
 
@@ -78,4 +91,7 @@ def plan_payment(faults: Faults, roll: Roll) -> PaymentPlan:
         drop_callbacks=roll.drop < faults.callback_drop_rate,
         duplicate_callback=roll.duplicate < faults.callback_duplicate_rate,
         stale_pending_callback=faults.callback_reorder,
+        skew_amount=roll.skew < faults.callback_amount_skew,
+        wrong_route=roll.wrong_route < faults.callback_wrong_route,
+        late_failure=roll.late_failure < faults.late_failure_rate,
     )

@@ -21,6 +21,14 @@ class InvalidRequest(MockGatewayError):
         self.code = code
 
 
+class PaymentDeclined(MockGatewayError):
+    """A new payment refused at request time with a documented decline code (422)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class UnknownTransaction(MockGatewayError):
     """No payment with this transaction id is in the ledger (answered 404)."""
 
@@ -31,6 +39,12 @@ class ConflictingRepeat(MockGatewayError):
     """A repeat submission whose terms differ from the first (answered 409)."""
 
     code = "conflicting_repeat"
+
+
+class GhostUnavailable(MockGatewayError):
+    """The ``ghost_503_rate`` fault: the payment was recorded, the answer is 503 anyway."""
+
+    code = "service_unavailable"
 
 
 class InvalidFaults(MockGatewayError):

@@ -17,6 +17,15 @@ from typing import Literal
 from mock_gateways.errors import InvalidFaults
 
 Outage = Literal[False, "503", "refuse"]
+# The decline codes gateways A and B document for a payment refused at request
+# time: the first four let another gateway try, "declined" refuses the payment.
+DECLINE_CODES = (
+    "currency_not_supported",
+    "country_not_supported",
+    "type_not_supported",
+    "amount_limit_exceeded",
+    "declined",
+)
 
 MAX_DURATION_MS = 3_600_000  # one hour: anything longer is a typo, not a fault
 
@@ -36,6 +45,13 @@ class Faults:
     callback_drop_rate: float = 0.0
     callback_duplicate_rate: float = 0.0
     callback_reorder: bool = False
+    # Money-integrity faults: a gateway whose word must not be taken blindly.
+    callback_amount_skew: float = 0.0
+    callback_wrong_route: float = 0.0
+    late_failure_rate: float = 0.0
+    ghost_503_rate: float = 0.0
+    auth_failure: bool = False
+    submit_decline: str | Literal[False] = False
 
     def updated(self, changes: Mapping[str, object]) -> Faults:
         """Return a copy with ``changes`` applied; fields not named keep their value.
@@ -127,6 +143,14 @@ def _outage(value: object) -> Outage:
     raise ValueError(f'must be false, "503" or "refuse", got {value!r}')
 
 
+def _decline_code(value: object) -> str | Literal[False]:
+    if value is False:
+        return False
+    if isinstance(value, str) and value in DECLINE_CODES:
+        return value
+    raise ValueError(f"must be false or one of {', '.join(DECLINE_CODES)}, got {value!r}")
+
+
 _CHECKS: dict[str, Callable[[object], object]] = {
     "latency_ms": _duration_ms,
     "latency_jitter_ms": _duration_ms,
@@ -139,6 +163,12 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "callback_drop_rate": _rate,
     "callback_duplicate_rate": _rate,
     "callback_reorder": _flag,
+    "callback_amount_skew": _rate,
+    "callback_wrong_route": _rate,
+    "late_failure_rate": _rate,
+    "ghost_503_rate": _rate,
+    "auth_failure": _flag,
+    "submit_decline": _decline_code,
 }
 assert set(_CHECKS) == {field.name for field in dataclasses.fields(Faults)}
 
@@ -169,5 +199,6 @@ _TEXT_READER_FOR_CHECK: dict[Callable[[object], object], Callable[[str], object]
     _duration_ms: _text_number,
     _flag: _text_flag,
     _outage: _text_outage,
+    _decline_code: _text_outage,
 }
 _TEXT_READERS = {name: _TEXT_READER_FOR_CHECK[check] for name, check in _CHECKS.items()}

@@ -13,16 +13,21 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from mock_gateways.callbacks import (
     CallbackEncoder,
     CallbackEvent,
+    CallbackIdentity,
     CallbackSender,
     DeliveryPolicy,
+    callback_event,
     callback_events,
+    wrong_route_url,
 )
-from mock_gateways.decisions import PaymentPlan, Roll, plan_payment
+from mock_gateways.decisions import PaymentPlan, Roll, plan_payment, plan_request
+from mock_gateways.errors import GhostUnavailable, PaymentDeclined, UnknownTransaction
 from mock_gateways.faults import Faults
 from mock_gateways.ledger import Ledger, LedgerEntry
 from mock_gateways.payments import PaymentRequest
@@ -31,8 +36,17 @@ from mock_gateways.tasks import TaskOwner
 logger = logging.getLogger(__name__)
 
 
+# A payment that fails after its success says so with this reason.
+LATE_FAILURE_REASON = "late_failure"
+
+
 class MockGateway:
-    """A fake payment gateway's state and lifecycle. ``start`` before serving, ``stop`` after."""
+    """A fake payment gateway's state and lifecycle. ``start`` before serving, ``stop`` after.
+
+    ``peer`` is the other gateway, as far as its callbacks go (name, format,
+    secret): the ``callback_wrong_route`` fault sends callbacks as that
+    gateway. Without a peer that fault has nothing to send as, and does nothing.
+    """
 
     def __init__(
         self,
@@ -44,9 +58,13 @@ class MockGateway:
         seed: int | None = None,
         delivery: DeliveryPolicy | None = None,
         clock_s: Callable[[], float] = time.time,
+        peer: CallbackIdentity | None = None,
     ) -> None:
         self.name = name
         self.ledger = Ledger()
+        self._peer = peer
+        # Misbehaviours that belong to no payment (a refused request records nothing).
+        self._request_faults: Counter[str] = Counter()
         self._initial_faults = faults or Faults()
         self._faults = self._initial_faults
         self._seed = seed
@@ -84,20 +102,50 @@ class MockGateway:
         """Draw the dice for one gateway request (see ``decisions``)."""
         return Roll.draw(self._rng)
 
+    def note_request_fault(self, fault: str) -> None:
+        """Count one misbehaviour injected into a request that recorded nothing."""
+        self._request_faults[fault] += 1
+
+    def injected_faults(self) -> dict[str, int]:
+        """Every misbehaviour injected since the last reset, by fault (payments' and requests')."""
+        totals = Counter(self.ledger.injected_totals())
+        totals.update(self._request_faults)
+        return dict(sorted(totals.items()))
+
     def submit(self, request: PaymentRequest, roll: Roll) -> LedgerEntry:
         """Record a submission and return its entry in its current state.
 
         A new payment is pending and settles after the callback delay; a
         repeat changes only its submission count. Raises ``ConflictingRepeat``
-        when a repeat's terms differ.
+        when a repeat's terms differ, ``PaymentDeclined`` (recording nothing)
+        for a new payment while ``submit_decline`` is set, and
+        ``GhostUnavailable`` (after recording) when the ``ghost_503_rate`` fault
+        hits this request.
         """
+        if self._faults.submit_decline and not self._holds(request.transaction_id):
+            self.note_request_fault("submit_decline")
+            raise PaymentDeclined(
+                self._faults.submit_decline,
+                f"the payment is refused: {self._faults.submit_decline}",
+            )
         entry, is_new = self.ledger.submit(request, self._clock_s())
         if is_new:
             plan = plan_payment(self._faults, roll)
             self._tasks.spawn(
                 self._settle(request.transaction_id, plan), name=f"settle:{request.transaction_id}"
             )
+        if plan_request(self._faults, roll).ghost_503:
+            self.ledger.note_injected(request.transaction_id, "ghost_503")
+            # Said exactly as a real outage says it: the client cannot tell them apart.
+            raise GhostUnavailable("the gateway is down for maintenance")
         return entry
+
+    def _holds(self, transaction_id: str) -> bool:
+        try:
+            self.ledger.get(transaction_id)
+        except UnknownTransaction:
+            return False
+        return True
 
     def status(self, transaction_id: str) -> LedgerEntry:
         """The entry for ``transaction_id``; raises ``UnknownTransaction`` if unknown."""
@@ -117,6 +165,7 @@ class MockGateway:
         """
         await self._tasks.cancel_all()
         self.ledger.clear()
+        self._request_faults.clear()
         self._rng = self._new_rng()
         if faults:
             self._faults = self._initial_faults
@@ -145,17 +194,49 @@ class MockGateway:
         await asyncio.sleep(plan.callback_delay_ms / 1000)
         entry = self.ledger.settle(transaction_id, declined=plan.declined)
         logger.info("%s settled %s: %s", self.name, transaction_id, entry.status)
-        events = callback_events(transaction_id, entry.status, entry.reason, plan)
+        events = callback_events(entry.request, entry.status, entry.reason, plan)
         if not events:
             logger.info("%s dropped the callbacks of %s", self.name, transaction_id)
         for event in events:
-            await self._send(entry.request.callback_url, event)
+            await self._send(entry.request.callback_url, event, plan)
+        if plan.late_failure and entry.status == "success":
+            await self._fail_late(transaction_id, plan)
 
-    async def _send(self, url: str, event: CallbackEvent) -> None:
+    async def _fail_late(self, transaction_id: str, plan: PaymentPlan) -> None:
+        """The ``late_failure_rate`` fault: a success turns into a failure a while later."""
+        await asyncio.sleep(plan.callback_delay_ms / 1000)
+        entry = self.ledger.fail_late(transaction_id, LATE_FAILURE_REASON)
+        self.ledger.note_injected(transaction_id, "late_failure")
+        logger.info("%s failed %s after its success", self.name, transaction_id)
+        if plan.drop_callbacks:
+            return
+        event = callback_event(entry.request, "failure", LATE_FAILURE_REASON, plan)
+        await self._send(entry.request.callback_url, event, plan)
+
+    async def _send(self, url: str, event: CallbackEvent, plan: PaymentPlan) -> None:
         transaction_id = event.transaction_id
-        self.ledger.add_callback(transaction_id, event.event_id, event.status)
+        as_gateway = self._peer if plan.wrong_route else None
+        if as_gateway is not None:
+            other_url = wrong_route_url(url, self.name, as_gateway.name)
+            if other_url is None:
+                logger.info("%s: no route to swap in %s; sent as usual", self.name, url)
+                as_gateway = None
+            else:
+                url = other_url
+                self.ledger.note_injected(transaction_id, "callback_wrong_route")
+        if event.amount != self.ledger.get(transaction_id).request.amount:
+            self.ledger.note_injected(transaction_id, "callback_amount_skew")
+        self.ledger.add_callback(
+            transaction_id,
+            event.event_id,
+            event.status,
+            amount=event.amount,
+            url=url,
+            as_gateway=as_gateway.name if as_gateway else None,
+        )
         await self._sender.deliver(
             url,
             event,
             lambda attempt: self.ledger.add_attempt(transaction_id, event.event_id, attempt),
+            as_gateway=as_gateway,
         )

@@ -1,10 +1,12 @@
 """Gateway A: JSON over REST.
 
 - ``POST /payments`` ``{"transactionId", "amount", "currency", "type", "callbackUrl"}``
-  → ``{"status": "pending"|"success"|"failure", "transactionId"}``
+  → ``{"status": "pending"|"success"|"failure", "transactionId", "amount", "currency"}``
 - ``GET /status/{transactionId}`` → the same shape; 404 if unknown.
 - Errors: ``{"error": code, "message": text}`` with a 4xx/5xx status.
-- Callbacks: ``{"eventId", "transactionId", "status", "reason"?}``.
+- Callbacks: ``{"eventId", "transactionId", "status", "amount", "currency", "reason"?}``.
+
+Amounts are plain decimal strings, never JSON numbers.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def encode_callback(event: CallbackEvent) -> EncodedBody:
         "eventId": event.event_id,
         "transactionId": event.transaction_id,
         "status": event.status,
+        "amount": event.wire_amount,
+        "currency": event.currency,
     }
     if event.reason is not None:
         document["reason"] = event.reason
@@ -61,8 +65,14 @@ def encode_callback(event: CallbackEvent) -> EncodedBody:
 
 
 def _state_response(entry: LedgerEntry) -> web.Response:
+    payment = entry.request
     return web.json_response(
-        {"status": entry.status, "transactionId": entry.request.transaction_id}
+        {
+            "status": entry.status,
+            "transactionId": payment.transaction_id,
+            "amount": format(payment.amount, "f"),
+            "currency": payment.currency,
+        }
     )
 
 

@@ -2,11 +2,13 @@
 
 - ``POST /ProcessPayment`` with
   ``<Payment><TransactionId/><Amount/><Currency/><Type/><CallbackUrl/></Payment>``
-  → ``<PaymentResponse><Status/><TransactionId/></PaymentResponse>``
+  → ``<PaymentResponse><Status/><TransactionId/><Amount/><Currency/></PaymentResponse>``
 - ``GET /GetStatus?TransactionId=``
-  → ``<StatusResponse><Status/><TransactionId/></StatusResponse>``; 404 if unknown.
+  → ``<StatusResponse><Status/><TransactionId/><Amount/><Currency/></StatusResponse>``;
+  404 if unknown.
 - Errors: ``<Error><Code/><Message/></Error>`` with a 4xx/5xx status.
-- Callbacks: ``<Callback><EventId/><TransactionId/><Status/><Reason/></Callback>``.
+- Callbacks:
+  ``<Callback><EventId/><TransactionId/><Status/><Amount/><Currency/><Reason/></Callback>``.
 
 Requests are parsed with ``defusedxml``: a DTD, entity or external
 reference is refused (400) before anything is expanded or fetched.
@@ -70,6 +72,8 @@ def encode_callback(event: CallbackEvent) -> EncodedBody:
         ("EventId", event.event_id),
         ("TransactionId", event.transaction_id),
         ("Status", event.status),
+        ("Amount", event.wire_amount),
+        ("Currency", event.currency),
         ("Reason", event.reason or ""),
     ]
     return EncodedBody(render("Callback", fields), CONTENT_TYPE)
@@ -106,7 +110,13 @@ def _child_text(root: Element, name: str) -> str | None:
 
 
 def _state_response(root: str, entry: LedgerEntry) -> web.Response:
-    fields = [("Status", entry.status), ("TransactionId", entry.request.transaction_id)]
+    payment = entry.request
+    fields = [
+        ("Status", entry.status),
+        ("TransactionId", payment.transaction_id),
+        ("Amount", format(payment.amount, "f")),
+        ("Currency", payment.currency),
+    ]
     return _xml_response(root, fields)
 
 

@@ -3,12 +3,15 @@
 Only ``Ledger`` methods change entries, all synchronously on the event loop,
 so no lock is needed. Its promises: a transaction id is recorded once, a
 repeat with other terms is refused, a payment settles once and is charged
-at most once.
+at most once. Every misbehaviour a fault injected into a payment is counted
+on its entry (``injected_faults``), so tests can count them.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from mock_gateways.errors import ConflictingRepeat, UnknownTransaction
 from mock_gateways.payments import PaymentRequest, PaymentStatus
@@ -31,6 +34,9 @@ class CallbackRecord:
     event_id: str
     status: PaymentStatus
     attempts: list[DeliveryAttempt] = field(default_factory=list)
+    amount: Decimal | None = None  # what the callback said, when it was sent
+    url: str | None = None  # where it was sent
+    as_gateway: str | None = None  # whom it was sent as, when not this gateway
 
     @property
     def delivered(self) -> bool:
@@ -49,13 +55,14 @@ class LedgerEntry:
     submissions: int = 1
     charges: int = 0
     callbacks: list[CallbackRecord] = field(default_factory=list)
+    injected: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, object]:
         """The entry as ``GET /_mock/ledger`` lists it."""
         return {
             "transaction_id": self.request.transaction_id,
             "type": self.request.type,
-            "amount": str(self.request.amount),
+            "amount": format(self.request.amount, "f"),
             "currency": self.request.currency,
             "callback_url": self.request.callback_url,
             "recorded_at_s": self.recorded_at_s,
@@ -70,6 +77,9 @@ class LedgerEntry:
                 {
                     "event_id": record.event_id,
                     "status": record.status,
+                    "amount": None if record.amount is None else format(record.amount, "f"),
+                    "url": record.url,
+                    "as_gateway": record.as_gateway,
                     "delivered": record.delivered,
                     "attempts": [
                         {"attempt": a.attempt, "at_s": a.at_s, "outcome": a.outcome, "ok": a.ok}
@@ -78,6 +88,7 @@ class LedgerEntry:
                 }
                 for record in self.callbacks
             ],
+            "injected_faults": dict(sorted(self.injected.items())),
         }
 
 
@@ -130,9 +141,41 @@ class Ledger:
             entry.charges += 1
         return entry
 
-    def add_callback(self, transaction_id: str, event_id: str, status: PaymentStatus) -> None:
+    def fail_late(self, transaction_id: str, reason: str) -> LedgerEntry:
+        """Turn a successful payment into a failure after the fact (a late decline, a return).
+
+        Only a ``success`` changes; the charge it made stays counted (it was
+        made; ``charges`` never exceeds 1). Raises ``UnknownTransaction``.
+        """
+        entry = self.get(transaction_id)
+        if entry.status == "success":
+            entry.status, entry.reason = "failure", reason
+        return entry
+
+    def note_injected(self, transaction_id: str, fault: str) -> None:
+        """Count one misbehaviour ``fault`` injected into this payment."""
+        self.get(transaction_id).injected[fault] += 1
+
+    def injected_totals(self) -> dict[str, int]:
+        """Every injected misbehaviour over all payments, by fault."""
+        totals: Counter[str] = Counter()
+        for entry in self._entries.values():
+            totals.update(entry.injected)
+        return dict(sorted(totals.items()))
+
+    def add_callback(
+        self,
+        transaction_id: str,
+        event_id: str,
+        status: PaymentStatus,
+        *,
+        amount: Decimal | None = None,
+        url: str | None = None,
+        as_gateway: str | None = None,
+    ) -> None:
         """Note that a callback message is about to be sent (a duplicate counts again)."""
-        self.get(transaction_id).callbacks.append(CallbackRecord(event_id, status))
+        record = CallbackRecord(event_id, status, amount=amount, url=url, as_gateway=as_gateway)
+        self.get(transaction_id).callbacks.append(record)
 
     def add_attempt(self, transaction_id: str, event_id: str, attempt: DeliveryAttempt) -> None:
         """Record one delivery attempt of the most recent callback with ``event_id``."""

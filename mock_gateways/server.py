@@ -16,7 +16,7 @@ from aiohttp import web
 from yarl import URL
 
 from mock_gateways.app import build_app
-from mock_gateways.callbacks import DeliveryPolicy
+from mock_gateways.callbacks import CallbackIdentity, DeliveryPolicy
 from mock_gateways.dialect import Dialect
 from mock_gateways.errors import StartError
 from mock_gateways.faults import Faults
@@ -82,7 +82,9 @@ class RunningGateway:
 class MockGateways:
     """Gateways A and B on ``host``; port 0 picks a free port (see ``url_a``/``url_b``).
 
-    The same ``seed`` makes every random choice of both gateways repeat.
+    The same ``seed`` makes every random choice of both gateways repeat. Each
+    knows the other's callback format and secret, for the
+    ``callback_wrong_route`` fault.
     """
 
     def __init__(
@@ -101,7 +103,7 @@ class MockGateways:
         delivery = delivery or DeliveryPolicy()
 
         def running(
-            dialect: Dialect, secret: str, port: int, faults: Faults | None
+            dialect: Dialect, secret: str, port: int, faults: Faults | None, peer: CallbackIdentity
         ) -> RunningGateway:
             gateway = MockGateway(
                 name=dialect.name,
@@ -110,11 +112,14 @@ class MockGateways:
                 faults=faults,
                 seed=seed,
                 delivery=delivery,
+                peer=peer,
             )
             return RunningGateway(gateway, dialect, host, port)
 
-        self.a = running(GATEWAY_A, secret_a, port_a, faults_a)
-        self.b = running(GATEWAY_B, secret_b, port_b, faults_b)
+        identity_a = CallbackIdentity(GATEWAY_A.name, secret_a, GATEWAY_A.encode_callback)
+        identity_b = CallbackIdentity(GATEWAY_B.name, secret_b, GATEWAY_B.encode_callback)
+        self.a = running(GATEWAY_A, secret_a, port_a, faults_a, peer=identity_b)
+        self.b = running(GATEWAY_B, secret_b, port_b, faults_b, peer=identity_a)
 
     @property
     def gateway_a(self) -> MockGateway:

@@ -10,14 +10,18 @@ from decimal import Decimal
 import pytest
 
 from gateways import (
+    DECLINE_CODES,
     CallbackEvent,
     CallbackRejected,
     GatewayAmbiguous,
     GatewayAnswer,
     GatewayBreakerOpen,
     GatewayConfig,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayNotReached,
+    GatewayRequestRefused,
+    GatewayServerError,
     GatewayTransient,
     RetryPolicy,
     SubmitRequest,
@@ -45,11 +49,13 @@ async def test_a_payment_goes_through_and_its_signed_callback_verifies(
     answer = await side.client.submit(request_for(side, "tx-happy"))
     event = await final_callback(side, callback_receiver)
 
-    assert answer == GatewayAnswer("tx-happy", "pending")
+    money = {"amount": Decimal("10.50"), "currency": "EUR"}
+    assert answer == GatewayAnswer("tx-happy", "pending", **money)  # type: ignore[arg-type]
     assert (event.transaction_id, event.status, event.reason) == ("tx-happy", "success", None)
+    assert (event.amount, event.currency) == (Decimal("10.50"), "EUR")
     assert event.event_id
     assert callback_receiver.received[0].path == f"/callbacks/{side.client.name}"
-    assert await side.client.status("tx-happy") == GatewayAnswer("tx-happy", "success")
+    assert await side.client.status("tx-happy") == GatewayAnswer("tx-happy", "success", **money)  # type: ignore[arg-type]
     (entry,) = side.mock.ledger.entries()
     assert (str(entry.request.amount), entry.request.currency, entry.charges) == ("10.50", "EUR", 1)
 
@@ -71,26 +77,21 @@ async def test_status_of_a_payment_the_gateway_never_saw_is_none(side: Side) -> 
     assert await side.client.status("tx-never-sent") is None
 
 
-async def test_a_repeat_with_other_terms_is_declined_and_must_not_go_elsewhere(
-    side: Side,
-) -> None:
+async def test_a_repeat_with_other_terms_is_refused_not_declined(side: Side) -> None:
     await side.client.submit(request_for(side, "tx-conflict", amount="10.00"))
 
-    with pytest.raises(GatewayDeclined) as caught:
+    with pytest.raises(GatewayRequestRefused) as caught:
         await side.client.submit(request_for(side, "tx-conflict", amount="99.00"))
 
-    assert (caught.value.reason, caught.value.retry_elsewhere) == ("conflicting_repeat", False)
+    assert (caught.value.code, caught.value.status_code) == ("conflicting_repeat", 409)
 
 
-async def test_a_request_the_gateway_refuses_to_record_is_declined_and_may_go_elsewhere(
-    side: Side,
-) -> None:
+async def test_a_request_the_gateway_cannot_take_is_refused_not_declined(side: Side) -> None:
     # The mocks take at most 8 decimal places; ours does not pretend to know that.
-    with pytest.raises(GatewayDeclined) as caught:
+    with pytest.raises(GatewayRequestRefused) as caught:
         await side.client.submit(request_for(side, "tx-precise", amount="0.123456789"))
 
-    assert caught.value.retry_elsewhere is True
-    assert caught.value.status_code == 400
+    assert (caught.value.code, caught.value.status_code) == ("invalid_amount", 400)
     assert side.mock.ledger.entries() == []
 
 
@@ -104,16 +105,36 @@ async def test_concurrent_submissions_share_one_client(side: Side) -> None:
     assert side.client.recent_stats().success_rate == 1.0
 
 
-async def test_an_outage_answering_503_is_not_reached(
+async def test_an_outage_answering_503_is_ambiguous_the_answer_proves_nothing(
     start_setup: SetupFactory, which: str
 ) -> None:
     side = (await start_setup(faults=Faults(callback_delay_ms=10, outage="503"))).sides[which]
 
-    with pytest.raises(GatewayNotReached) as caught:
+    with pytest.raises(GatewayServerError) as caught:
         await side.client.submit(request_for(side, "tx-503"))
+    with pytest.raises(GatewayTransient):
+        await side.client.status("tx-503")
 
-    assert not caught.value.breaker_open
-    assert side.mock.ledger.entries() == []
+    assert caught.value.status_code == 503
+    assert side.mock.ledger.entries() == []  # this time; a ghost 503 looks the same
+
+
+async def test_a_ghost_503_was_recorded_and_its_status_says_so(
+    start_setup: SetupFactory, which: str, callback_receiver: CallbackReceiver
+) -> None:
+    side = (await start_setup(faults=Faults(callback_delay_ms=10, ghost_503_rate=1.0))).sides[which]
+
+    with pytest.raises(GatewayServerError) as caught:
+        await side.client.submit(request_for(side, "tx-ghost"))
+    event = await final_callback(side, callback_receiver)
+    known = await side.client.status("tx-ghost")
+
+    assert caught.value.status_code == 503
+    assert known is not None
+    assert (known.status, known.amount) == ("success", Decimal("10.50"))
+    assert event.status == "success"
+    (entry,) = side.mock.ledger.entries()
+    assert (entry.charges, entry.injected["ghost_503"]) == (1, 1)
 
 
 async def test_a_port_where_nothing_listens_is_not_reached(which: str) -> None:
@@ -156,12 +177,12 @@ async def test_an_outage_resetting_connections_is_ambiguous_then_the_breaker_ope
     assert side.mock.ledger.entries() == []
 
 
-async def test_a_gateway_error_before_recording_is_transient(
+async def test_a_gateway_error_is_ambiguous_even_when_nothing_was_recorded(
     start_setup: SetupFactory, which: str
 ) -> None:
     side = (await start_setup(faults=Faults(callback_delay_ms=10, error_rate=1.0))).sides[which]
 
-    with pytest.raises(GatewayTransient) as caught:
+    with pytest.raises(GatewayServerError) as caught:
         await side.client.submit(request_for(side, "tx-500"))
 
     assert caught.value.status_code == 500
@@ -230,3 +251,96 @@ async def test_a_healthy_gateway_reports_a_closed_breaker_and_recent_latency(
     assert (stats.calls, stats.success_rate) == (3, 1.0)
     assert stats.latency_p99_ms is not None
     assert 0 < stats.latency_p99_ms < 2_000
+
+
+async def test_refused_credentials_are_not_a_decline_and_are_remembered_until_accepted(
+    start_setup: SetupFactory, which: str
+) -> None:
+    setup = await start_setup(faults=Faults(callback_delay_ms=10, auth_failure=True), fail_max=5)
+    side = setup.sides[which]
+
+    with pytest.raises(GatewayCredentialsRefused) as submitted:
+        await side.client.submit(request_for(side, "tx-auth"))
+    with pytest.raises(GatewayCredentialsRefused):
+        await side.client.status("tx-auth")
+    refused_since = side.client.recent_stats().credentials_refused_since
+    side.mock.set_faults({"auth_failure": False})
+    answer = await side.client.submit(request_for(side, "tx-auth"))
+
+    assert submitted.value.status_code == 401
+    assert refused_since is not None
+    assert answer.status == "pending"
+    assert side.client.recent_stats().credentials_refused_since is None
+    assert side.mock.injected_faults() == {"auth_failure": 2}
+    (entry,) = side.mock.ledger.entries()
+    assert entry.submissions == 1  # the refused one recorded nothing
+
+
+async def test_a_skewed_callback_says_another_amount(
+    start_setup: SetupFactory, which: str, callback_receiver: CallbackReceiver
+) -> None:
+    faults = Faults(callback_delay_ms=10, callback_amount_skew=1.0)
+    side = (await start_setup(faults=faults)).sides[which]
+
+    await side.client.submit(request_for(side, "tx-skew", amount="10.50"))
+    event = await final_callback(side, callback_receiver)
+    known = await side.client.status("tx-skew")
+
+    assert (event.amount, event.currency) == (Decimal("10.51"), "EUR")
+    assert known is not None
+    assert known.amount == Decimal("10.50")  # the gateway's own record is not skewed
+
+
+async def test_a_wrong_route_callback_verifies_only_as_the_other_gateway(
+    start_setup: SetupFactory, which: str, callback_receiver: CallbackReceiver
+) -> None:
+    setup = await start_setup(faults=Faults(callback_delay_ms=10, callback_wrong_route=1.0))
+    side = setup.sides[which]
+    (other,) = (s for name, s in setup.sides.items() if name != which)
+
+    await side.client.submit(request_for(side, "tx-misrouted"))
+    (callback, *_) = await callback_receiver.wait_for(1)
+    event = other.client.parse_callback(callback.body, callback.signature, now_s=time.time())
+
+    assert callback.path == f"/callbacks/{other.client.name}"
+    assert (event.transaction_id, event.status) == ("tx-misrouted", "success")
+    with pytest.raises(CallbackRejected):
+        side.client.parse_callback(callback.body, callback.signature, now_s=time.time())
+    assert other.mock.ledger.entries() == []  # the other gateway never held it
+
+
+async def test_a_late_failure_follows_the_success_with_a_new_event(
+    start_setup: SetupFactory, which: str, callback_receiver: CallbackReceiver
+) -> None:
+    side = (await start_setup(faults=Faults(callback_delay_ms=10, late_failure_rate=1.0))).sides[
+        which
+    ]
+
+    await side.client.submit(request_for(side, "tx-late"))
+    first, second = await callback_receiver.wait_for(2)
+    success, failure = (
+        side.client.parse_callback(c.body, c.signature, now_s=time.time()) for c in (first, second)
+    )
+    known = await side.client.status("tx-late")
+
+    assert (success.status, failure.status) == ("success", "failure")
+    assert failure.event_id != success.event_id
+    assert failure.reason == "late_failure"
+    assert known is not None
+    assert known.status == "failure"
+
+
+@pytest.mark.parametrize("code", sorted(DECLINE_CODES))
+async def test_the_mocks_decline_codes_are_the_documented_ones(
+    start_setup: SetupFactory, which: str, code: str
+) -> None:
+    side = (await start_setup(faults=Faults(callback_delay_ms=10, submit_decline=code))).sides[
+        which
+    ]
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await side.client.submit(request_for(side, "tx-declined-now"))
+
+    assert (caught.value.reason, caught.value.status_code) == (code, 422)
+    assert caught.value.retry_elsewhere is DECLINE_CODES[code]
+    assert side.mock.ledger.entries() == []

@@ -30,6 +30,8 @@ _B_TO_A_NAMES = {
     "Message": "message",
     "EventId": "eventId",
     "Reason": "reason",
+    "Amount": "amount",
+    "Currency": "currency",
 }
 
 

@@ -38,6 +38,7 @@ async def test_a_callback_arrives_signed_with_the_gateways_own_secret(
     fields = client.parse_callback(callback.body)
     assert fields["eventId"]
     assert (fields["transactionId"], fields["status"]) == ("tx-signed", "success")
+    assert (fields["amount"], fields["currency"]) == ("10.00", "EUR")
     # A leaves "reason" out when there is none; B sends an empty <Reason/>.
     assert fields.get("reason", "") == ""
 

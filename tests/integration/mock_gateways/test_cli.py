@@ -57,6 +57,26 @@ def test_fault_flags_become_each_gateways_start_faults() -> None:
     assert args.seed == 42
 
 
+def test_the_money_integrity_faults_are_set_at_start_too() -> None:
+    args = parse(
+        "--fault-a",
+        "callback_amount_skew=0.5",
+        "--fault-a",
+        "callback_wrong_route=0.25",
+        "--fault-b",
+        "late_failure_rate=1",
+        "--fault-b",
+        "ghost_503_rate=0.1",
+        "--fault-b",
+        "auth_failure=true",
+    )
+
+    assert faults_from(args.faults_a) == Faults(callback_amount_skew=0.5, callback_wrong_route=0.25)
+    assert faults_from(args.faults_b) == Faults(
+        late_failure_rate=1.0, ghost_503_rate=0.1, auth_failure=True
+    )
+
+
 def test_a_later_fault_flag_wins() -> None:
     args = parse("--fault-a", "error_rate=0.1", "--fault-a", "error_rate=0.2")
 

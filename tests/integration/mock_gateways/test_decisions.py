@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import random
+from decimal import Decimal
 
 import pytest
 
-from mock_gateways.callbacks import DeliveryPolicy, callback_events
+from mock_gateways.callbacks import DeliveryPolicy, callback_events, skewed, wrong_route_url
 from mock_gateways.decisions import PaymentPlan, Roll, plan_payment, plan_request
 from mock_gateways.errors import InvalidFaults
-from mock_gateways.faults import Faults
+from mock_gateways.faults import Faults, parse_assignment
+from mock_gateways.payments import PaymentRequest
 from mock_gateways.signing import signature_header
+
+PAYMENT = PaymentRequest("tx-1", Decimal("10.50"), "EUR", "deposit", "http://127.0.0.1:1/cb")
 
 
 def roll(**values: float) -> Roll:
-    fields = {"error": 0.5, "timeout": 0.5, "jitter": 0.5, "decline": 0.5, "drop": 0.5}
-    return Roll(**{**fields, "duplicate": 0.5, **values})
+    fields = {field.name: 0.5 for field in dataclasses.fields(Roll)}
+    return Roll(**{**fields, **values})
 
 
 def test_every_roll_takes_the_same_number_of_draws() -> None:
@@ -25,7 +30,7 @@ def test_every_roll_takes_the_same_number_of_draws() -> None:
 
     Roll.draw(rng)
 
-    for _ in range(6):
+    for _ in range(len(dataclasses.fields(Roll))):
         reference.random()
     assert rng.random() == reference.random()
 
@@ -70,13 +75,88 @@ def test_callback_sequences_follow_the_plan(
     plan = PaymentPlan(0, False, drop, duplicate, reorder)
     ids = iter(["evt_1", "evt_2"])
 
-    events = callback_events("tx-1", "success", None, plan, lambda: next(ids))
+    events = callback_events(PAYMENT, "success", None, plan, lambda: next(ids))
 
     assert [event.status for event in events] == statuses
+    assert {(event.amount, event.currency) for event in events} <= {(Decimal("10.50"), "EUR")}
     if duplicate and not drop:
         assert events[0] == events[1]  # the same event, id included
     if reorder and not drop:
         assert events[-1].event_id == "evt_2"
+
+
+def test_the_money_faults_apply_when_the_draw_falls_below_them() -> None:
+    faults = Faults(
+        callback_amount_skew=0.3,
+        callback_wrong_route=0.3,
+        late_failure_rate=0.3,
+        ghost_503_rate=0.3,
+    )
+    below = roll(skew=0.29, wrong_route=0.29, late_failure=0.29, ghost=0.29)
+    above = roll(skew=0.3, wrong_route=0.3, late_failure=0.3, ghost=0.3)
+
+    plan_below, plan_above = plan_payment(faults, below), plan_payment(faults, above)
+
+    assert (plan_below.skew_amount, plan_below.wrong_route, plan_below.late_failure) == (
+        True,
+        True,
+        True,
+    )
+    assert (plan_above.skew_amount, plan_above.wrong_route, plan_above.late_failure) == (
+        False,
+        False,
+        False,
+    )
+    assert plan_request(faults, below).ghost_503
+    assert not plan_request(faults, above).ghost_503
+    assert not plan_request(Faults(), roll(ghost=0.0)).ghost_503
+
+
+def test_a_skewed_plan_skews_every_callback_of_the_payment() -> None:
+    plan = PaymentPlan(0, False, False, True, True, skew_amount=True)
+
+    events = callback_events(PAYMENT, "success", None, plan)
+
+    assert [event.amount for event in events] == [Decimal("10.51")] * 3
+    assert [event.wire_amount for event in events] == ["10.51"] * 3
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [("10.50", "10.51"), ("7", "8"), ("0.001", "0.002"), ("99.99", "100.00"), ("100", "101")],
+)
+def test_a_skew_is_one_unit_in_the_last_written_place(amount: str, expected: str) -> None:
+    assert format(skewed(Decimal(amount)), "f") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "http://127.0.0.1:8080/v1/callbacks/gateway_a",
+            "http://127.0.0.1:8080/v1/callbacks/gateway_b",
+        ),
+        (
+            "http://h/gateway_a/x/gateway_a?k=gateway_a",
+            "http://h/gateway_a/x/gateway_b?k=gateway_a",
+        ),
+        ("http://h/v1/callbacks/gateway_c", None),
+        ("http://h/v1/callbacks/gateway_ab", None),
+    ],
+)
+def test_the_wrong_route_swaps_the_gateways_name_in_the_path(
+    url: str, expected: str | None
+) -> None:
+    assert wrong_route_url(url, "gateway_a", "gateway_b") == expected
+
+
+def test_the_new_faults_are_read_from_the_command_line() -> None:
+    assert parse_assignment("callback_amount_skew=0.5") == {"callback_amount_skew": 0.5}
+    assert parse_assignment("auth_failure=true") == {"auth_failure": True}
+    with pytest.raises(InvalidFaults, match="ghost_503_rate"):
+        parse_assignment("ghost_503_rate=2")
+    with pytest.raises(InvalidFaults, match="auth_failure"):
+        Faults().updated({"auth_failure": 1})
 
 
 def test_retry_delays_double_up_to_the_cap() -> None:

@@ -190,6 +190,12 @@ async def test_faults_change_at_run_time_and_read_back(
         "callback_drop_rate",
         "callback_duplicate_rate",
         "callback_reorder",
+        "callback_amount_skew",
+        "callback_wrong_route",
+        "late_failure_rate",
+        "ghost_503_rate",
+        "auth_failure",
+        "submit_decline",
     }
     assert await gateway_b.admin.faults() == before_b  # faults are per gateway
 

@@ -23,16 +23,18 @@ def client_of(gateway: GatewayUnderTest) -> GatewayAClient:
     return gateway.client
 
 
-async def test_answers_are_json_with_exactly_status_and_transaction_id(
+async def test_answers_are_json_with_exactly_status_id_amount_and_currency(
     gateway_a: GatewayUnderTest,
 ) -> None:
-    submitted = await gateway_a.client.submit("tx-a")
+    submitted = await gateway_a.client.submit("tx-a", amount="25.50", currency="JPY")
     status = await gateway_a.client.status("tx-a")
 
     for answer in (submitted, status):
         assert answer.content_type == "application/json"
-        assert set(answer.fields) == {"status", "transactionId"}
+        assert set(answer.fields) == {"status", "transactionId", "amount", "currency"}
         assert answer.fields["transactionId"] == "tx-a"
+        # Amounts are strings, exactly as written, never JSON numbers.
+        assert (answer.fields["amount"], answer.fields["currency"]) == ("25.50", "JPY")
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,12 @@ async def test_answers_are_xml_documents_named_for_the_call(gateway_b: GatewayUn
     assert (submitted.root, status.root) == ("PaymentResponse", "StatusResponse")
     for answer in (submitted, status):
         assert answer.content_type == "application/xml"
-        assert answer.fields == {"status": "pending", "transactionId": "tx-b"}
+        assert answer.fields == {
+            "status": "pending",
+            "transactionId": "tx-b",
+            "amount": "10.00",
+            "currency": "EUR",
+        }
 
 
 async def test_a_payment_in_xml_is_recorded_with_its_fields(gateway_b: GatewayUnderTest) -> None:

@@ -43,6 +43,7 @@ async def test_the_ledger_lists_every_payment_with_its_history(
         "failure": 0,
         "charges": 2,
         "max_charges_per_payment": 1,
+        "injected_faults": {},
     }
     first, second = ledger["payments"]
     assert {key: first[key] for key in ("transaction_id", "type", "amount", "currency")} == {

@@ -19,7 +19,7 @@ async def test_a_new_payment_is_pending_then_succeeds_and_is_charged_once(
 
     assert (submitted.http_status, submitted.fields) == (
         200,
-        {"status": "pending", "transactionId": "tx-1"},
+        {"status": "pending", "transactionId": "tx-1", "amount": "10.00", "currency": "EUR"},
     )
     assert (pending.http_status, pending.payment_status) == (200, "pending")
     assert (settled.http_status, settled.payment_status) == (200, "success")

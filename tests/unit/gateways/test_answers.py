@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gateways import GatewayAnswer, GatewayProtocolError, SubmitRequest
 from tests.unit.gateways.conftest import CALLBACK_URL, GatewayFactory, submit_request
-from tests.unit.gateways.wires import BASE_A, BASE_B, HOSTILE_XML, WIRES, Wire
+from tests.unit.gateways.wires import BASE_A, BASE_B, HOSTILE_XML, WIRES, Wire, xml_response
 
 
 @pytest.mark.parametrize("status", ["pending", "success", "failure"])
@@ -24,7 +24,7 @@ async def test_submit_answers_the_state_the_gateway_reports(
 
     answer = await make_gateway(wire).submit(submit_request("tx-1"))
 
-    assert answer == GatewayAnswer("tx-1", status, None)  # type: ignore[arg-type]
+    assert answer == GatewayAnswer("tx-1", status, None, Decimal("10.50"), "EUR")  # type: ignore[arg-type]
 
 
 async def test_a_declined_payment_is_an_answer_not_an_error(
@@ -48,7 +48,12 @@ async def test_status_answers_the_state_the_gateway_reports(
         return_value=wire.answer(status, "tx-1", operation="status")
     )
 
-    assert await make_gateway(wire).status("tx-1") == GatewayAnswer("tx-1", status)  # type: ignore[arg-type]
+    assert await make_gateway(wire).status("tx-1") == GatewayAnswer(
+        "tx-1",
+        status,  # type: ignore[arg-type]
+        amount=Decimal("10.50"),
+        currency="EUR",
+    )
 
 
 async def test_status_of_a_transaction_the_gateway_does_not_know_is_none(
@@ -199,14 +204,115 @@ async def test_an_answer_with_an_unknown_status_is_a_protocol_error(
         await make_gateway(wire).submit(submit_request("tx-1"))
 
 
+@pytest.mark.parametrize("operation", ["submit", "status"])
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("0.01", "JPY"), ("12345678901234567890.12345678", "KWD"), ("7", "EUR"), ("10.500", "EUR")],
+)
+async def test_answers_carry_the_amount_and_currency_the_gateway_holds(
+    wire: Wire,
+    router: respx.MockRouter,
+    make_gateway: GatewayFactory,
+    operation: str,
+    amount: str,
+    currency: str,
+) -> None:
+    reply = wire.answer("success", "tx-1", operation=operation, amount=amount, currency=currency)
+    wire.submit_route(router).mock(return_value=reply)
+    wire.status_route(router, "tx-1").mock(return_value=reply)
+    gateway = make_gateway(wire)
+
+    answer = (
+        await gateway.submit(submit_request("tx-1"))
+        if operation == "submit"
+        else await gateway.status("tx-1")
+    )
+
+    assert answer is not None
+    # Exactly what the gateway wrote, as a Decimal: whatever it says, the caller compares.
+    assert (answer.amount, answer.currency) == (Decimal(amount), currency)
+    assert isinstance(answer.amount, Decimal)
+    assert str(answer.amount) == amount
+
+
+BAD_MONEY = [
+    pytest.param({"amount": None}, id="no amount"),
+    pytest.param({"currency": None}, id="no currency"),
+    pytest.param({"amount": ""}, id="empty amount"),
+    pytest.param({"amount": "-10.50"}, id="negative"),
+    pytest.param({"amount": "1e3"}, id="exponent"),
+    pytest.param({"amount": "10,50"}, id="comma"),
+    pytest.param({"amount": " 10.50x"}, id="junk"),
+    pytest.param({"amount": "NaN"}, id="nan"),
+    pytest.param({"amount": "\u0661\u0660"}, id="non-ascii digits"),
+    pytest.param({"currency": "eur"}, id="lower-case currency"),
+    pytest.param({"currency": "EURO"}, id="four letters"),
+    pytest.param({"currency": ""}, id="empty currency"),
+]
+
+
+@pytest.mark.parametrize("operation", ["submit", "status"])
+@pytest.mark.parametrize("money", BAD_MONEY)
+async def test_a_2xx_without_a_readable_amount_and_currency_is_a_protocol_error(
+    wire: Wire,
+    router: respx.MockRouter,
+    make_gateway: GatewayFactory,
+    operation: str,
+    money: dict[str, str | None],
+) -> None:
+    values: dict[str, str | None] = {"amount": "10.50", "currency": "EUR", **money}
+    reply = wire.answer("success", "tx-1", operation=operation, **values)
+    wire.submit_route(router).mock(return_value=reply)
+    wire.status_route(router, "tx-1").mock(return_value=reply)
+    gateway = make_gateway(wire)
+    call = (
+        gateway.submit(submit_request("tx-1")) if operation == "submit" else gateway.status("tx-1")
+    )
+
+    with pytest.raises(GatewayProtocolError, match=r"amount|currency") as caught:
+        await call
+
+    assert caught.value.operation == operation
+
+
+@pytest.mark.parametrize("amount", [10.5, 10, None, ["10.50"]])
+async def test_gateway_a_refuses_an_amount_that_is_not_a_string(
+    router: respx.MockRouter, make_gateway: GatewayFactory, amount: object
+) -> None:
+    document = {"status": "success", "transactionId": "tx-1", "amount": amount, "currency": "EUR"}
+    router.post(f"{BASE_A}/payments").mock(return_value=httpx.Response(200, json=document))
+
+    with pytest.raises(GatewayProtocolError, match="amount"):
+        await make_gateway(WIRES["gateway_a"]).submit(submit_request("tx-1"))
+
+
+async def test_gateway_b_reads_amounts_with_surrounding_whitespace(
+    router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    fields = {
+        "Status": "pending",
+        "TransactionId": "tx-1",
+        "Amount": "\n  10.50 ",
+        "Currency": " EUR\n",
+    }
+    router.post(f"{BASE_B}/ProcessPayment").mock(
+        return_value=xml_response(200, "PaymentResponse", fields)
+    )
+
+    answer = await make_gateway(WIRES["gateway_b"]).submit(submit_request("tx-1"))
+
+    assert (answer.amount, answer.currency) == (Decimal("10.50"), "EUR")
+
+
 @pytest.mark.parametrize(
     "body",
     [
         b"[1, 2]",
         b'"pending"',
         b'{"status": "pending"}',
-        b'{"status": 1, "transactionId": "tx-1"}',
-        b'{"status": "pending", "status": "success", "transactionId": "tx-1"}',
+        b'{"status": 1, "transactionId": "tx-1", "amount": "10.50", "currency": "EUR"}',
+        b'{"status": "pending", "status": "success", "transactionId": "tx-1", '
+        b'"amount": "10.50", "currency": "EUR"}',
         b"\xff\xfe{}",
         b"",
     ],
@@ -224,12 +330,20 @@ async def test_gateway_a_refuses_answers_that_are_not_its_json(
     "body",
     [
         b"<StatusResponse><Status>pending</Status><TransactionId>tx-1</TransactionId>"
+        b"<Amount>10.50</Amount><Currency>EUR</Currency>"
         b"</StatusResponse>",  # the status call's root on a submit
         b"<PaymentResponse><Status>pending</Status></PaymentResponse>",
         b"<PaymentResponse><Status>pending</Status><Status>success</Status>"
-        b"<TransactionId>tx-1</TransactionId></PaymentResponse>",
+        b"<TransactionId>tx-1</TransactionId><Amount>10.50</Amount><Currency>EUR</Currency>"
+        b"</PaymentResponse>",
         b"<PaymentResponse><Status><b>pending</b></Status>"
-        b"<TransactionId>tx-1</TransactionId></PaymentResponse>",
+        b"<TransactionId>tx-1</TransactionId><Amount>10.50</Amount><Currency>EUR</Currency>"
+        b"</PaymentResponse>",
+        b"<PaymentResponse><Status>pending</Status><TransactionId>tx-1</TransactionId>"
+        b"<Amount>10.50</Amount><Amount>0.01</Amount><Currency>EUR</Currency>"
+        b"</PaymentResponse>",
+        b"<PaymentResponse><Status>pending</Status><TransactionId>tx-1</TransactionId>"
+        b"<Amount><v>10.50</v></Amount><Currency>EUR</Currency></PaymentResponse>",
         b"not xml at all",
         b"",
     ],

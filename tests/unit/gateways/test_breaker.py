@@ -13,9 +13,12 @@ import respx
 from gateways import (
     GatewayAmbiguous,
     GatewayBreakerOpen,
+    GatewayCredentialsRefused,
     GatewayDeclined,
+    GatewayError,
     GatewayNotReached,
-    GatewayTransient,
+    GatewayRequestRefused,
+    GatewayServerError,
     RetryPolicy,
 )
 from gateways.breaker import GatewayBreaker
@@ -29,7 +32,7 @@ RESET_S = 0.1
 async def fail_times(gateway: HttpGateway, count: int) -> None:
     """Make ``count`` calls that the breaker counts as failures (the route answers 500)."""
     for _ in range(count):
-        with pytest.raises(GatewayTransient):
+        with pytest.raises(GatewayServerError):
             await gateway.submit(submit_request())
 
 
@@ -150,15 +153,28 @@ async def test_while_the_trial_is_in_flight_other_calls_are_refused(
     assert route.call_count == 2
 
 
-@pytest.mark.parametrize("status_code", [400, 409, 422])
-async def test_declines_do_not_trip_it(
-    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory, status_code: int
+@pytest.mark.parametrize(
+    ("status_code", "code", "expected"),
+    [
+        (422, "declined", GatewayDeclined),
+        (422, "currency_not_supported", GatewayDeclined),
+        (400, "invalid_amount", GatewayRequestRefused),
+        (409, "conflicting_repeat", GatewayRequestRefused),
+    ],
+)
+async def test_declines_and_refused_requests_do_not_trip_it(
+    wire: Wire,
+    router: respx.MockRouter,
+    make_gateway: GatewayFactory,
+    status_code: int,
+    code: str,
+    expected: type[GatewayError],
 ) -> None:
-    wire.submit_route(router).mock(return_value=wire.error(status_code, "declined", "no"))
+    wire.submit_route(router).mock(return_value=wire.error(status_code, code, "no"))
     gateway = make_gateway(wire, fail_max=2)
 
     for _ in range(5):
-        with pytest.raises(GatewayDeclined):
+        with pytest.raises(expected):
             await gateway.submit(submit_request())
 
     assert (gateway.breaker_state().state, gateway.breaker_state().failures) == ("closed", 0)
@@ -170,7 +186,7 @@ async def test_a_decline_as_the_trial_closes_it_the_gateway_is_answering(
     route = wire.submit_route(router).mock(return_value=wire.error(500, "internal_error", "x"))
     gateway = make_gateway(wire, fail_max=1, reset_timeout_s=RESET_S)
     await fail_times(gateway, 1)
-    route.mock(return_value=wire.error(400, "invalid_amount", "no"))
+    route.mock(return_value=wire.error(422, "amount_limit_exceeded", "no"))
     await asyncio.sleep(RESET_S * 1.5)
 
     with pytest.raises(GatewayDeclined):
@@ -179,21 +195,43 @@ async def test_a_decline_as_the_trial_closes_it_the_gateway_is_answering(
     assert gateway.breaker_state().state == "closed"
 
 
+@pytest.mark.parametrize("status_code", [401, 403])
+async def test_refused_credentials_open_it_the_gateway_is_unusable_to_us(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory, status_code: int
+) -> None:
+    route = wire.submit_route(router).mock(return_value=wire.error(status_code, "nope", "no"))
+    gateway = make_gateway(wire, fail_max=2, reset_timeout_s=30)
+
+    for _ in range(2):
+        with pytest.raises(GatewayCredentialsRefused):
+            await gateway.submit(submit_request())
+    with pytest.raises(GatewayBreakerOpen):
+        await gateway.submit(submit_request())
+
+    assert gateway.breaker_state().state == "open"
+    assert route.call_count == 2  # no more refused credentials presented while it is open
+
+
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
         (httpx.ConnectError("refused"), GatewayNotReached),
         (httpx.ReadTimeout("slow"), GatewayAmbiguous),
+        (httpx.Response(503), GatewayServerError),
     ],
 )
 async def test_not_reached_and_ambiguous_outcomes_count_as_failures(
     wire: Wire,
     router: respx.MockRouter,
     make_gateway: GatewayFactory,
-    failure: Exception,
+    failure: Exception | httpx.Response,
     expected: type[Exception],
 ) -> None:
-    wire.submit_route(router).mock(side_effect=failure)
+    route = wire.submit_route(router)
+    if isinstance(failure, httpx.Response):
+        route.mock(return_value=failure)
+    else:
+        route.mock(side_effect=failure)
     gateway = make_gateway(wire, fail_max=2)
 
     for _ in range(2):

@@ -12,16 +12,21 @@ import respx
 from aiohttp.client_reqrep import ConnectionKey
 
 from gateways import (
+    DECLINE_CODES,
     GatewayAmbiguous,
     GatewayConfig,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
     GatewayProtocolError,
+    GatewayRequestRefused,
+    GatewayServerError,
     GatewayTransient,
     RetryPolicy,
 )
-from gateways.classify import parse_retry_after, transport_verdict
+from gateways.classify import parse_retry_after, status_error, transport_verdict
+from gateways.errors import Operation
 from gateways.registry import build_gateway
 from tests.unit.gateways.conftest import GatewayFactory, submit_request
 from tests.unit.gateways.wires import Wire
@@ -154,79 +159,180 @@ async def test_an_unroutable_name_is_not_reached(
         await make_gateway(wire, retry=NO_RETRY).submit(submit_request())
 
 
-@pytest.mark.parametrize(
-    ("status_code", "expected"),
-    [
-        (500, GatewayTransient),
-        (502, GatewayTransient),
-        (504, GatewayTransient),
-        (507, GatewayTransient),
-        (429, GatewayTransient),
-        (408, GatewayTransient),
-        (503, GatewayNotReached),
-        (400, GatewayDeclined),
-        (401, GatewayDeclined),
-        (403, GatewayDeclined),
-        (404, GatewayDeclined),
-        (409, GatewayDeclined),
-        (413, GatewayDeclined),
-        (422, GatewayDeclined),
-        (302, GatewayProtocolError),
-    ],
-)
-async def test_each_status_code_raises_its_class(
+# What the caller must do for each answer; the documented decline codes are in DECLINE_CODES.
+SUBMIT_TABLE: list[tuple[int, str, type[GatewayError]]] = [
+    (500, "internal_error", GatewayServerError),
+    (502, "bad_gateway", GatewayServerError),
+    (503, "service_unavailable", GatewayServerError),
+    (504, "gateway_timeout", GatewayServerError),
+    (507, "some_code", GatewayServerError),
+    (429, "slow_down", GatewayTransient),
+    (408, "request_timeout", GatewayTransient),
+    (401, "unauthorized", GatewayCredentialsRefused),
+    (403, "forbidden", GatewayCredentialsRefused),
+    (403, "declined", GatewayCredentialsRefused),  # a decline code does not make it a decline
+    (400, "invalid_amount", GatewayRequestRefused),
+    (404, "not_found", GatewayRequestRefused),
+    (409, "conflicting_repeat", GatewayRequestRefused),
+    (413, "too_large", GatewayRequestRefused),
+    (422, "some_code", GatewayRequestRefused),
+    (422, "currency_not_supported", GatewayDeclined),
+    (400, "declined", GatewayDeclined),
+    (402, "amount_limit_exceeded", GatewayDeclined),
+    (302, "moved", GatewayProtocolError),
+]
+STATUS_TABLE: list[tuple[int, str, type[GatewayError]]] = [
+    (500, "internal_error", GatewayTransient),
+    (503, "service_unavailable", GatewayTransient),
+    (429, "slow_down", GatewayTransient),
+    (401, "unauthorized", GatewayCredentialsRefused),
+    (403, "forbidden", GatewayCredentialsRefused),
+    (400, "invalid_transaction_id", GatewayRequestRefused),
+    (422, "declined", GatewayRequestRefused),  # a read declines nothing
+    (302, "moved", GatewayProtocolError),
+]
+
+
+@pytest.mark.parametrize(("status_code", "code", "expected"), SUBMIT_TABLE)
+async def test_each_answer_to_a_submit_raises_its_class(
     wire: Wire,
     router: respx.MockRouter,
     make_gateway: GatewayFactory,
     status_code: int,
+    code: str,
     expected: type[GatewayError],
 ) -> None:
-    wire.submit_route(router).mock(return_value=wire.error(status_code, "some_code", "msg"))
+    route = wire.submit_route(router).mock(return_value=wire.error(status_code, code, "msg"))
 
     with pytest.raises(expected) as caught:
-        await make_gateway(wire, retry=NO_RETRY).submit(submit_request())
+        await make_gateway(wire).submit(submit_request())
+
+    assert type(caught.value) is expected
+    assert not isinstance(caught.value, GatewayNotReached)  # an answer came: it arrived
+    assert route.call_count == 1  # and nothing that arrived is retried within the attempt
+
+
+@pytest.mark.parametrize(("status_code", "code", "expected"), STATUS_TABLE)
+async def test_each_answer_to_a_status_read_raises_its_class(
+    wire: Wire,
+    router: respx.MockRouter,
+    make_gateway: GatewayFactory,
+    status_code: int,
+    code: str,
+    expected: type[GatewayError],
+) -> None:
+    wire.status_route(router, "tx-1").mock(return_value=wire.error(status_code, code, "msg"))
+
+    with pytest.raises(expected) as caught:
+        await make_gateway(wire).status("tx-1")
 
     assert type(caught.value) is expected
 
 
-async def test_a_decline_carries_the_gateways_reason_and_may_go_elsewhere(
+@pytest.mark.parametrize(
+    ("operation", "status_code", "code", "expected"),
+    [("submit", *row) for row in SUBMIT_TABLE] + [("status", *row) for row in STATUS_TABLE],
+)
+def test_the_rules_are_pure(
+    operation: Operation, status_code: int, code: str, expected: type[GatewayError]
+) -> None:
+    error = status_error(status_code, gateway="gw", operation=operation, code=code, message="m")
+
+    assert type(error) is expected
+    assert (error.gateway, error.operation) == ("gw", operation)
+
+
+async def test_a_503_to_a_submit_is_ambiguous_never_grounds_for_failover(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    response = wire.error(503, "service_unavailable", "down for maintenance")
+    response.headers["Retry-After"] = "5"
+    route = wire.submit_route(router).mock(return_value=response)
+
+    with pytest.raises(GatewayServerError) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert isinstance(caught.value, GatewayAmbiguous)
+    assert (caught.value.status_code, caught.value.retry_after_s) == (503, 5.0)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("code", sorted(DECLINE_CODES))
+async def test_a_documented_decline_says_whether_another_gateway_may_try(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory, code: str
+) -> None:
+    wire.submit_route(router).mock(return_value=wire.error(422, code, "not here"))
+
+    with pytest.raises(GatewayDeclined) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert caught.value.reason == code
+    assert caught.value.retry_elsewhere is DECLINE_CODES[code]
+    assert caught.value.status_code == 422
+    assert "not here" in str(caught.value)
+
+
+def test_only_what_a_gateway_does_not_serve_lets_another_try() -> None:
+    elsewhere = {code for code, allowed in DECLINE_CODES.items() if allowed}
+
+    assert elsewhere == {
+        "currency_not_supported",
+        "country_not_supported",
+        "type_not_supported",
+        "amount_limit_exceeded",
+    }
+    assert DECLINE_CODES["declined"] is False
+
+
+async def test_a_refused_request_carries_the_gateways_code(
     wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
 ) -> None:
     wire.submit_route(router).mock(
         return_value=wire.error(400, "invalid_amount", "Amount must be a plain decimal")
     )
 
-    with pytest.raises(GatewayDeclined) as caught:
+    with pytest.raises(GatewayRequestRefused) as caught:
         await make_gateway(wire).submit(submit_request())
 
-    assert caught.value.reason == "invalid_amount"
-    assert caught.value.retry_elsewhere is True
-    assert caught.value.status_code == 400
+    assert (caught.value.code, caught.value.status_code) == ("invalid_amount", 400)
     assert "Amount must be a plain decimal" in str(caught.value)
 
 
-async def test_a_conflicting_repeat_must_not_go_elsewhere(
+async def test_a_conflicting_repeat_is_refused_not_declined(
     wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
 ) -> None:
     wire.submit_route(router).mock(
         return_value=wire.error(409, "conflicting_repeat", "tx-1 was submitted with 10.00 EUR")
     )
 
-    with pytest.raises(GatewayDeclined) as caught:
+    with pytest.raises(GatewayRequestRefused) as caught:
         await make_gateway(wire).submit(submit_request())
 
-    assert (caught.value.reason, caught.value.retry_elsewhere) == ("conflicting_repeat", False)
+    assert (caught.value.code, caught.value.status_code) == ("conflicting_repeat", 409)
 
 
-async def test_an_error_body_that_cannot_be_read_still_gives_a_reason(
+async def test_an_error_body_that_cannot_be_read_still_gives_a_code(
     wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
 ) -> None:
     wire.submit_route(router).mock(return_value=httpx.Response(400, content=b"<html>nope"))
 
-    with pytest.raises(GatewayDeclined) as caught:
+    with pytest.raises(GatewayRequestRefused) as caught:
         await make_gateway(wire).submit(submit_request())
 
-    assert caught.value.reason == "http_400"
+    assert caught.value.code == "http_400"
+
+
+@pytest.mark.parametrize("status_code", [401, 403])
+async def test_refused_credentials_are_their_own_error_not_a_decline(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory, status_code: int
+) -> None:
+    wire.submit_route(router).mock(return_value=wire.error(status_code, "unauthorized", "no"))
+
+    with pytest.raises(GatewayCredentialsRefused) as caught:
+        await make_gateway(wire).submit(submit_request())
+
+    assert caught.value.status_code == status_code
+    assert "credentials" in str(caught.value)
 
 
 async def test_retry_after_is_passed_on(

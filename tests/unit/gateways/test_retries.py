@@ -10,10 +10,12 @@ import respx
 
 from gateways import (
     GatewayAmbiguous,
+    GatewayCredentialsRefused,
     GatewayDeclined,
     GatewayNotReached,
     GatewayProtocolError,
-    GatewayTransient,
+    GatewayRequestRefused,
+    GatewayServerError,
     RetryPolicy,
 )
 from tests.unit.gateways.conftest import FAST_RETRY, GatewayFactory, submit_request
@@ -48,15 +50,17 @@ async def test_a_connect_failure_that_clears_up_is_answered_within_the_attempt(
     assert route.call_count == 3
 
 
-async def test_a_503_is_retried_like_any_request_that_was_not_accepted(
+async def test_a_503_is_not_retried_within_the_attempt_it_may_have_been_recorded(
     wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
 ) -> None:
     route = wire.submit_route(router).mock(
         side_effect=[wire.error(503, "service_unavailable", "down"), wire.answer("pending", "tx-1")]
     )
 
-    assert (await make_gateway(wire).submit(submit_request("tx-1"))).status == "pending"
-    assert route.call_count == 2
+    with pytest.raises(GatewayServerError):
+        await make_gateway(wire).submit(submit_request("tx-1"))
+
+    assert route.call_count == 1
 
 
 @pytest.mark.parametrize(
@@ -64,8 +68,10 @@ async def test_a_503_is_retried_like_any_request_that_was_not_accepted(
     [
         (httpx.ReadTimeout("slow"), GatewayAmbiguous),
         (httpx.RemoteProtocolError("dropped"), GatewayAmbiguous),
-        ("500", GatewayTransient),
-        ("400", GatewayDeclined),
+        ("500", GatewayServerError),
+        ("400", GatewayRequestRefused),
+        ("401", GatewayCredentialsRefused),
+        ("422", GatewayDeclined),
         ("garbled", GatewayProtocolError),
     ],
 )
@@ -81,6 +87,10 @@ async def test_anything_that_may_have_reached_the_gateway_is_tried_once(
         route.mock(return_value=wire.error(500, "internal_error", "boom"))
     elif failure == "400":
         route.mock(return_value=wire.error(400, "invalid_amount", "no"))
+    elif failure == "401":
+        route.mock(return_value=wire.error(401, "unauthorized", "no"))
+    elif failure == "422":
+        route.mock(return_value=wire.error(422, "currency_not_supported", "no"))
     elif failure == "garbled":
         route.mock(return_value=wire.garbled_answer())
     else:

@@ -15,6 +15,10 @@ import respx
 
 BASE_A = "http://127.0.0.1:18081"
 BASE_B = "http://127.0.0.1:18082/gw"  # a base URL with a path prefix must work too
+# What the answers and callbacks say a payment is, unless a test says otherwise
+# (``submit_request()``'s defaults).
+AMOUNT = "10.50"
+CURRENCY = "EUR"
 
 
 class Wire(ABC):
@@ -34,9 +38,15 @@ class Wire(ABC):
 
     @abstractmethod
     def answer(
-        self, status: str, transaction_id: str, *, operation: str = "submit"
+        self,
+        status: str,
+        transaction_id: str,
+        *,
+        operation: str = "submit",
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> httpx.Response:
-        """A 200 answer saying ``status`` for ``transaction_id``."""
+        """A 200 answer saying ``status`` for ``transaction_id`` (``None``: field left out)."""
 
     @abstractmethod
     def garbled_answer(self) -> httpx.Response:
@@ -48,9 +58,16 @@ class Wire(ABC):
 
     @abstractmethod
     def callback(
-        self, event_id: str, transaction_id: str, status: str, reason: str | None = None
+        self,
+        event_id: str,
+        transaction_id: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> bytes:
-        """A callback body as the gateway sends it."""
+        """A callback body as the gateway sends it (``None``: field left out)."""
 
     @abstractmethod
     def submitted_amount(self, request: httpx.Request) -> str:
@@ -69,9 +86,16 @@ class WireA(Wire):
         return router.get(f"{BASE_A}/status/{transaction_id}")
 
     def answer(
-        self, status: str, transaction_id: str, *, operation: str = "submit"
+        self,
+        status: str,
+        transaction_id: str,
+        *,
+        operation: str = "submit",
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> httpx.Response:
-        return httpx.Response(200, json={"status": status, "transactionId": transaction_id})
+        document = {"status": status, "transactionId": transaction_id}
+        return httpx.Response(200, json=_with_money(document, amount, currency, "amount"))
 
     def garbled_answer(self) -> httpx.Response:
         return httpx.Response(200, content=b'{"status": "pend', headers=_JSON)
@@ -80,9 +104,17 @@ class WireA(Wire):
         return httpx.Response(status_code, json={"error": code, "message": message})
 
     def callback(
-        self, event_id: str, transaction_id: str, status: str, reason: str | None = None
+        self,
+        event_id: str,
+        transaction_id: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> bytes:
         document = {"eventId": event_id, "transactionId": transaction_id, "status": status}
+        document = _with_money(document, amount, currency, "amount")
         if reason is not None:
             document["reason"] = reason
         return json.dumps(document).encode()
@@ -105,10 +137,17 @@ class WireB(Wire):
         return router.get(f"{BASE_B}/GetStatus", params={"TransactionId": transaction_id})
 
     def answer(
-        self, status: str, transaction_id: str, *, operation: str = "submit"
+        self,
+        status: str,
+        transaction_id: str,
+        *,
+        operation: str = "submit",
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> httpx.Response:
         root = "PaymentResponse" if operation == "submit" else "StatusResponse"
-        return xml_response(200, root, {"Status": status, "TransactionId": transaction_id})
+        fields = {"Status": status, "TransactionId": transaction_id}
+        return xml_response(200, root, _with_money(fields, amount, currency, "Amount"))
 
     def garbled_answer(self) -> httpx.Response:
         return httpx.Response(200, content=b"<PaymentResponse><Status>pend", headers=_XML)
@@ -117,14 +156,18 @@ class WireB(Wire):
         return xml_response(status_code, "Error", {"Code": code, "Message": message})
 
     def callback(
-        self, event_id: str, transaction_id: str, status: str, reason: str | None = None
+        self,
+        event_id: str,
+        transaction_id: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        amount: str | None = AMOUNT,
+        currency: str | None = CURRENCY,
     ) -> bytes:
-        fields = {
-            "EventId": event_id,
-            "TransactionId": transaction_id,
-            "Status": status,
-            "Reason": reason or "",
-        }
+        fields = {"EventId": event_id, "TransactionId": transaction_id, "Status": status}
+        fields = _with_money(fields, amount, currency, "Amount")
+        fields["Reason"] = reason or ""
         return xml_document("Callback", fields)
 
     def submitted_amount(self, request: httpx.Request) -> str:
@@ -134,6 +177,15 @@ class WireB(Wire):
 
 _JSON = {"Content-Type": "application/json"}
 _XML = {"Content-Type": "application/xml"}
+
+
+def _with_money(
+    fields: dict[str, str], amount: str | None, currency: str | None, amount_name: str
+) -> dict[str, str]:
+    """``fields`` plus the amount and currency that are not ``None``, named A's or B's way."""
+    currency_name = "currency" if amount_name == "amount" else "Currency"
+    money = {amount_name: amount, currency_name: currency}
+    return {**fields, **{name: value for name, value in money.items() if value is not None}}
 
 
 def xml_document(root: str, fields: dict[str, str]) -> bytes:
