@@ -8,6 +8,7 @@ provably never took the payment.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,11 @@ from paycon.storage.payments import append_event
 from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
+
+# What a probe of a gateway on trial asks about: an id no payment has ("tx_" ids only).
+PROBE_TRANSACTION_ID = "paycon-breaker-probe"
+# How long to wait for a gateway whose breaker trial is under way elsewhere.
+_TRIAL_WAIT = timedelta(seconds=1)
 
 
 def _stored_name(error: type[BaseException]) -> str:
@@ -171,11 +177,23 @@ class Delivery:
 
         return Done(writes=writes)
 
-    def _closed(self, name: str | None) -> str | None:
-        """``name`` if its breaker is closed (failover never sends to a gateway on trial)."""
-        if name is None or self._gateway(name).breaker_state().state != "closed":
+    async def _up(self, name: str | None) -> str | None:
+        """``name`` if its breaker is closed: a payment never moves to a gateway on trial.
+
+        A breaker past its open time is closed (or not) first by a read-only
+        probe — a status question about no payment — so that failover to a
+        gateway nothing else calls does not wait forever for a trial.
+        """
+        if name is None:
             return None
-        return name
+        gateway = self._gateway(name)
+        state = gateway.breaker_state()
+        if state.state == "open" and (state.may_half_open_at or self._clock()) > self._clock():
+            return None
+        if state.state != "closed":
+            with contextlib.suppress(GatewayError):
+                await gateway.status(PROBE_TRANSACTION_ID)
+        return name if gateway.breaker_state().state == "closed" else None
 
     def _credentials_refused(self, tx: Transaction, exc: GatewayCredentialsRefused) -> Defer:
         """The gateway refuses our credentials: it is broken, the payment is not declined.
@@ -216,7 +234,7 @@ class Delivery:
         except GatewayNotReached as exc:
             # Fail over, unless the next gateway is not known to be up, or an earlier
             # run may have reached this one (this run not reaching it proves nothing of those).
-            elsewhere = self._closed(following)
+            elsewhere = await self._up(following)
             if elsewhere is not None and await self._never_sent(tx):
                 return self._fail_over(tx, elsewhere, f"not reached: {exc}")
             # The gateway is down (its breaker opened): wait for it without using up
@@ -228,11 +246,9 @@ class Delivery:
         except GatewayDeclined as exc:
             if not (exc.retry_elsewhere and following is not None):
                 return self._decline(tx, exc)
-            elsewhere = self._closed(following)
+            elsewhere = await self._up(following)
             if elsewhere is None:
-                until = _reopens_at(self._gateway(following))
-                if until is None:
-                    raise NotFinalYet(f"{following} is on trial; {exc}") from exc
+                until = _reopens_at(self._gateway(following)) or self._clock() + _TRIAL_WAIT
                 return Defer(following, until=until, reason=f"declined; {following} down: {exc}")
             return self._fail_over(tx, elsewhere, f"declined: {exc.reason}")
         except GatewayRequestRefused as exc:
@@ -284,9 +300,14 @@ class Delivery:
         withdrawal that may have reached it stays. If it cannot be asked, the
         task waits for it, as for any gateway down.
         """
-        elsewhere = self._closed(following)
-        if elsewhere is None:
-            raise NotFinalYet(f"{tx.gateway} is out of routing and {following} is not up")
+        elsewhere = await self._up(following)
+        if elsewhere is None:  # nothing was sent in this run: waiting uses no attempt
+            wait_until = _reopens_at(self._gateway(following)) or self._clock() + _TRIAL_WAIT
+            return Defer(
+                following,
+                until=wait_until,
+                reason=f"{tx.gateway} is out of routing; {following} down",
+            )
         if await self._never_sent(tx):
             return self._fail_over(tx, elsewhere, f"{tx.gateway} is out of routing; never sent")
         try:

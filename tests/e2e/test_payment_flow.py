@@ -38,13 +38,18 @@ async def start_paycon(db_path: Path) -> AsyncIterator[StartPaycon]:
     running: list[tuple[Service, aiohttp.ClientSession]] = []
 
     async def start(
-        mocks: MockGateways, *, outbox: dict[str, Any] | None = None, **overrides: Any
+        mocks: MockGateways,
+        *,
+        outbox: dict[str, Any] | None = None,
+        urls: dict[str, str] | None = None,
+        **overrides: Any,
     ) -> RunningPaycon:
+        urls = {"gateway_a": mocks.url_a, "gateway_b": mocks.url_b, **(urls or {})}
         settings = make_settings(
             db_path,
             gateways={
-                "gateway_a": {"url": mocks.url_a, "secret": GATEWAY_A_SECRET},
-                "gateway_b": {"url": mocks.url_b, "secret": GATEWAY_B_SECRET},
+                "gateway_a": {"url": urls["gateway_a"], "secret": GATEWAY_A_SECRET},
+                "gateway_b": {"url": urls["gateway_b"], "secret": GATEWAY_B_SECRET},
             },
             outbox={
                 "workers": 4,
@@ -76,7 +81,7 @@ async def wait_for_status(
     while True:
         _, body = await paycon.get(f"/v1/transactions/{transaction_id}")
         if body["status"] == wanted or time.monotonic() > deadline:
-            assert body["status"] == wanted, body
+            assert body["status"] == wanted, (body["id"], body["gateway"], body["review"], [e["detail"] for e in body["events"]])
             return dict(body)
         await asyncio.sleep(0.05)
 
@@ -139,11 +144,12 @@ async def test_lost_callbacks_are_made_up_for_by_status_checks(
     assert "status check via gateway_a" in json.dumps(done["events"])
 
 
-async def test_outage_on_a_fails_over_to_b(
+async def test_a_gateway_nothing_listens_on_fails_over_to_b(
     start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
 ) -> None:
-    mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
-    paycon = await start_paycon(mocks)
+    mocks = await start_mock_gateways()
+    # Nothing listens on port 9 of the loopback: the connection is refused, nothing was sent.
+    paycon = await start_paycon(mocks, urls={"gateway_a": "http://127.0.0.1:9"})
     _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
     done = await wait_for_status(paycon, dep["id"], "completed")
     assert done["gateway"] == "gateway_b"
@@ -151,31 +157,37 @@ async def test_outage_on_a_fails_over_to_b(
     assert mocks.gateway_a.ledger.entries() == []
 
 
-async def test_outage_on_the_only_gateway_defers_then_completes(
+async def test_a_503_outage_never_moves_the_payment_to_another_gateway(
     start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
 ) -> None:
+    # A 503 proves the request arrived somewhere: the payment stays with A until A answers.
     mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
     paycon = await start_paycon(mocks)
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    # Each run sends to A again (it is idempotent on the id) and asks A's status.
+    await wait_for_task(paycon, dep["id"], lambda t: len(t["attempts_log"]) >= 2)
+    mocks.gateway_a.set_faults({"outage": False})
+    done = await wait_for_status(paycon, dep["id"], "completed")
+    assert done["gateway"] == "gateway_a"
+    assert "failover" not in [e["type"] for e in done["events"]]
+    assert mocks.gateway_b.ledger.entries() == []
+
+
+async def test_an_unreachable_only_gateway_defers_without_using_attempts(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways()
+    paycon = await start_paycon(mocks, urls={"gateway_a": "http://127.0.0.1:9"})
     _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key="d1")
-    _, task_page = await paycon.get("/v1/outbox/tasks?kind=submit", token=OPERATOR_KEY)
-    task_id = task_page["items"][0]["id"]
     # Failures open A's breaker; from then on the task waits for it instead of failing.
-    deadline = time.monotonic() + 15
-    while True:
-        _, detail = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
-        if "deferred" in [a["outcome"] for a in detail["attempts_log"]]:
-            break
-        assert time.monotonic() < deadline, detail["attempts_log"]
-        await asyncio.sleep(0.1)
+    detail = await wait_for_task(
+        paycon, dep["id"], lambda t: "deferred" in [a["outcome"] for a in t["attempts_log"]]
+    )
     # Waiting, or trying again now that the breaker lets a trial through; never dead.
     assert detail["state"] in ("pending", "running")
     assert detail["attempts"] < detail["max_attempts"]
-    _, gateways_status = await paycon.get("/v1/transactions/" + dep["id"])
-    assert gateways_status["status"] == "pending"
-    mocks.gateway_a.set_faults({"outage": False})
-    await wait_for_status(paycon, dep["id"], "completed")
-    _, detail = await paycon.get(f"/v1/outbox/tasks/{task_id}", token=OPERATOR_KEY)
-    assert detail["state"] == "done"
+    _, seen = await paycon.get("/v1/transactions/" + dep["id"])
+    assert (seen["status"], seen["gateway"]) == ("pending", "gateway_a")
 
 
 async def test_duplicate_and_reordered_callbacks_apply_once(
@@ -287,8 +299,8 @@ async def test_gateways_show_the_breaker_opening(
 ) -> None:
     mocks = await start_mock_gateways(faults_a=Faults(callback_delay_ms=10, outage="503"))
     paycon = await start_paycon(mocks)
-    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
-    await wait_for_status(paycon, dep["id"], "completed")  # through B
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_b"), key="d1")
+    await wait_for_status(paycon, dep["id"], "completed")
     for i in range(3):  # pinned to A: each attempt fails until the breaker opens
         await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key=f"a{i}")
     deadline = time.monotonic() + 10
@@ -405,14 +417,12 @@ def charged_by(mocks: MockGateways, gateway: str) -> dict[str, int]:
     return {p.request.transaction_id: p.charges for p in mock.ledger.entries()}
 
 
-async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
-    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
-) -> None:
-    mocks = await start_mock_gateways(
-        faults_a=Faults(callback_delay_ms=10, outage="503"),
-        faults_b=Faults(callback_delay_ms=10, outage="refuse"),
-    )
-    paycon = await start_paycon(mocks, outbox={"max_attempts": 2})
+async def _a_disabled_after_its_outage(
+    mocks: MockGateways, paycon: RunningPaycon
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two payments for A during its 503 outage, then A out of routing and every fault lifted:
+    one payment whose task died after A answered 503 (A may hold it), replayed, and one that
+    only ever waited for A's breaker (never sent)."""
     # A payment pinned to B dies opening B's breaker, and nothing calls B after it:
     # payments for A cannot fail over, so they wait for A.
     _, _, pinned = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_b"), key="b")
@@ -424,13 +434,30 @@ async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
     await wait_for_task(
         paycon, waiting["id"], lambda t: "deferred" in [a["outcome"] for a in t["attempts_log"]]
     )
-
     await operator_post(paycon, "/v1/gateways/gateway_a/disable", "A's maintenance")
     mocks.gateway_b.set_faults({"outage": False})
     # A could take both payments now; it must not, being out of routing.
     mocks.gateway_a.set_faults({"outage": False})
     dead_task = await submit_task(paycon, dead["id"])
     await operator_post(paycon, f"/v1/outbox/tasks/{dead_task['id']}/replay", "after the outage")
+    return dead, waiting
+
+
+OUTAGES = {
+    "faults_a": Faults(callback_delay_ms=10, outage="503"),
+    "faults_b": Faults(callback_delay_ms=10, outage="refuse"),
+}
+
+
+async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(**OUTAGES)
+    # A's "not known" proves the 503'd payment never reached it, once the margin has passed.
+    paycon = await start_paycon(
+        mocks, outbox={"max_attempts": 2}, review={"not_known_margin_s": 0.2}
+    )
+    dead, waiting = await _a_disabled_after_its_outage(mocks, paycon)
     for payment in (waiting, dead):
         done = await wait_for_status(paycon, payment["id"], "completed")
         assert done["gateway"] == "gateway_b"
@@ -438,6 +465,30 @@ async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
         assert "out of routing" in failover
     assert charged_by(mocks, "gateway_a") == {}
     assert charged_by(mocks, "gateway_b") == {waiting["id"]: 1, dead["id"]: 1}
+
+
+async def test_a_not_known_inside_the_margin_does_not_move_the_payment(
+    start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
+) -> None:
+    mocks = await start_mock_gateways(**OUTAGES)
+    paycon = await start_paycon(
+        mocks, outbox={"max_attempts": 2}, review={"not_known_margin_s": 60}
+    )
+    dead, waiting = await _a_disabled_after_its_outage(mocks, paycon)
+    # The payment that never reached A moves at once; the one A answered 503 for stays.
+    done = await wait_for_status(paycon, waiting["id"], "completed")
+    assert done["gateway"] == "gateway_b"
+    task = await wait_for_task(
+        paycon,
+        dead["id"],
+        lambda t: any("inside the margin" in (a["error_message"] or "")
+                      for a in t["attempts_log"]),
+    )  # fmt: skip
+    assert task["state"] in ("pending", "running", "dead")
+    _, stays = await paycon.get(f"/v1/transactions/{dead['id']}")
+    assert (stays["status"], stays["gateway"]) == ("pending", "gateway_a")
+    assert "failover" not in [e["type"] for e in stays["events"]]
+    assert dead["id"] not in charged_by(mocks, "gateway_b")
 
 
 # A records each payment but its answer never comes back (an ambiguous submit), and
