@@ -115,6 +115,7 @@ def gateway_json(
             "latency_p99_ms": stats.latency_p99_ms,
             "outcomes": dict(stats.outcomes),
         },
+        "credentials_refused_since": _time(stats.credentials_refused_since),
         "recent_errors": list(recent_errors or []),
         "routing_changes": list(routing_changes or []),
         "faults": faults,

@@ -388,6 +388,10 @@ class GatewayOut(BaseModel):
     enabled: bool = Field(description="false: taken out of routing for new payments")
     breaker: BreakerOut
     recent: GatewayRecentOut
+    credentials_refused_since: str | None = Field(
+        description="RFC 3339: since when the gateway refuses paycon's credentials (401/403;"
+        " its payments wait, none is declined); null while it accepts them"
+    )
     recent_errors: list[str] = Field(description="the last failed calls' errors, newest first")
     routing_changes: list[OutboxAuditOut] = Field(
         description="the latest routing switches (disable, enable), newest first"

@@ -333,6 +333,8 @@ class GatewayStatus:
     breaker: BreakerView
     recent: GatewayFigures
     recent_errors: tuple[str, ...] = ()
+    # Since when the gateway refuses our credentials (401/403); None while it accepts them.
+    credentials_refused_since: datetime | None = None
     faults: Mapping[str, Any] | None = None
     routing_changes: tuple[AuditView, ...] = field(default=())
     fault_changes: tuple[AuditView, ...] = field(default=())
@@ -347,6 +349,9 @@ class GatewayStatus:
             breaker=BreakerView.from_json(body["breaker"]),
             recent=GatewayFigures.from_json(body["recent"]),
             recent_errors=tuple(body.get("recent_errors") or ()),
+            credentials_refused_since=_time(refused)
+            if (refused := body.get("credentials_refused_since"))
+            else None,
             faults=None if faults is None else dict(faults),
             routing_changes=tuple(
                 AuditView.from_json(e) for e in body.get("routing_changes") or ()

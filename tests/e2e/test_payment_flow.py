@@ -81,7 +81,12 @@ async def wait_for_status(
     while True:
         _, body = await paycon.get(f"/v1/transactions/{transaction_id}")
         if body["status"] == wanted or time.monotonic() > deadline:
-            assert body["status"] == wanted, (body["id"], body["gateway"], body["review"], [e["detail"] for e in body["events"]])
+            assert body["status"] == wanted, (
+                body["id"],
+                body["gateway"],
+                body["review"],
+                [e["detail"] for e in body["events"]],
+            )
             return dict(body)
         await asyncio.sleep(0.05)
 
