@@ -448,16 +448,14 @@ async def _a_disabled_after_its_outage(
     return dead, waiting
 
 
-OUTAGES = {
-    "faults_a": Faults(callback_delay_ms=10, outage="503"),
-    "faults_b": Faults(callback_delay_ms=10, outage="refuse"),
-}
+OUTAGE_A = Faults(callback_delay_ms=10, outage="503")
+OUTAGE_B = Faults(callback_delay_ms=10, outage="refuse")
 
 
 async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
     start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
 ) -> None:
-    mocks = await start_mock_gateways(**OUTAGES)
+    mocks = await start_mock_gateways(faults_a=OUTAGE_A, faults_b=OUTAGE_B)
     # A's "not known" proves the 503'd payment never reached it, once the margin has passed.
     paycon = await start_paycon(
         mocks, outbox={"max_attempts": 2}, review={"not_known_margin_s": 0.2}
@@ -475,7 +473,7 @@ async def test_payments_not_yet_at_a_disabled_gateway_go_to_the_next_one(
 async def test_a_not_known_inside_the_margin_does_not_move_the_payment(
     start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
 ) -> None:
-    mocks = await start_mock_gateways(**OUTAGES)
+    mocks = await start_mock_gateways(faults_a=OUTAGE_A, faults_b=OUTAGE_B)
     paycon = await start_paycon(
         mocks, outbox={"max_attempts": 2}, review={"not_known_margin_s": 60}
     )

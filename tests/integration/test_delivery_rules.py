@@ -69,6 +69,9 @@ class ScriptedGateway:
     def recent_stats(self) -> GatewayStats:
         return GatewayStats(100, 0, None, None, None, {})
 
+    def recent_errors(self) -> tuple[str, ...]:
+        return ()
+
 
 async def run_submit(
     paycon: RunningPaycon, a: ScriptedGateway, b: ScriptedGateway
