@@ -225,7 +225,15 @@ async def test_forged_callbacks_are_refused_and_change_nothing(
     mock_gateways: MockGateways, start_paycon: StartPaycon, header: str | None, status: int
 ) -> None:
     paycon = await start_paycon(mock_gateways)
-    body = json.dumps({"eventId": "e1", "transactionId": "tx_x", "status": "success"}).encode()
+    body = json.dumps(
+        {
+            "eventId": "e1",
+            "transactionId": "tx_x",
+            "status": "success",
+            "amount": "100.00",
+            "currency": "EUR",
+        }
+    ).encode()
     headers = {"Content-Type": "application/json"}
     if header is not None:
         headers["X-Signature"] = header
@@ -241,7 +249,15 @@ async def test_signed_callback_for_an_unknown_transaction_is_stored_and_404(
     mock_gateways: MockGateways, start_paycon: StartPaycon
 ) -> None:
     paycon = await start_paycon(mock_gateways)
-    body = json.dumps({"eventId": "e1", "transactionId": "tx_x", "status": "success"}).encode()
+    body = json.dumps(
+        {
+            "eventId": "e1",
+            "transactionId": "tx_x",
+            "status": "success",
+            "amount": "100.00",
+            "currency": "EUR",
+        }
+    ).encode()
     headers = {"X-Signature": sign(GATEWAY_A_SECRET, body, int(time.time()))}
     async with paycon.http.post(
         paycon.url + "/v1/callbacks/gateway_a", data=body, headers=headers

@@ -21,9 +21,10 @@ async def deposit(paycon: RunningPaycon, key: str, **fields: Any) -> dict[str, A
 
 
 async def complete(paycon: RunningPaycon, transaction_id: str, event_id: str = "ev-1") -> None:
-    """Gateway A's signed callback saying the payment succeeded."""
+    """Gateway A's signed callback saying the payment (of ``DEPOSIT``'s amount) succeeded."""
+    money = {"amount": DEPOSIT["amount"], "currency": DEPOSIT["currency"]}
     body = json.dumps(
-        {"eventId": event_id, "transactionId": transaction_id, "status": "success"}
+        {"eventId": event_id, "transactionId": transaction_id, "status": "success", **money}
     ).encode()
     headers = {"X-Signature": sign("secret-a", body, int(time.time())),
                "Content-Type": "application/json"}  # fmt: skip
