@@ -47,7 +47,7 @@ RUN_EPILOG = f"""\
 --demo: a few demo payments per second (deposits; withdrawals once a customer
 has funds) go through the API with the first client key, while the embedded
 mock gateways' faults change every 25-40 s: calm, gateway A erring 30%, A down
-(its breaker opens, payments fail over to B), calm, B dropping its callbacks
+answering 503 (once its breaker opens, new payments go to B), calm, B dropping its callbacks
 (status checks settle those payments), and again. It needs the embedded mocks
 and writes real rows to the configured database: use a development one.
 

@@ -7,8 +7,8 @@
   only part of what the API reports as ``available``, so withdrawals follow
   deposits that have completed.
 - *faults* walks a schedule of ``Phase``s on the embedded mock gateways,
-  over and over: calm, gateway A erring, A down (its breaker opens and
-  payments fail over to B), calm, B losing its callbacks (status checks
+  over and over: calm, gateway A erring, A answering 503 (once its breaker
+  opens, new payments go to B), calm, B losing its callbacks (status checks
   settle them), ... Every phase starts from the faults the mocks started with.
   Once an operator switches a mock's faults by hand (from the console, or
   ``PUT /_mock/faults``), the cycle stops and leaves the faults to them.
@@ -70,7 +70,8 @@ DEFAULT_SCHEDULE: tuple[Phase, ...] = (
         "gateway_a outage",
         40,
         {"gateway_a": {"outage": "503"}},
-        "gateway A answers 503: its breaker opens and payments fail over to gateway B",
+        "gateway A answers 503: payments it answered stay with A (a 503 proves nothing);"
+        " once its breaker opens, new ones go to gateway B",
     ),
     Phase("calm", 25, note="gateway A is back: its breaker lets a trial through, then closes"),
     Phase(

@@ -109,7 +109,7 @@ class GatewaysScreen(LiveScreen):
         "selected gateway out of routing for new payments, or brings it back (asks why; "
         "audited). With embedded mock gateways: o switches an outage on or off, f sets "
         "the error rate, c the callback drop rate, h makes it healthy again — the "
-        "fastest way to watch the breaker open and payments fail over."
+        "fastest way to watch the breaker open and new payments go elsewhere."
     )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"toggle_routing"} | FAULT_ACTIONS)
     BINDINGS: ClassVar[list[BindingType]] = [
