@@ -1,4 +1,4 @@
-"""A withdrawal is stored whole or not at all: transaction, hold, ledger rows, event, task, answer."""
+"""A withdrawal is stored whole or not at all: transaction, hold, ledger, event, task, answer."""
 
 from __future__ import annotations
 
