@@ -144,6 +144,8 @@ class _SchemaWriter:
         kind = value.get("type")
         if kind == "integer":
             restriction = _sub(parent, "xsd:restriction", base="xsd:int")
+        elif kind == "boolean":
+            restriction = _sub(parent, "xsd:restriction", base="xsd:boolean")
         elif kind == "string":
             restriction = _sub(parent, "xsd:restriction", base="xsd:string")
         else:
@@ -159,7 +161,8 @@ class _SchemaWriter:
         if "pattern" in value:
             _sub(restriction, "xsd:pattern", value=xsd_pattern(value["pattern"]))
         known = {"type", "enum", "const", "minLength", "maxLength", "pattern"}
-        known |= {"title", "description", "examples", "default"}
+        # Times stay strings: the API writes RFC 3339 text, which toolkits pass through as is.
+        known |= {"title", "description", "examples", "default", "format"}
         if unknown := set(value) - known:
             raise SchemaTranslationError(f"unsupported keywords {sorted(unknown)}: {value}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -207,3 +208,29 @@ async def test_the_wsdl_is_served_with_ports_at_the_address_asked(paycon: Runnin
     async with paycon.http.get(f"{paycon.url}/v1/soap") as response:
         assert response.status == 404
         assert "/v1/soap?wsdl" in (await response.json())["detail"]
+
+
+class _Later(BaseModel):
+    """Field kinds the answer models may gain: they translate rather than break the WSDL."""
+
+    held_for_review: bool
+    reviewed_at: datetime | None = None
+
+
+def test_booleans_and_times_translate() -> None:
+    import xml.etree.ElementTree as ET
+
+    from paycon.api.wsdl import _SchemaWriter
+
+    root = ET.Element("root")
+    node = ET.SubElement(root, "xsd:complexType")
+    _SchemaWriter(root).complex_type(node, _Later.model_json_schema(mode="serialization"), {})
+    # Tags are written with their prefixes ("xsd:element"), so compare them as plain names.
+    bases = {
+        element.get("name"): next(
+            child.get("base") for child in element.iter() if child.tag == "xsd:restriction"
+        )
+        for element in node.iter()
+        if element.tag == "xsd:element"
+    }
+    assert bases == {"held_for_review": "xsd:boolean", "reviewed_at": "xsd:string"}
