@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import callbacks, health, metrics, operator, payments, transactions
+from paycon.api import callbacks, health, metrics, operator, payments, transactions, wsdl
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
@@ -96,6 +96,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         responses={202: TransactionOut, **_PAYMENT_ERRORS},
         soap_operation="CreateWithdrawal",
         idempotent=True,
+    ),
+    Endpoint(
+        name="soap_wsdl",
+        method="GET",
+        path="/v1/soap",
+        handler=wsdl.wsdl_document,
+        role=None,
+        summary="The SOAP service's WSDL 1.1 document (GET /v1/soap?wsdl): CreateDeposit and "
+        "CreateWithdrawal, SOAP 1.1 document/literal, on the two endpoints above",
+        responses={200: None, 404: ProblemOut},
     ),
     Endpoint(
         name="list_transactions",

@@ -64,8 +64,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 def _problem_response(
     request: web.Request, body: Mapping[str, object], status: int
 ) -> web.Response:
-    if request.method == "POST" and is_soap(request):
-        return soap_response("Fault", dict(body), status=status, content_type=request.content_type)
+    if is_soap(request):
+        return soap_response("Fault", dict(body), status=status)
     return json_response(body, status=status, content_type=PROBLEM_JSON)
 
 

@@ -12,6 +12,7 @@ from paycon.api.context import context, principal
 from paycon.api.responses import PROBLEM_JSON, soap_response
 from paycon.api.schemas import DepositIn, WithdrawalIn, parse_model, to_payment_request
 from paycon.api.soap import parse_envelope
+from paycon.api.wsdl import OPERATIONS
 from paycon.domain.errors import FieldError, InvalidInput, UnsupportedMediaType
 from paycon.domain.status import Kind
 
@@ -19,6 +20,7 @@ from paycon.domain.status import Kind
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _OPERATIONS = {Kind.DEPOSIT: "CreateDeposit", Kind.WITHDRAWAL: "CreateWithdrawal"}
 _MODELS: dict[Kind, type[DepositIn]] = {Kind.DEPOSIT: DepositIn, Kind.WITHDRAWAL: WithdrawalIn}
+_SOAP_PATHS = frozenset(operation.path for operation in OPERATIONS)
 
 
 def idempotency_key(request: web.Request) -> str:
@@ -33,7 +35,12 @@ def idempotency_key(request: web.Request) -> str:
 
 
 def is_soap(request: web.Request) -> bool:
-    return request.content_type in SOAP_TYPES
+    """A SOAP envelope posted to one of the SOAP operations' endpoints (answered in SOAP)."""
+    return (
+        request.method == "POST"
+        and request.path in _SOAP_PATHS
+        and request.content_type in SOAP_TYPES
+    )
 
 
 async def _create(request: web.Request, kind: Kind) -> web.Response:
@@ -59,7 +66,6 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
             _OPERATIONS[kind],
             answer.body(),
             status=answer.status,
-            content_type=request.content_type,
             headers=headers,
         )
     content_type = PROBLEM_JSON if answer.status >= 400 else "application/json"

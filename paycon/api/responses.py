@@ -34,11 +34,19 @@ def soap_response(
     body: dict[str, Any],
     *,
     status: int,
-    content_type: str = "text/xml",
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    """A SOAP envelope: the transaction for a success, a Fault for a problem."""
-    payload = soap.render_fault(body) if status >= 400 else soap.render_response(operation, body)
+    """A SOAP 1.1 answer to an answer of ``status``: the transaction in ``200 OK`` for a
+    success, a Fault in ``500`` for a problem (as SOAP 1.1 and the WS-I Basic Profile
+    require; the problem's own status is in the Fault's detail)."""
+    if status >= 400:
+        payload, http_status = soap.render_fault(body), 500
+    else:
+        payload, http_status = soap.render_response(operation, body), 200
     return web.Response(
-        body=payload, status=status, content_type=content_type, charset="utf-8", headers=headers
+        body=payload,
+        status=http_status,
+        content_type=soap.SOAP_CONTENT_TYPE,
+        charset="utf-8",
+        headers=headers,
     )
