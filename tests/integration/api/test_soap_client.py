@@ -65,7 +65,7 @@ async def test_zeep_creates_a_deposit_and_a_withdrawal_from_the_wsdl(
     assert stored["amount"] == "50.00"
     assert stored["status"] == "pending"
 
-    await complete(paycon, deposit.id, event_id="ev-zeep-1")
+    await complete(paycon, deposit.id, event_id="ev-zeep-1", amount="50.00")
 
     withdrawal = await asyncio.to_thread(
         call, client, "WithdrawalPort", "CreateWithdrawal", "zeep-wd-1",

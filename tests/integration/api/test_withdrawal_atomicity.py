@@ -40,7 +40,7 @@ async def test_a_withdrawal_whose_write_fails_leaves_nothing_behind(
     paycon: RunningPaycon, failing_table: str
 ) -> None:
     funded = await deposit(paycon, "fund-1", amount="100.00")
-    await complete(paycon, funded["id"])
+    await complete(paycon, funded["id"], amount="100.00")
     assert await balances(paycon) == [{"currency": "EUR", "available": "100.00", "held": "0.00"}]
     counts, ledger = paycon.counts(), ledger_rows(paycon.db_path)
     with sqlite3.connect(paycon.db_path) as conn:
