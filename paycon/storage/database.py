@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +51,27 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
+# The database folder when paycon creates it, and the database files (SQLite gives
+# its -wal and -shm files the main file's mode).
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_database_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by the owner only, or make it so.
+
+    A folder that already exists keeps its mode (it may be /tmp or a shared
+    volume); the database file and its side files are set to 0600 either way.
+    """
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+                candidate.chmod(PRIVATE_FILE_MODE)
+
+
 class Database:
     """Owns the engines. Writes go through ``write``; reads through ``read``."""
 
@@ -78,7 +101,10 @@ class Database:
 
         Raises DatabaseUnavailable with a message that says what to check.
         """
-        runner = self._make_runner()
+        try:
+            runner = self._make_runner()
+        except OSError as exc:  # the file or its folder cannot be created
+            raise DatabaseUnavailable(f"cannot open database {self.safe_url()}: {exc}") from exc
         try:
             await runner.run_in_transaction(upgrade_to_head)
         except (SQLAlchemyError, OSError) as exc:
@@ -107,7 +133,7 @@ class Database:
             return AsyncRunner(engine)
         path = _sqlite_path(self.url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(path)
         # One connection, used by the loop and (for COMMIT) the commit thread, never at once.
         sync_engine = create_engine(
             self.url.set(drivername="sqlite+pysqlite"),
