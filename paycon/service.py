@@ -22,6 +22,7 @@ from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.fingerprints import RequestFingerprints
 from paycon.embedded_mocks import start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
@@ -96,11 +97,17 @@ class Service:
         a message that says what to fix.
         """
         sealer = Sealer(self.settings.security.encryption_keys)
+        fingerprints = RequestFingerprints(self.settings.security.fingerprint_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
         await self.db.open()
         switches = RoutingSwitches()
-        self.intake = PaymentIntake(self.db, self.settings, sealer, switches=switches)
+        self.intake = PaymentIntake(
+            self.db, self.settings, sealer, switches=switches, fingerprints=fingerprints
+        )
         try:
+            keyed = await self.intake.key_legacy_fingerprints()
+            if keyed:
+                log.info("request fingerprints keyed", extra={"rewritten": keyed})
             if self.settings.mock_gateways == "embedded":
                 self.mocks = await start_embedded_mocks(self.settings)
                 log.info("mock gateways embedded", extra={"a": self.mocks.url_a,
