@@ -312,7 +312,8 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     if not args.show_keys:
         for name in ("client_api_keys", "operator_api_keys"):
             auth[name] = [_mask(k) for k in auth[name]]
-    data["security"]["encryption_keys"] = ["…" for _ in data["security"]["encryption_keys"]]
+    for name in ("encryption_keys", "fingerprint_keys"):
+        data["security"][name] = ["…" for _ in data["security"][name]]
     for gateway in data["gateways"].values():
         gateway["secret"] = "…"  # noqa: S105 - masking, not a password
     print(json.dumps(data, indent=2))
