@@ -196,6 +196,8 @@ class Service:
         Each step runs even if an earlier one failed (the switch watcher ending
         with an error, say), and that error is raised once all is closed.
         """
+        if self.context is not None:
+            self.context.stopping.set()  # /readyz answers 503 from now on
         try:
             if self.runner is not None:
                 runner, self.runner = self.runner, None

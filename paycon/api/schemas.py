@@ -412,8 +412,22 @@ class OverviewOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unreachable"]
+    """The process serves (liveness only)."""
+
+    status: Literal["ok"]
+
+
+class ReadyCheckOut(BaseModel):
+    name: Literal["database", "migrations", "shutdown"]
+    ok: bool
+    detail: str
+
+
+class ReadyOut(BaseModel):
+    """Whether this process can take payments now, and each check's result."""
+
+    status: Literal["ready", "unready"]
+    checks: list[ReadyCheckOut]
 
 
 _PATTERN_MESSAGES = {

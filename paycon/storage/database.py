@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from paycon.config import DatabaseSettings
-from paycon.storage.migrate import upgrade_to_head
+from paycon.storage.migrate import current_revision, head_revision, upgrade_to_head
 from paycon.storage.runners import AsyncRunner, SqliteRunner
 from paycon.storage.writer import BatchRunner, GroupCommitWriter
 
@@ -70,6 +72,25 @@ def _private_database_file(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if candidate.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
                 candidate.chmod(PRIVATE_FILE_MODE)
+
+
+def _sqlite_write_probe(path: Path, timeout_s: float) -> bool:
+    """Take SQLite's write lock on ``path`` (waiting up to ``timeout_s``), then let it go."""
+    try:
+        conn = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=rw", uri=True, timeout=timeout_s,
+            isolation_level=None,
+        )  # fmt: skip
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return True
 
 
 class Database:
@@ -200,6 +221,38 @@ class Database:
         except (SQLAlchemyError, OSError):
             return False
         return True
+
+    async def writable(self, timeout_s: float) -> bool:
+        """Whether a write could start now: the writer runs, and the database grants a
+        write transaction within ``timeout_s`` (taken and rolled back at once, beside
+        the writer, never queued behind its batches; the event loop never waits).
+        """
+        if self._writer is None or not self._writer.running:
+            return False
+        path = _sqlite_path(self.url) if self.is_sqlite else None
+        if path is not None:
+            return await asyncio.to_thread(_sqlite_write_probe, path, timeout_s)
+        try:
+            async with asyncio.timeout(timeout_s), self.read() as conn:
+                if self.is_sqlite:  # in memory: the writer's own database
+                    return True
+                # A PostgreSQL standby answers reads but refuses writes.
+                in_recovery = await conn.execute(text("SELECT pg_is_in_recovery()"))
+                return not in_recovery.scalar()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+
+    async def migration_state(self) -> tuple[str | None, str | None]:
+        """(the database's migration, the newest this code knows); equal when current.
+
+        Raises DatabaseUnavailable when the database cannot be read.
+        """
+        try:
+            async with self.read() as conn:
+                current = await conn.run_sync(current_revision)
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable(f"cannot read database {self.safe_url()}: {exc}") from exc
+        return current, head_revision()
 
     async def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection."""

@@ -115,6 +115,11 @@ class GroupCommitWriter:
         self.batches = 0
         self.units = 0
 
+    @property
+    def running(self) -> bool:
+        """Whether the writer takes work (started, not stopping, not crashed)."""
+        return self._task is not None and not self._task.done() and not self._closing
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="paycon-group-commit-writer")
