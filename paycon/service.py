@@ -99,12 +99,16 @@ class Service:
         sealer = Sealer(self.settings.security.encryption_keys)
         fingerprints = RequestFingerprints(self.settings.security.fingerprint_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
+        metrics = Metrics()
+        self.db.observe_statuses(metrics.count_status_change)
         await self.db.open()
         switches = RoutingSwitches()
         self.intake = PaymentIntake(
             self.db, self.settings, sealer, switches=switches, fingerprints=fingerprints
         )
         try:
+            # Counted once here; from now on kept as statuses change.
+            metrics.seed_statuses(await self.db.count_by_status())
             keyed = await self.intake.key_legacy_fingerprints()
             if keyed:
                 log.info("request fingerprints keyed", extra={"rewritten": keyed})
@@ -115,7 +119,6 @@ class Service:
             self.http = http_client(self.settings)
             self.gateways = build_gateways(configs, self.http)
             outbox_settings = self.settings.outbox
-            metrics = Metrics()
             control = GatewayControl(
                 self.db,
                 self.gateways,

@@ -21,6 +21,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 from paycon.config import DatabaseSettings
 from paycon.storage.migrate import current_revision, head_revision, upgrade_to_head
 from paycon.storage.runners import AsyncRunner, SqliteRunner
+from paycon.storage.status_counts import STATUS_OBSERVER, StatusObserver, count_by_status
 from paycon.storage.writer import BatchRunner, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class Database:
         self._writer: GroupCommitWriter | None = None
         self._lookup_engine: Engine | None = None
         self._lookup_conn: Connection | None = None
+        # What each write batch's connection carries in ``conn.info``.
+        self._writer_info: dict[str, Any] = {}
 
     @property
     def writer(self) -> GroupCommitWriter:
@@ -131,7 +134,9 @@ class Database:
         except (SQLAlchemyError, OSError) as exc:
             await runner.close()
             raise DatabaseUnavailable(f"cannot open database {self.safe_url()}: {exc}") from exc
-        self._writer = GroupCommitWriter(runner, max_batch=self.settings.max_batch)
+        self._writer = GroupCommitWriter(
+            runner, max_batch=self.settings.max_batch, info=self._writer_info
+        )
         self._writer.start()
         self._read_engine = self._make_read_engine()
         if self.is_sqlite:
@@ -186,6 +191,16 @@ class Database:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(self.settings, read_only=True))
         return engine
+
+    def observe_statuses(self, observer: StatusObserver) -> None:
+        """Call ``observer(before, after)`` for each committed status change (see
+        ``paycon.storage.status_counts``); ``before`` is None for a new transaction."""
+        self._writer_info[STATUS_OBSERVER] = observer
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Transactions by status, over the whole table: for start-up, not per request."""
+        async with self.read() as conn:
+            return await conn.run_sync(count_by_status)
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in the next group commit; see GroupCommitWriter.submit."""

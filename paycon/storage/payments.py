@@ -21,6 +21,7 @@ from paycon.problems import problem_for
 from paycon.storage.ledger import apply_entries
 from paycon.storage.prepared import prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions
+from paycon.storage.status_counts import status_changed
 
 SUBMIT_TASK = "submit"
 
@@ -138,6 +139,7 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
         entries=acceptance_entries(tx.kind, tx.money.minor),
         now=tx.created_at,
     )
+    status_changed(conn, None, tx.status.value)
     detail = f"{tx.kind.value} of {tx.money.wire()} {tx.money.currency} accepted; " + (
         f"route {' → '.join(tx.route)}"
     )
