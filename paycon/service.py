@@ -23,7 +23,7 @@ from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.fingerprints import RequestFingerprints
-from paycon.embedded_mocks import start_embedded_mocks
+from paycon.embedded_mocks import check_api_is_private, start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
 from paycon.sealing import Sealer
@@ -96,6 +96,7 @@ class Service:
         Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
         a message that says what to fix.
         """
+        check_api_is_private(self.settings)
         sealer = Sealer(self.settings.security.encryption_keys)
         fingerprints = RequestFingerprints(self.settings.security.fingerprint_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
@@ -114,8 +115,10 @@ class Service:
                 log.info("request fingerprints keyed", extra={"rewritten": keyed})
             if self.settings.mock_gateways == "embedded":
                 self.mocks = await start_embedded_mocks(self.settings)
-                log.info("mock gateways embedded", extra={"a": self.mocks.url_a,
-                                                          "b": self.mocks.url_b})  # fmt: skip
+                log.warning(
+                    "mock gateways embedded: payments complete without moving money",
+                    extra={"a": self.mocks.url_a, "b": self.mocks.url_b},
+                )
             self.http = http_client(self.settings)
             self.gateways = build_gateways(configs, self.http)
             outbox_settings = self.settings.outbox
