@@ -71,8 +71,12 @@ def _private_database_file(path: Path) -> None:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
     for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
         with contextlib.suppress(FileNotFoundError):
-            if candidate.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+            if candidate.stat().st_mode & 0o777 == PRIVATE_FILE_MODE:
+                continue
+            try:
                 candidate.chmod(PRIVATE_FILE_MODE)
+            except PermissionError:  # another user's file, shared on purpose: say so, go on
+                log.warning("cannot make the database file private", extra={"file": candidate})
 
 
 def _sqlite_write_probe(path: Path, timeout_s: float) -> bool:
