@@ -10,13 +10,14 @@ reads grows with the number of transactions.
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import select
 
 from outbox import attempts
 from paycon.api.context import ApiContext, context
 from paycon.metrics import BREAKER_STATES, Metrics
 
+# The text format generate_latest writes (prometheus-client's "latest" names a newer one).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Task latency is read from the newest attempts: bounded, whatever the history.
 _LATENCY_SAMPLE = 1000
 _QUANTILES = (0.5, 0.99)
@@ -69,5 +70,5 @@ async def metrics(request: web.Request) -> web.Response:
     ctx = context(request)
     await _observe_scrape(ctx, ctx.metrics)
     response = web.Response(body=ctx.metrics.exposition())
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    response.headers["Content-Type"] = CONTENT_TYPE
     return response
