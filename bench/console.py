@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import statistics
 import tempfile
 import time
@@ -68,7 +69,10 @@ async def measure_refreshes(db_path: Path, repeat: int) -> dict[str, list[float]
             "mock_gateways": "off",
             "outbox": {"workers": 0},
             "log_level": "WARNING",
-            "security": {"encryption_keys": [Fernet.generate_key().decode()]},
+            "security": {
+                "encryption_keys": [Fernet.generate_key().decode()],
+                "fingerprint_keys": [secrets.token_hex(32)],
+            },
         }
     )
     service = Service(settings)

@@ -30,6 +30,8 @@ EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
 LOG_FILE_NAME = "paycon.log"
+# Files 0600, folders 0700.
+PRIVATE_UMASK = 0o077
 
 RUN_DESCRIPTION = """\
 Start paycon: the HTTP API, the outbox workers and (unless mock_gateways = "off")
@@ -149,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         "config", help="print where the config is and the effective settings (keys masked)"
     )
     _config_option(show)
+    show.add_argument(
+        "--show-keys",
+        action="store_true",
+        help="print the client and operator API keys whole (secrets stay masked)",
+    )
 
     cli_tasks.add_parser(commands, _config_option)
     cli_gateways.add_parser(commands, _config_option)
@@ -170,15 +177,36 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     if getattr(args, "url", None) and not args.config.exists():
         # A client of a remote paycon needs no local config, and must not create one.
         return Settings()
-    if ensure_config_file(args.config):
-        print(f"paycon: created {args.config} with new API keys and secrets", file=sys.stderr)
+    created = ensure_config_file(args.config)
     overrides = dict(environ)
     for flag, name in (("host", "PAYCON_HOST"), ("port", "PAYCON_PORT"),
                        ("workers", "PAYCON_WORKERS")):  # fmt: skip
         value = getattr(args, flag, None)
         if value is not None:
             overrides[name] = str(value)
-    return load_settings(args.config, overrides)
+    settings = load_settings(args.config, overrides)
+    if created:
+        print(_created_message(args.config, settings), file=sys.stderr)
+    return settings
+
+
+def _created_message(config: Path, settings: Settings) -> str:
+    """What a first run says: the new file, and the client key this once."""
+    lines = [f"paycon: created {config} with new API keys and secrets"]
+    keys = settings.auth.client_api_keys
+    if keys:
+        # Shown once, when it is made: later starts say where it is, never the key itself.
+        lines.append(f"paycon: client API key: {keys[0]}")
+        lines.append(f"paycon: {_where_keys_are(config)}")
+    return "\n".join(lines)
+
+
+def _where_keys_are(config: Path) -> str:
+    option = "" if config == DEFAULT_CONFIG_PATH else f" --config {config}"
+    return (
+        f"the API keys are in {config} (auth.client_api_keys); "
+        f"`paycon config{option} --show-keys` prints them"
+    )
 
 
 def _mask(key: str) -> str:
@@ -271,7 +299,7 @@ def _announce(service: Service, settings: Settings, config: Path) -> None:
     keys = settings.auth.client_api_keys
     lines = [f"paycon: serving {service.url} (config {config})"]
     if keys:
-        lines.append(f"paycon: client API key: {keys[0]}")
+        lines.append(f"paycon: {_where_keys_are(config)}")
     else:
         lines.append("paycon: no client API keys configured: set auth.client_api_keys")
     lines.append(f"paycon: API description at {service.url}/openapi.json")
@@ -282,9 +310,11 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     print(f"config file: {args.config.resolve()}")
     data = settings.model_dump(mode="json")
     auth = data["auth"]
-    for name in ("client_api_keys", "operator_api_keys"):
-        auth[name] = [_mask(k) for k in auth[name]]
-    data["security"]["encryption_keys"] = ["…" for _ in data["security"]["encryption_keys"]]
+    if not args.show_keys:
+        for name in ("client_api_keys", "operator_api_keys"):
+            auth[name] = [_mask(k) for k in auth[name]]
+    for name in ("encryption_keys", "fingerprint_keys"):
+        data["security"][name] = ["…" for _ in data["security"][name]]
     for gateway in data["gateways"].values():
         gateway["secret"] = "…"  # noqa: S105 - masking, not a password
     print(json.dumps(data, indent=2))
@@ -294,6 +324,8 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the ``paycon`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    # Whatever paycon creates (data/, the database, its WAL, logs) is for its owner only.
+    os.umask(PRIVATE_UMASK)
     environ = os.environ if environ is None else environ
     if args.command == "console":  # a client of another paycon: no config of its own
         return _attach(args, environ)

@@ -154,6 +154,9 @@ class LimitSettings(_Section):
 class SecuritySettings(_Section):
     # Fernet keys for account data at rest; the first encrypts, all decrypt (rotation).
     encryption_keys: tuple[str, ...] = ()
+    # HMAC keys of the stored request fingerprints (idempotency); the first computes,
+    # all compare (rotation).
+    fingerprint_keys: tuple[str, ...] = ()
 
 
 class Settings(_Section):
@@ -240,6 +243,7 @@ ENV_OVERRIDES: dict[str, tuple[tuple[str, ...], Any]] = {
     "PAYCON_GATEWAY_A_SECRET": (("gateways", "gateway_a", "secret"), str),
     "PAYCON_GATEWAY_B_SECRET": (("gateways", "gateway_b", "secret"), str),
     "PAYCON_LOG_LEVEL": (("log_level",), str.upper),
+    "PAYCON_FINGERPRINT_KEYS": (("security", "fingerprint_keys"), _csv),
 }
 
 
@@ -300,6 +304,9 @@ KRW = "1000000000"
 [security]
 # Fernet keys encrypting withdrawal accounts at rest. To rotate, put a new key first.
 encryption_keys = ["{Fernet.generate_key().decode()}"]
+# Keys of the request fingerprints stored for idempotency (HMAC-SHA256). To rotate,
+# put a new key first and keep the old one until its idempotency keys are done with.
+fingerprint_keys = ["{secrets.token_hex(32)}"]
 
 [gateways.gateway_a]
 url = "http://127.0.0.1:8081"
@@ -330,7 +337,7 @@ def ensure_config_file(path: Path) -> bool:
     """
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(default_config_text())

@@ -11,14 +11,32 @@ from paycon.config import Settings
 from paycon.domain.errors import ConfigError
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_is_private(settings: Settings) -> None:
+    """Embedded mock gateways complete payments without moving money: refuse them
+    beside an API that listens beyond this machine (all addresses, or a public one).
+
+    Raises ConfigError naming the settings to change.
+    """
+    host = settings.server.host
+    if settings.mock_gateways == "embedded" and not _is_loopback(host):
+        raise ConfigError(
+            f"invalid setting mock_gateways: the embedded mock gateways complete payments "
+            f"without moving money, and the API listens on {host or 'every address'!r}, "
+            "not loopback; set PAYCON_MOCK_GATEWAYS=off (real gateways), or PAYCON_HOST=127.0.0.1"
+        )
+
+
 def _loopback_address(name: str, url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback or parts.port is None:
+    if not _is_loopback(host) or parts.port is None:
         raise ConfigError(
             f"invalid setting gateways.{name}.url: embedded mock gateways listen on a loopback "
             f"address with an explicit port (got {url!r}); point it at http://127.0.0.1:PORT "

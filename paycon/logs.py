@@ -12,6 +12,8 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TextIO
 
+from paycon.domain.text import escape_controls
+
 # The id of the request being served, on every log line it causes.
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -25,12 +27,26 @@ class _RequestIdFilter(logging.Filter):
 
 
 class KeyValueFormatter(logging.Formatter):
-    """``time level logger [request] message key=value ...``"""
+    """``time level logger [request] message key=value ...``
+
+    Control characters (newlines, escape sequences, bidirectional overrides) in
+    the message and the extras are written escaped (``\\x1b``, ``\\u202e``): a
+    value that came from outside can neither forge a log line nor drive the
+    terminal of whoever reads the log. A traceback keeps its lines.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        escaped = escape_controls(record.message)
+        if escaped is record.message:
+            return super().formatMessage(record)
+        shown = logging.makeLogRecord(vars(record))  # other handlers keep the record as it is
+        shown.message = escaped
+        return super().formatMessage(shown)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         extras = " ".join(
-            f"{key}={value}"
+            f"{key}={escape_controls(str(value))}"
             for key, value in vars(record).items()
             if key not in _STANDARD and value is not None
         )

@@ -1,11 +1,16 @@
-"""In-process counters, and the Prometheus text format they are exposed in."""
+"""In-process figures: a traffic window for the dashboard and counters for Prometheus.
+
+Prometheus' text format is written by ``prometheus-client``.
+"""
 
 from __future__ import annotations
 
+import collections
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 # The routes whose POSTs are payment requests (their traffic is what the dashboard shows).
 PAYMENT_ROUTES = frozenset({"/v1/deposits", "/v1/withdrawals"})
@@ -68,51 +73,112 @@ class TrafficWindow:
         }
 
 
+# How gateway breakers are exposed: a number per state.
+BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
+TRANSACTION_STATUSES = ("pending", "submitted", "completed", "failed")
+
+
 class Metrics:
-    """Counters of this process since it started. Cheap enough for every request."""
+    """This process's figures, kept as things happen, in a Prometheus registry of its own.
+
+    Counting is cheap enough for every request. ``/metrics`` renders the
+    registry (``exposition``) after setting the few figures read when it is
+    scraped (``observe_scrape``); nothing there grows with the number of
+    transactions.
+    """
 
     def __init__(self, *, traffic: TrafficWindow | None = None) -> None:
-        self.requests: Counter[tuple[str, str, int]] = Counter()
-        self.callbacks: Counter[tuple[str, str]] = Counter()
+        self.registry = CollectorRegistry(auto_describe=True)
+        # Plain tallies too, for the process's own readers (tests, the overview).
+        self.requests: collections.Counter[tuple[str, str, int]] = collections.Counter()
+        self.callbacks: collections.Counter[tuple[str, str]] = collections.Counter()
         self.traffic = traffic or TrafficWindow()
+        self._by_status: collections.Counter[str] = collections.Counter()
+        r = self.registry
+        self._requests = Counter(
+            "paycon_http_requests", "HTTP requests answered, by route and status",
+            ["method", "route", "status"], registry=r,
+        )  # fmt: skip
+        self._callbacks = Counter(
+            "paycon_callbacks", "Gateway callbacks received, by outcome",
+            ["gateway", "outcome"], registry=r,
+        )  # fmt: skip
+        self._transactions = Gauge(
+            "paycon_transactions",
+            "Transactions by status: counted from the database at start, then moved by "
+            "this process's changes",
+            ["status"], registry=r,
+        )  # fmt: skip
+        self._entered = Counter(
+            "paycon_transaction_status_changes",
+            "Transactions that entered each status in this process (accepted: pending)",
+            ["status"], registry=r,
+        )  # fmt: skip
+        for status in TRANSACTION_STATUSES:
+            self._transactions.labels(status)
+            self._entered.labels(status)
+        self.outbox_tasks = Gauge(
+            "paycon_outbox_tasks", "Outbox tasks by state", ["state"], registry=r
+        )
+        self.outbox_oldest_due_age_s = Gauge(
+            "paycon_outbox_oldest_due_age_seconds", "How long the oldest due task has waited",
+            registry=r,
+        )  # fmt: skip
+        self.outbox_done_per_s = Gauge(
+            "paycon_outbox_done_per_second", "Tasks done per second over the last minute",
+            registry=r,
+        )  # fmt: skip
+        self.task_duration_ms = Gauge(
+            "paycon_outbox_task_duration_ms", "Handler run time of the newest attempts",
+            ["quantile"], registry=r,
+        )  # fmt: skip
+        self.breaker_state = Gauge(
+            "paycon_gateway_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open",
+            ["gateway"], registry=r,
+        )  # fmt: skip
+        self.breaker_failures = Gauge(
+            "paycon_gateway_breaker_failures", "Consecutive failures counted by the breaker",
+            ["gateway"], registry=r,
+        )  # fmt: skip
+        self.gateway_success_ratio = Gauge(
+            "paycon_gateway_success_ratio", "Share of recent gateway calls that got an answer",
+            ["gateway"], registry=r,
+        )  # fmt: skip
+        self.gateway_latency_ms = Gauge(
+            "paycon_gateway_latency_ms", "Latency of recent gateway calls",
+            ["gateway", "quantile"], registry=r,
+        )  # fmt: skip
 
     def count_request(self, method: str, route: str, status: int) -> None:
         self.requests[(method, route, status)] += 1
+        self._requests.labels(method, route, str(status)).inc()
         if method == "POST" and route in PAYMENT_ROUTES:
             self.traffic.count(status)
 
     def count_callback(self, gateway: str, outcome: str) -> None:
         self.callbacks[(gateway, outcome)] += 1
+        self._callbacks.labels(gateway, outcome).inc()
 
+    def seed_statuses(self, counts: Mapping[str, int]) -> None:
+        """Transactions by status as the database holds them (once, at start)."""
+        for status in TRANSACTION_STATUSES:
+            self._set_status(status, counts.get(status, 0))
 
-def _escape(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def count_status_change(self, before: str | None, after: str) -> None:
+        """A committed change: a new transaction (``before`` None) or a status move."""
+        if before is not None:
+            self._set_status(before, self._by_status[before] - 1)
+        self._set_status(after, self._by_status[after] + 1)
+        self._entered.labels(after).inc()
 
+    def _set_status(self, status: str, count: int) -> None:
+        self._by_status[status] = count
+        self._transactions.labels(status).set(count)
 
-def _labels(labels: Mapping[str, object]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in labels.items()) + "}"
+    def transactions(self) -> dict[str, int]:
+        """Transactions by status as this process counts them."""
+        return dict(self._by_status)
 
-
-class Exposition:
-    """Builds one Prometheus text exposition, family by family."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def family(
-        self,
-        name: str,
-        kind: str,
-        help_text: str,
-        samples: Iterable[tuple[Mapping[str, object], float | int | None]],
-    ) -> None:
-        self._lines.append(f"# HELP {name} {help_text}")
-        self._lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            if value is not None:
-                self._lines.append(f"{name}{_labels(labels)} {value}")
-
-    def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)

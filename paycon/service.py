@@ -22,7 +22,8 @@ from paycon.api.auth import KeyRing
 from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.domain.errors import FieldError, InvalidInput
-from paycon.embedded_mocks import start_embedded_mocks
+from paycon.domain.fingerprints import RequestFingerprints
+from paycon.embedded_mocks import check_api_is_private, start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
 from paycon.sealing import Sealer
@@ -97,20 +98,32 @@ class Service:
         Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
         a message that says what to fix.
         """
+        check_api_is_private(self.settings)
         sealer = Sealer(self.settings.security.encryption_keys)
+        fingerprints = RequestFingerprints(self.settings.security.fingerprint_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
+        metrics = Metrics()
+        self.db.observe_statuses(metrics.count_status_change)
         await self.db.open()
         switches = RoutingSwitches()
-        self.intake = PaymentIntake(self.db, self.settings, sealer, switches=switches)
+        self.intake = PaymentIntake(
+            self.db, self.settings, sealer, switches=switches, fingerprints=fingerprints
+        )
         try:
+            # Counted once here; from now on kept as statuses change.
+            metrics.seed_statuses(await self.db.count_by_status())
+            keyed = await self.intake.key_legacy_fingerprints()
+            if keyed:
+                log.info("request fingerprints keyed", extra={"rewritten": keyed})
             if self.settings.mock_gateways == "embedded":
                 self.mocks = await start_embedded_mocks(self.settings)
-                log.info("mock gateways embedded", extra={"a": self.mocks.url_a,
-                                                          "b": self.mocks.url_b})  # fmt: skip
+                log.warning(
+                    "mock gateways embedded: payments complete without moving money",
+                    extra={"a": self.mocks.url_a, "b": self.mocks.url_b},
+                )
             self.http = http_client(self.settings)
             self.gateways = build_gateways(configs, self.http)
             outbox_settings = self.settings.outbox
-            metrics = Metrics()
             control = GatewayControl(
                 self.db,
                 self.gateways,
@@ -203,6 +216,8 @@ class Service:
         Each step runs even if an earlier one failed (the switch watcher ending
         with an error, say), and that error is raised once all is closed.
         """
+        if self.context is not None:
+            self.context.stopping.set()  # /readyz answers 503 from now on
         try:
             if self.runner is not None:
                 runner, self.runner = self.runner, None

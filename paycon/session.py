@@ -81,7 +81,9 @@ async def serve_console(
     async with _running(service, demo, on_ready):
         facade = LocalFacade.for_service(service, actor=actor)
         try:
-            app = PayconConsole(facade, read_only=read_only, logs=logs)
+            app = PayconConsole(
+                facade, read_only=read_only, mock_gateways=service.mocks is not None, logs=logs
+            )
             with _on_stop_signals(app.exit):
                 await drive(app)
         finally:

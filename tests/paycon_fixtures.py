@@ -20,6 +20,7 @@ from paycon.service import Service
 CLIENT_KEY = "pk_test_client_key_0123456789"
 OPERATOR_KEY = "ok_test_operator_key_0123456789"
 ENCRYPTION_KEY = Fernet.generate_key().decode()
+FINGERPRINT_KEY = "test-fingerprint-key-0123456789abcdef"
 TABLES = (
     "transactions",
     "transaction_events",
@@ -56,7 +57,7 @@ def make_settings(db_path: Path, **overrides: Any) -> Settings:
             "gateway_a": {"url": "http://127.0.0.1:9", "secret": "secret-a"},
             "gateway_b": {"url": "http://127.0.0.1:9", "secret": "secret-b"},
         },
-        "security": {"encryption_keys": [ENCRYPTION_KEY]},
+        "security": {"encryption_keys": [ENCRYPTION_KEY], "fingerprint_keys": [FINGERPRINT_KEY]},
         "log_level": "WARNING",
         # API tests watch the database; workers would change it under them.
         "outbox": {"workers": 0},

@@ -25,12 +25,26 @@ def paycon_version() -> str:
         return "0+unknown"
 
 
+# Every answer: never cached (they carry payments and account data), never
+# content-sniffed, and the server named without library versions.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Server": "paycon",
+}
+
+
+async def _security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+
+
 def create_app(ctx: ApiContext) -> web.Application:
     """The API with every endpoint of ENDPOINTS, its auth and error handling."""
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware, auth_middleware],
         client_max_size=ctx.settings.server.max_body_bytes,
     )
+    app.on_response_prepare.append(_security_headers)
     app[CONTEXT] = ctx
     app[ROUTE_ROLES] = {endpoint.name: endpoint.role for endpoint in ENDPOINTS}
     app[OPENAPI] = build_document(ENDPOINTS, version=paycon_version())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -33,6 +34,8 @@ class ApiContext:
     metrics: Metrics
     gateway_control: GatewayControl
     review: ReviewDesk
+    # Set once the process has begun to stop: /readyz then answers 503.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 CONTEXT = web.AppKey("paycon_context", ApiContext)

@@ -16,6 +16,7 @@ from paycon.domain.masking import is_valid_iban, normalize_iban
 from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
+from paycon.domain.text import CONTROL_CLASS, VISIBLE_TEXT_PATTERN, VISIBLE_TEXT_RULE
 from paycon.domain.transactions import (
     MAX_REFERENCE_CHARS,
     Destination,
@@ -45,13 +46,22 @@ Currency = Annotated[
     ),
 ]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Text255 = Annotated[str, Field(min_length=1, max_length=255)]
+Text255 = Annotated[str, Field(min_length=1, max_length=255, pattern=VISIBLE_TEXT_PATTERN)]
+# A merchant's free text (paycon.domain.text says what it may hold).
+Reference = Annotated[
+    str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS, pattern=VISIBLE_TEXT_PATTERN)
+]
 # An operator's reason for the audit trail (paycon.domain.reasons says what it may be).
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
 # What a fault switch over the API is audited with when it gives no reason.
 FAULTS_REASON = "faults switched by an operator"
 HttpUrl = Annotated[
-    str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
+    str,
+    Field(
+        max_length=2048,
+        pattern=f"^https?://[^{CONTROL_CLASS}]*$",
+        examples=["https://merchant.example/hook"],
+    ),
 ]
 
 
@@ -63,7 +73,10 @@ class DestinationIn(_Strict):
     """Where a withdrawal pays out."""
 
     iban: Annotated[str, Field(min_length=15, max_length=42, examples=["DE89370400440532013000"])]
-    holder: Annotated[str, Field(min_length=1, max_length=140, examples=["Jane Doe"])]
+    holder: Annotated[
+        str,
+        Field(min_length=1, max_length=140, pattern=VISIBLE_TEXT_PATTERN, examples=["Jane Doe"]),
+    ]
 
 
 class DepositIn(_Strict):
@@ -74,7 +87,7 @@ class DepositIn(_Strict):
     currency: Currency
     country: Country
     gateway: Text255 | None = Field(default=None, description="Pins one gateway: no failover.")
-    reference: Annotated[str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS)] | None = None
+    reference: Reference | None = None
     notify_url: HttpUrl | None = None
 
 
@@ -426,8 +439,22 @@ class OverviewOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unreachable"]
+    """The process serves (liveness only)."""
+
+    status: Literal["ok"]
+
+
+class ReadyCheckOut(BaseModel):
+    name: Literal["database", "migrations", "shutdown"]
+    ok: bool
+    detail: str
+
+
+class ReadyOut(BaseModel):
+    """Whether this process can take payments now, and each check's result."""
+
+    status: Literal["ready", "unready"]
+    checks: list[ReadyCheckOut]
 
 
 _PATTERN_MESSAGES = {
@@ -435,7 +462,10 @@ _PATTERN_MESSAGES = {
     "amount": 'must be a positive decimal string such as "100.50"',
     "currency": "a three-letter ISO 4217 code in capitals, such as EUR",
     "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
-    "notify_url": "an absolute http(s) URL",
+    "notify_url": "an absolute http(s) URL without control characters",
+    "reference": VISIBLE_TEXT_RULE,
+    "destination.holder": VISIBLE_TEXT_RULE,
+    "gateway": VISIBLE_TEXT_RULE,
     "cursor": "the next_cursor of a previous page",
     "reason": REASON_RULE,
 }

@@ -14,10 +14,9 @@ import types
 import xml.etree.ElementTree as ET
 from typing import Any, Union, get_args, get_origin
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel
 
+from gateways.xmldoc import MAX_DEPTH, XmlRejected, parse
 from paycon.api.bodies import decode_text
 from paycon.api.schemas import ProblemOut, TransactionOut
 from paycon.domain.errors import InvalidInput
@@ -54,17 +53,16 @@ def _element_to_value(element: ET.Element) -> Any:
 def parse_envelope(raw: bytes, operation: str) -> dict[str, Any]:
     """The fields of ``operation`` in a SOAP 1.1 envelope, as a dict of strings.
 
-    DTDs, entity declarations and external references are refused. Raises
-    InvalidInput for anything that is not exactly one ``operation`` element in
-    the envelope's Body.
+    DTDs, entity declarations and external references are refused, and so are
+    elements nested deeper than ``MAX_DEPTH``. Raises InvalidInput for those and
+    for anything that is not exactly one ``operation`` element in the
+    envelope's Body.
     """
     decode_text(raw)  # the same UTF-8 rule as JSON, before the parser guesses
     try:
-        root = fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException:
-        raise InvalidInput("XML with a DTD, entities or external references is refused") from None
-    except ET.ParseError as exc:
-        raise InvalidInput(f"malformed XML: {exc}") from None
+        root = parse(raw, max_depth=MAX_DEPTH)
+    except XmlRejected as exc:
+        raise InvalidInput(f"XML refused: {exc}") from None
     if root.tag != f"{{{ENVELOPE_NS}}}Envelope":
         raise InvalidInput(f"expected a SOAP 1.1 Envelope in namespace {ENVELOPE_NS}")
     body = root.find(f"{{{ENVELOPE_NS}}}Body")

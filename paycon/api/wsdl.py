@@ -14,6 +14,8 @@ binding of its own port type: ``DepositPort`` at ``/v1/deposits`` and
 
 from __future__ import annotations
 
+import re
+
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,12 +65,35 @@ OPERATIONS = (
 SERVICE_NAME = "PayconService"
 
 
+# Escapes of Python's and JSON Schema's regular expressions that XSD has no such
+# spelling for, as XSD's categories (which XML can carry: most control characters
+# may not appear in an XML document, even in an attribute). ``\s`` inside a class
+# is Unicode whitespace in Python, only four characters in XSD: with the space
+# separators added, the class means the same.
+_XSD_ESCAPES = (
+    ("\\x00-\\x1f\\x7f-\\x9f", "\\p{Cc}"),
+    ("\\u2028", "\\p{Zl}"),
+    ("\\u2029", "\\p{Zp}"),
+    ("[^\\s", "[^\\s\\p{Z}"),
+)
+_CODE_POINT = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
 def xsd_pattern(json_pattern: str) -> str:
-    """A JSON Schema ``pattern`` (a search) as an XSD pattern (which must match the whole)."""
+    """A JSON Schema ``pattern`` (a search) as an XSD pattern (which must match the whole).
+
+    Raises SchemaTranslationError for an escape XSD cannot spell.
+    """
     pattern = (
         json_pattern.removeprefix("^") if json_pattern.startswith("^") else ".*" + json_pattern
     )
-    return pattern.removesuffix("$") if pattern.endswith("$") else pattern + ".*"
+    pattern = pattern.removesuffix("$") if pattern.endswith("$") else pattern + ".*"
+    for python, xsd in _XSD_ESCAPES:
+        pattern = pattern.replace(python, xsd)
+    pattern = _CODE_POINT.sub(lambda code: chr(int(code[1], 16)), pattern)
+    if "\\x" in pattern or "\\u" in pattern:
+        raise SchemaTranslationError(f"no XSD spelling for {json_pattern!r}")
+    return pattern
 
 
 def _sub(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:

@@ -62,7 +62,8 @@ class PaymentRequest:
     def fingerprint(self) -> str:
         """A digest of the request's meaning: equal for equal requests.
 
-        Amounts compare by value (``"10.5"`` equals ``"10.50"``).
+        Amounts compare by value (``"10.5"`` equals ``"10.50"``). It covers the
+        withdrawal account, so it is stored only keyed (``paycon.domain.fingerprints``).
         """
         canonical = {
             "kind": self.kind.value,

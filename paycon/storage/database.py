@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from paycon.config import DatabaseSettings
-from paycon.storage.migrate import upgrade_to_head
+from paycon.storage.migrate import current_revision, head_revision, upgrade_to_head
 from paycon.storage.runners import AsyncRunner, SqliteRunner
+from paycon.storage.status_counts import STATUS_OBSERVER, StatusObserver, count_by_status
 from paycon.storage.writer import BatchRunner, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,50 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
+# The database folder when paycon creates it, and the database files (SQLite gives
+# its -wal and -shm files the main file's mode).
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_database_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by the owner only, or make it so.
+
+    A folder that already exists keeps its mode (it may be /tmp or a shared
+    volume); the database file and its side files are set to 0600 either way.
+    """
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.stat().st_mode & 0o777 == PRIVATE_FILE_MODE:
+                continue
+            try:
+                candidate.chmod(PRIVATE_FILE_MODE)
+            except PermissionError:  # another user's file, shared on purpose: say so, go on
+                log.warning("cannot make the database file private", extra={"file": candidate})
+
+
+def _sqlite_write_probe(path: Path, timeout_s: float) -> bool:
+    """Take SQLite's write lock on ``path`` (waiting up to ``timeout_s``), then let it go."""
+    try:
+        conn = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=rw", uri=True, timeout=timeout_s,
+            isolation_level=None,
+        )  # fmt: skip
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
 class Database:
     """Owns the engines. Writes go through ``write``; reads through ``read``."""
 
@@ -60,6 +109,8 @@ class Database:
         self._writer: GroupCommitWriter | None = None
         self._lookup_engine: Engine | None = None
         self._lookup_conn: Connection | None = None
+        # What each write batch's connection carries in ``conn.info``.
+        self._writer_info: dict[str, Any] = {}
 
     @property
     def writer(self) -> GroupCommitWriter:
@@ -78,13 +129,18 @@ class Database:
 
         Raises DatabaseUnavailable with a message that says what to check.
         """
-        runner = self._make_runner()
+        try:
+            runner = self._make_runner()
+        except OSError as exc:  # the file or its folder cannot be created
+            raise DatabaseUnavailable(f"cannot open database {self.safe_url()}: {exc}") from exc
         try:
             await runner.run_in_transaction(upgrade_to_head)
         except (SQLAlchemyError, OSError) as exc:
             await runner.close()
             raise DatabaseUnavailable(f"cannot open database {self.safe_url()}: {exc}") from exc
-        self._writer = GroupCommitWriter(runner, max_batch=self.settings.max_batch)
+        self._writer = GroupCommitWriter(
+            runner, max_batch=self.settings.max_batch, info=self._writer_info
+        )
         self._writer.start()
         self._read_engine = self._make_read_engine()
         if self.is_sqlite:
@@ -107,7 +163,7 @@ class Database:
             return AsyncRunner(engine)
         path = _sqlite_path(self.url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(path)
         # One connection, used by the loop and (for COMMIT) the commit thread, never at once.
         sync_engine = create_engine(
             self.url.set(drivername="sqlite+pysqlite"),
@@ -139,6 +195,16 @@ class Database:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(self.settings, read_only=True))
         return engine
+
+    def observe_statuses(self, observer: StatusObserver) -> None:
+        """Call ``observer(before, after)`` for each committed status change (see
+        ``paycon.storage.status_counts``); ``before`` is None for a new transaction."""
+        self._writer_info[STATUS_OBSERVER] = observer
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Transactions by status, over the whole table: for start-up, not per request."""
+        async with self.read() as conn:
+            return await conn.run_sync(count_by_status)
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in the next group commit; see GroupCommitWriter.submit."""
@@ -174,6 +240,38 @@ class Database:
         except (SQLAlchemyError, OSError):
             return False
         return True
+
+    async def writable(self, timeout_s: float) -> bool:
+        """Whether a write could start now: the writer runs, and the database grants a
+        write transaction within ``timeout_s`` (taken and rolled back at once, beside
+        the writer, never queued behind its batches; the event loop never waits).
+        """
+        if self._writer is None or not self._writer.running:
+            return False
+        path = _sqlite_path(self.url) if self.is_sqlite else None
+        if path is not None:
+            return await asyncio.to_thread(_sqlite_write_probe, path, timeout_s)
+        try:
+            async with asyncio.timeout(timeout_s), self.read() as conn:
+                if self.is_sqlite:  # in memory: the writer's own database
+                    return True
+                # A PostgreSQL standby answers reads but refuses writes.
+                in_recovery = await conn.execute(text("SELECT pg_is_in_recovery()"))
+                return not in_recovery.scalar()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+
+    async def migration_state(self) -> tuple[str | None, str | None]:
+        """(the database's migration, the newest this code knows); equal when current.
+
+        Raises DatabaseUnavailable when the database cannot be read.
+        """
+        try:
+            async with self.read() as conn:
+                current = await conn.run_sync(current_revision)
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable(f"cannot read database {self.safe_url()}: {exc}") from exc
+        return current, head_revision()
 
     async def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection."""

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, update
 
 from outbox import enqueue
 from outbox.prepared import Prepared
 from paycon.domain.balances import acceptance_entries
 from paycon.domain.errors import InsufficientFunds
+from paycon.domain.fingerprints import KEYED_PREFIX
 from paycon.domain.status import Kind
 from paycon.domain.transactions import Transaction
 from paycon.problems import problem_for
 from paycon.storage.ledger import apply_entries
 from paycon.storage.prepared import prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions
+from paycon.storage.status_counts import status_changed
 
 SUBMIT_TASK = "submit"
 
@@ -139,6 +142,7 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
         entries=acceptance_entries(tx.kind, tx.money.minor),
         now=tx.created_at,
     )
+    status_changed(conn, None, tx.status.value)
     detail = f"{tx.kind.value} of {tx.money.wire()} {tx.money.currency} accepted; " + (
         f"route {' → '.join(tx.route)}"
     )
@@ -188,3 +192,38 @@ def _store_answer(
         },
     )
     return IdempotentAnswer(acceptance.request_hash, status, text, replayed=False)
+
+
+def key_legacy_fingerprints(
+    conn: Connection, keyed: Callable[[str], str], *, after: str, limit: int
+) -> tuple[int, str | None]:
+    """Rewrite the bare-digest fingerprints among the next ``limit`` idempotency keys
+    after ``after`` (in key order) with ``keyed(digest)``.
+
+    Returns how many were rewritten and the last key read (None at the end).
+    """
+    rows = conn.execute(
+        select(idempotency_keys.c.key, idempotency_keys.c.request_hash)
+        .where(idempotency_keys.c.key > after)
+        .order_by(idempotency_keys.c.key)
+        .limit(limit)
+    ).all()
+    rewritten = 0
+    for key, stored in rows:
+        if stored.startswith(KEYED_PREFIX):
+            continue
+        conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == key, idempotency_keys.c.request_hash == stored)
+            .values(request_hash=keyed(stored))
+        )
+        rewritten += 1
+    return rewritten, (rows[-1].key if len(rows) == limit else None)
+
+
+def has_legacy_fingerprints(conn: Connection) -> bool:
+    """Whether any idempotency key still has a bare-digest fingerprint."""
+    legacy = select(idempotency_keys.c.key).where(
+        idempotency_keys.c.request_hash.not_like(f"{KEYED_PREFIX}%")
+    )
+    return conn.execute(legacy.limit(1)).first() is not None

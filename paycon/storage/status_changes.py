@@ -12,6 +12,7 @@ from paycon.domain.status import Kind, Status, Transition, decide_transition
 from paycon.storage.ledger import apply_entries
 from paycon.storage.payments import append_event
 from paycon.storage.schema import transactions
+from paycon.storage.status_counts import status_changed
 
 
 def change_status(
@@ -62,6 +63,7 @@ def change_status(
         .where(transactions.c.id == transaction_id)
         .values(status=proposed.value, failure_reason=reason, updated_at=now)
     )
+    status_changed(conn, current.value, proposed.value)
     if proposed.is_final:
         apply_entries(
             conn,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -61,14 +61,19 @@ class _BatchResult:
     after_commit: list[Callable[[], None]]
 
 
-def run_units(conn: Connection, units: list[UnitOfWork[Any]]) -> _BatchResult:
-    """Run the units on ``conn``; the caller commits.
+def run_units(
+    conn: Connection, units: list[UnitOfWork[Any]], *, info: Mapping[str, Any] | None = None
+) -> _BatchResult:
+    """Run the units on ``conn``; the caller commits. ``info`` goes into ``conn.info``
+    first (what the units may look up there, such as an observer).
 
     Optimistic: the whole batch runs in one savepoint. If a unit raises, the
     batch is undone and run again with each unit in its own savepoint, so only
     the failing unit's writes are lost. A unit may therefore run twice before
     its batch commits; it must do nothing but write through ``conn``.
     """
+    if info:
+        conn.info.update(info)
     hooks: list[Callable[[], None]] = conn.info.setdefault(AFTER_COMMIT, [])
     hooks.clear()
     raw(conn, "SAVEPOINT batch")
@@ -105,15 +110,28 @@ def _run_isolated(
 class GroupCommitWriter:
     """The single writer. ``submit`` returns once the unit's writes are committed."""
 
-    def __init__(self, runner: BatchRunner, *, max_batch: int = 128) -> None:
+    def __init__(
+        self,
+        runner: BatchRunner,
+        *,
+        max_batch: int = 128,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``info`` is put into each batch's ``conn.info`` (see ``run_units``)."""
         self._runner = runner
         self._max_batch = max_batch
+        self._info = info
         # None is the stop signal: everything queued before it is still committed.
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0
         self.units = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the writer takes work (started, not stopping, not crashed)."""
+        return self._task is not None and not self._task.done() and not self._closing
 
     def start(self) -> None:
         if self._task is None:
@@ -146,7 +164,9 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[_Pending]) -> None:
         units = [pending.work for pending in batch]
         try:
-            done = await self._runner.run_in_transaction(lambda conn: run_units(conn, units))
+            done = await self._runner.run_in_transaction(
+                lambda conn: run_units(conn, units, info=self._info)
+            )
         except asyncio.CancelledError:
             for pending in batch:
                 pending.future.cancel()

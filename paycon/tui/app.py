@@ -40,11 +40,16 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# In the title when paycon runs its embedded mock gateways.
+MOCK_GATEWAYS_TITLE = "MOCK GATEWAYS: no money moves"
+
+
 class PayconConsole(App[None]):
     """The console. Run it with ``await app.run_async()``; the title says what it is attached to.
 
     ``read_only`` hides every action that changes something (keys, footer and
-    command palette); ``logs`` feeds the log panel (``l``); ``refresh_s`` is
+    command palette); ``mock_gateways`` says in the title, on every screen, that
+    the gateways are the embedded mocks; ``logs`` feeds the log panel (``l``); ``refresh_s`` is
     how often live screens read again; ``now`` is the clock ages are measured
     with (tests freeze it).
     """
@@ -63,6 +68,7 @@ class PayconConsole(App[None]):
         facade: OperatorFacade,
         *,
         read_only: bool = False,
+        mock_gateways: bool = False,
         logs: LogBuffer | None = None,
         refresh_s: float = 1.0,
         now: Callable[[], datetime] | None = None,
@@ -77,7 +83,9 @@ class PayconConsole(App[None]):
             refresh_s=refresh_s,
             logs=logs,
         )
-        self.title = f"paycon · {facade.where}"
+        # On every screen, first (a narrow terminal cuts the end): these payments move no money.
+        mocks = f"{MOCK_GATEWAYS_TITLE} · " if mock_gateways else ""
+        self.title = f"paycon · {mocks}{facade.where}"
         self.sub_title = "read-only" if read_only else ""
         self._bases: dict[str, ConsoleScreen] = {}
         for mode in SCREENS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,13 +17,21 @@ from paycon.domain.errors import (
     NoRoute,
     RoutingPaused,
 )
+from paycon.domain.fingerprints import RequestFingerprints
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
 from paycon.domain.transactions import PaymentRequest, Transaction
 from paycon.ids import transaction_ids
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
-from paycon.storage.payments import Acceptance, IdempotentAnswer, accept_payment, find_answer
+from paycon.storage.payments import (
+    Acceptance,
+    IdempotentAnswer,
+    accept_payment,
+    find_answer,
+    has_legacy_fingerprints,
+    key_legacy_fingerprints,
+)
 from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
@@ -47,15 +56,38 @@ class PaymentIntake:
         *,
         routing: RoutingTable | None = None,
         switches: RoutingSwitches | None = None,
+        fingerprints: RequestFingerprints | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """Raises ConfigError when ``fingerprints`` is not given and the settings have no
+        usable ``security.fingerprint_keys``."""
         self._db = db
+        self._fingerprints = fingerprints or RequestFingerprints(settings.security.fingerprint_keys)
         self._switches = switches or RoutingSwitches()
         self._sealer = sealer
         self._routing = routing or settings.routing_table()
         self._max_attempts = settings.outbox.max_attempts
         self._clock = clock
         self._in_flight: set[str] = set()
+
+    async def key_legacy_fingerprints(self, *, batch: int = 500) -> int:
+        """Rewrite fingerprints stored before they were keyed, in batches; returns how many.
+
+        A request repeated later still compares equal (its answer replays), and
+        no bare digest of an account stays in the database.
+        """
+        if not await self._db.lookup(has_legacy_fingerprints):
+            return 0
+        rewritten, after = 0, ""
+        keyed = self._fingerprints.from_legacy
+        while True:
+            done, last = await self._db.write(
+                functools.partial(key_legacy_fingerprints, keyed=keyed, after=after, limit=batch)
+            )
+            rewritten += done
+            if last is None:
+                return rewritten
+            after = last
 
     def use_routing(self, routing: RoutingTable) -> None:
         """Route new payments with ``routing`` from now on (answers already given still replay)."""
@@ -81,7 +113,7 @@ class PaymentIntake:
             answer = await self._store(request, idempotency_key, client_id)
         finally:
             self._in_flight.discard(idempotency_key)
-        if answer.request_hash != request.fingerprint:
+        if not self._fingerprints.matches(answer.request_hash, request.fingerprint):
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was already used for a different request; "
                 "use a new key for a new payment"
@@ -125,7 +157,7 @@ class PaymentIntake:
         acceptance = Acceptance(
             client_id=client_id,
             idempotency_key=idempotency_key,
-            request_hash=request.fingerprint,
+            request_hash=self._fingerprints.stored(request.fingerprint),
             transaction=transaction,
             destination_sealed=self._sealer.seal(request.destination)
             if request.destination

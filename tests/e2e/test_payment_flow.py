@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateways.signatures import sign, verify
 from mock_gateways.faults import Faults
@@ -361,11 +362,18 @@ async def test_metrics_expose_what_operators_alert_on(
     async with paycon.http.get(paycon.url + "/metrics") as response:
         assert response.status == 200
         text = await response.text()
-    assert 'paycon_transactions{status="completed"} 1' in text
-    assert 'paycon_http_requests_total{method="POST",route="/v1/deposits",status="202"} 1' in text
-    assert 'paycon_gateway_breaker_state{gateway="gateway_a"} 0' in text
-    assert 'paycon_callbacks_total{gateway="gateway_a",outcome="apply"} 1' in text
-    assert 'paycon_outbox_tasks{state="pending"}' in text
+    found = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert found[("paycon_transactions", (("status", "completed"),))] == 1
+    route = (("method", "POST"), ("route", "/v1/deposits"), ("status", "202"))
+    assert found[("paycon_http_requests_total", route)] == 1
+    assert found[("paycon_gateway_breaker_state", (("gateway", "gateway_a"),))] == 0
+    callbacks = (("gateway", "gateway_a"), ("outcome", "apply"))
+    assert found[("paycon_callbacks_total", callbacks)] == 1
+    assert ("paycon_outbox_tasks", (("state", "pending"),)) in found
 
 
 async def test_malformed_callback_is_400_and_stores_nothing(

@@ -100,3 +100,26 @@ def test_the_console_log_file_rotates_and_keeps_a_few_old_files(tmp_path: Path) 
     assert files == ["paycon.log", "paycon.log.1", "paycon.log.2"]
     assert all(p.stat().st_size <= 2_000 for p in path.parent.iterdir())
     assert "line 199 of a long run" in path.read_text()
+
+
+def test_control_characters_in_messages_and_extras_are_written_escaped() -> None:
+    buffer = LogBuffer(capacity=5)
+    log = logging.getLogger("paycon.test.escaped")
+    log.addHandler(buffer)
+    log.setLevel(logging.INFO)
+    forged = "ref\n2026-01-01 00:00:00 INFO    paycon forged line"
+    try:
+        log.info("payment %s accepted", forged, extra={"holder": "Jane\x1b[2J\u202eeoD"})
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed for %s", "x\r\x85y")
+    finally:
+        log.removeHandler(buffer)
+    accepted, failed = (line.text for line in buffer.since(0))
+    assert "\n" not in accepted
+    assert "payment ref\\x0a2026-01-01 00:00:00 INFO    paycon forged line accepted" in accepted
+    assert accepted.endswith("holder=Jane\\x1b[2J\\u202eeoD")
+    first_line, *traceback = failed.splitlines()
+    assert first_line.endswith("failed for x\\x0d\\x85y")
+    assert traceback[-1] == "ValueError: boom"  # a traceback keeps its own lines

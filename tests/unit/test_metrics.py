@@ -1,14 +1,43 @@
 from __future__ import annotations
 
-from paycon.metrics import Exposition, Metrics, TrafficWindow
+from prometheus_client.parser import text_string_to_metric_families
+
+from paycon.metrics import Metrics, TrafficWindow
 
 
-def test_exposition_escapes_labels_and_skips_unknown_values() -> None:
-    out = Exposition()
-    out.family("x_total", "counter", "things", [({"route": 'a"b\\c'}, 3), ({"route": "d"}, None)])
-    assert out.text() == (
-        '# HELP x_total things\n# TYPE x_total counter\nx_total{route="a\\"b\\\\c"} 3\n'
+def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the exposition, parsed back as Prometheus reads it."""
+    text = metrics.exposition().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_the_exposition_escapes_labels_as_prometheus_reads_them() -> None:
+    metrics = Metrics()
+    metrics.count_callback('gate"way\\a\nb', "applied")
+    assert (
+        samples(metrics)[
+            ("paycon_callbacks_total", (("gateway", 'gate"way\\a\nb'), ("outcome", "applied")))
+        ]
+        == 1
     )
+
+
+def test_transactions_by_status_move_with_each_change_from_the_seed() -> None:
+    metrics = Metrics()
+    metrics.seed_statuses({"pending": 2, "completed": 5})
+    metrics.count_status_change(None, "pending")
+    metrics.count_status_change("pending", "submitted")
+    metrics.count_status_change("submitted", "failed")
+    assert metrics.transactions() == {"pending": 2, "submitted": 0, "completed": 5, "failed": 1}
+    found = samples(metrics)
+    assert found[("paycon_transactions", (("status", "pending"),))] == 2
+    assert found[("paycon_transactions", (("status", "failed"),))] == 1
+    assert found[("paycon_transaction_status_changes_total", (("status", "pending"),))] == 1
+    assert found[("paycon_transaction_status_changes_total", (("status", "completed"),))] == 0
 
 
 def test_counters_add_up() -> None:
