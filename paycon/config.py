@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -144,6 +145,33 @@ class SecuritySettings(_Section):
     encryption_keys: tuple[str, ...] = ()
 
 
+class NotifySettings(_Section):
+    """Merchant notifications (outbound webhooks) to each payment's ``notify_url``."""
+
+    # HMAC keys that sign notifications; the first signs, and every one listed signs
+    # too (several ``v1`` entries) while merchants move to a new one. Never API keys.
+    webhook_secrets: tuple[str, ...] = ()
+    # Local development and tests only: plain http, and loopback, private and every
+    # other non-public address, are accepted (and names are not resolved at acceptance).
+    allow_private: bool = False
+    # Notifications delivered at once, by workers of their own (never the gateways').
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    # One delivery, from resolving the name to the last byte read, takes at most this.
+    deadline_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # How long acceptance waits for the notify_url's name to resolve.
+    resolve_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _long_enough(cls, secrets: tuple[str, ...]) -> tuple[str, ...]:
+        for secret in secrets:
+            if len(secret) < 16 or not secret.isprintable() or " " in secret:
+                raise ValueError(
+                    "webhook secrets are at least 16 printable characters without spaces"
+                )
+        return secrets
+
+
 class Settings(_Section):
     """Everything paycon needs to run, validated."""
 
@@ -159,6 +187,19 @@ class Settings(_Section):
     limits: LimitSettings = LimitSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     security: SecuritySettings = SecuritySettings()
+    notify: NotifySettings = NotifySettings()
+
+    @field_validator("notify")
+    @classmethod
+    def _webhook_secrets_are_not_api_keys(
+        cls, notify: NotifySettings, info: ValidationInfo
+    ) -> NotifySettings:
+        # An API key travels as a bearer token; a signing secret never leaves paycon.
+        auth = info.data.get("auth")
+        keys = set(auth.client_api_keys) | set(auth.operator_api_keys) if auth else set()
+        if keys & set(notify.webhook_secrets):
+            raise ValueError("webhook_secrets must not repeat an API key")
+        return notify
 
     @model_validator(mode="after")
     def _routes_name_configured_gateways(self) -> Settings:
@@ -223,6 +264,11 @@ ENV_OVERRIDES: dict[str, tuple[tuple[str, ...], Any]] = {
     "PAYCON_GATEWAY_A_SECRET": (("gateways", "gateway_a", "secret"), str),
     "PAYCON_GATEWAY_B_SECRET": (("gateways", "gateway_b", "secret"), str),
     "PAYCON_LOG_LEVEL": (("log_level",), str.upper),
+    "PAYCON_WEBHOOK_SECRETS": (("notify", "webhook_secrets"), _csv),
+    "PAYCON_NOTIFY_ALLOW_PRIVATE": (("notify", "allow_private"), str),
+    "PAYCON_NOTIFY_CONCURRENCY": (("notify", "concurrency"), str),
+    "PAYCON_NOTIFY_DEADLINE_S": (("notify", "deadline_s"), str),
+    "PAYCON_NOTIFY_RESOLVE_TIMEOUT_S": (("notify", "resolve_timeout_s"), str),
 }
 
 
@@ -275,6 +321,18 @@ KRW = "1000000000"
 [security]
 # Fernet keys encrypting withdrawal accounts at rest. To rotate, put a new key first.
 encryption_keys = ["{Fernet.generate_key().decode()}"]
+
+[notify]
+# Secrets that sign merchant notifications (X-Signature: t=...,v1=...). To rotate,
+# put a new one first: while both are listed every notification carries both
+# signatures; remove the old one once merchants verify with the new one.
+webhook_secrets = ["{secrets.token_hex(32)}"]
+# true only for local development: plain http and loopback/private addresses.
+allow_private = false
+# Notifications delivered at once, and the deadline of one delivery.
+concurrency = 16
+deadline_s = 10
+resolve_timeout_s = 2
 
 [gateways.gateway_a]
 url = "http://127.0.0.1:8081"
