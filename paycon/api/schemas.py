@@ -51,7 +51,16 @@ Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern
 # What a fault switch over the API is audited with when it gives no reason.
 FAULTS_REASON = "faults switched by an operator"
 HttpUrl = Annotated[
-    str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
+    str,
+    Field(
+        max_length=2048,
+        pattern=r"^https?://",
+        description="Where the final status is POSTed, signed with the webhook secrets. "
+        "https, to a host that is or resolves only to public addresses (plain http and "
+        "private addresses only where paycon allows them for local development); "
+        "422 notify_url_refused otherwise.",
+        examples=["https://merchant.example/hook"],
+    ),
 ]
 
 
