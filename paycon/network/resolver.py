@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_address
-from typing import Protocol
+from typing import Any, Protocol
 
 from paycon.domain.addresses import IPAddress
 
@@ -32,15 +32,22 @@ class Resolver(Protocol):
 class SystemResolver:
     """``getaddrinfo`` on a small thread pool of its own, bounded by ``timeout_s``."""
 
-    def __init__(self, *, timeout_s: float, threads: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        threads: int = 4,
+        lookup: Callable[..., Sequence[Any]] = socket.getaddrinfo,
+    ) -> None:
         self._timeout_s = timeout_s
+        self._lookup = lookup  # getaddrinfo's signature; tests pass a stand-in
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="paycon-resolver")
 
     async def resolve(self, host: str) -> Sequence[IPAddress]:
         """Every address of ``host``, in the system's order. Raises ResolveFailed."""
         loop = asyncio.get_running_loop()
         lookup = loop.run_in_executor(
-            self._executor, socket.getaddrinfo, host, None, socket.AF_UNSPEC, socket.SOCK_STREAM
+            self._executor, self._lookup, host, None, socket.AF_UNSPEC, socket.SOCK_STREAM
         )
         try:
             async with asyncio.timeout(self._timeout_s):
