@@ -108,7 +108,11 @@ class GuardedNetwork(httpcore.AsyncNetworkBackend):
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (its request and error mapping) on a guarded pool."""
+    """httpx's own transport (its request and error mapping) on a guarded pool.
+
+    httpx takes no network backend, so the pool it built is replaced by one on
+    ``network`` (httpx 0.27 to 0.29 keep it in ``_pool``; a test covers it).
+    """
 
     def __init__(self, network: GuardedNetwork, *, max_connections: int) -> None:
         super().__init__(trust_env=False)
