@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 
 from gateways.errors import CallbackRejected
 
@@ -109,3 +110,16 @@ def _parse(header: str) -> tuple[int, list[str]] | None:
     if not all(_HEX_DIGEST.fullmatch(candidate) for candidate in candidates):
         return None
     return int(timestamps[0]), candidates
+
+
+def sign_all(secrets: Sequence[str], body: bytes, t: int) -> str:
+    """The ``X-Signature`` value with one ``v1`` per secret, in order: during a
+    rotation the receiver verifies with whichever secret it has.
+
+    Raises ``ValueError`` without a secret, or for a ``t`` ``sign`` refuses.
+    """
+    if not secrets:
+        raise ValueError("at least one secret is needed to sign")
+    if not 0 <= t < _MAX_T:
+        raise ValueError(f"t must be unix seconds, not negative, below {_MAX_T}")
+    return ",".join([f"t={t}", *(f"v1={_digest(secret, t, body)}" for secret in secrets)])

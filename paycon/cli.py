@@ -221,6 +221,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    if args.demo and not settings.notify.allow_private:
+        # The demo is local development: notify_urls on this machine are fine.
+        notify = settings.notify.model_copy(update={"allow_private": True})
+        settings = settings.model_copy(update={"notify": notify})
     with_console = not args.headless and _on_terminal()
     if not args.headless and not with_console:
         print("paycon: not on a terminal; running headless (logs on stderr)", file=sys.stderr)
@@ -313,6 +317,7 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     if not args.show_keys:
         for name in ("client_api_keys", "operator_api_keys"):
             auth[name] = [_mask(k) for k in auth[name]]
+        data["notify"]["webhook_secrets"] = ["…" for _ in data["notify"]["webhook_secrets"]]
     for name in ("encryption_keys", "fingerprint_keys"):
         data["security"][name] = ["…" for _ in data["security"][name]]
     for gateway in data["gateways"].values():

@@ -7,6 +7,8 @@ Sources, later ones winning: built-in defaults, the TOML file (default
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import tomllib
@@ -21,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -159,6 +162,33 @@ class SecuritySettings(_Section):
     fingerprint_keys: tuple[str, ...] = ()
 
 
+class NotifySettings(_Section):
+    """Merchant notifications (outbound webhooks) to each payment's ``notify_url``."""
+
+    # HMAC keys that sign notifications; the first signs, and every one listed signs
+    # too (several ``v1`` entries) while merchants move to a new one. Never API keys.
+    webhook_secrets: tuple[str, ...] = ()
+    # Local development and tests only: plain http, and loopback, private and every
+    # other non-public address, are accepted (and names are not resolved at acceptance).
+    allow_private: bool = False
+    # Notifications delivered at once, by workers of their own (never the gateways').
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    # One delivery, from resolving the name to the last byte read, takes at most this.
+    deadline_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # How long acceptance waits for the notify_url's name to resolve.
+    resolve_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _long_enough(cls, secrets: tuple[str, ...]) -> tuple[str, ...]:
+        for secret in secrets:
+            if len(secret) < 16 or not secret.isprintable() or " " in secret:
+                raise ValueError(
+                    "webhook secrets are at least 16 printable characters without spaces"
+                )
+        return secrets
+
+
 class Settings(_Section):
     """Everything paycon needs to run, validated."""
 
@@ -175,6 +205,19 @@ class Settings(_Section):
     limits: LimitSettings = LimitSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     security: SecuritySettings = SecuritySettings()
+    notify: NotifySettings = NotifySettings()
+
+    @field_validator("notify")
+    @classmethod
+    def _webhook_secrets_are_not_api_keys(
+        cls, notify: NotifySettings, info: ValidationInfo
+    ) -> NotifySettings:
+        # An API key travels as a bearer token; a signing secret never leaves paycon.
+        auth = info.data.get("auth")
+        keys = set(auth.client_api_keys) | set(auth.operator_api_keys) if auth else set()
+        if keys & set(notify.webhook_secrets):
+            raise ValueError("webhook_secrets must not repeat an API key")
+        return notify
 
     @model_validator(mode="after")
     def _routes_name_configured_gateways(self) -> Settings:
@@ -244,6 +287,11 @@ ENV_OVERRIDES: dict[str, tuple[tuple[str, ...], Any]] = {
     "PAYCON_GATEWAY_B_SECRET": (("gateways", "gateway_b", "secret"), str),
     "PAYCON_LOG_LEVEL": (("log_level",), str.upper),
     "PAYCON_FINGERPRINT_KEYS": (("security", "fingerprint_keys"), _csv),
+    "PAYCON_WEBHOOK_SECRETS": (("notify", "webhook_secrets"), _csv),
+    "PAYCON_NOTIFY_ALLOW_PRIVATE": (("notify", "allow_private"), str),
+    "PAYCON_NOTIFY_CONCURRENCY": (("notify", "concurrency"), str),
+    "PAYCON_NOTIFY_DEADLINE_S": (("notify", "deadline_s"), str),
+    "PAYCON_NOTIFY_RESOLVE_TIMEOUT_S": (("notify", "resolve_timeout_s"), str),
 }
 
 
@@ -308,6 +356,18 @@ encryption_keys = ["{Fernet.generate_key().decode()}"]
 # put a new key first and keep the old one until its idempotency keys are done with.
 fingerprint_keys = ["{secrets.token_hex(32)}"]
 
+[notify]
+# Secrets that sign merchant notifications (X-Signature: t=...,v1=...). To rotate,
+# put a new one first: while both are listed every notification carries both
+# signatures; remove the old one once merchants verify with the new one.
+webhook_secrets = ["{secrets.token_hex(32)}"]
+# true only for local development: plain http and loopback/private addresses.
+allow_private = false
+# Notifications delivered at once, and the deadline of one delivery.
+concurrency = 16
+deadline_s = 10
+resolve_timeout_s = 2
+
 [gateways.gateway_a]
 url = "http://127.0.0.1:8081"
 secret = "{secrets.token_hex(32)}"
@@ -344,6 +404,26 @@ def ensure_config_file(path: Path) -> bool:
     return True
 
 
+# Secrets a config written before they existed gets from its first encryption key.
+_DERIVED_SECRETS = {
+    ("security", "fingerprint_keys"): b"paycon request fingerprint key v1",
+    ("notify", "webhook_secrets"): b"paycon webhook secret v1",
+}
+
+
+def _derive_missing_secrets(raw: dict[str, Any]) -> None:
+    """Fill in the secrets ``raw`` lacks, each an HMAC-SHA256 of its own label under the
+    first encryption key: an older config starts as before, with secrets as secret as
+    that key and the same at every start. Explicit values (file or environment) win."""
+    keys = raw.get("security", {}).get("encryption_keys")
+    if not isinstance(keys, list) or not keys or not isinstance(keys[0], str):
+        return
+    for (table, name), label in _DERIVED_SECRETS.items():
+        section = raw.setdefault(table, {})
+        if isinstance(section, dict) and not section.get(name):
+            section[name] = [hmac.new(keys[0].encode(), label, hashlib.sha256).hexdigest()]
+
+
 def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
     """Build the settings from ``path`` and ``environ``.
 
@@ -355,6 +435,7 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"config file {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    _derive_missing_secrets(raw)
     origin: dict[tuple[str, ...], str] = {}
     for name, (where, parse) in ENV_OVERRIDES.items():
         if name in environ:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 from aiohttp import web
 
@@ -26,12 +27,15 @@ from paycon.domain.fingerprints import RequestFingerprints
 from paycon.embedded_mocks import check_api_is_private, start_embedded_mocks
 from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
+from paycon.network.guarded import GuardedNetwork, notify_client
+from paycon.network.resolver import Resolver, SystemResolver
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
-from paycon.tasks import build_pool
+from paycon.tasks import build_notify_pool, build_pool
 from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.delivery import Delivery
 from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, RoutingSwitches
+from paycon.usecases.notifications import Notifications, NotifyUrlCheck
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
@@ -75,10 +79,17 @@ class Service:
     """One paycon process. ``start`` brings it up; ``stop`` takes it down cleanly."""
 
     settings: Settings
+    # Where merchants' names resolve and notifications connect (default: the system's
+    # resolver and real sockets); tests put fakes here that never leave loopback.
+    resolver: Resolver | None = None
+    notify_network: httpcore.AsyncNetworkBackend | None = None
     db: Database = field(init=False)
     runner: web.AppRunner | None = field(init=False, default=None)
     mocks: MockGateways | None = field(init=False, default=None)
     pool: Pool | None = field(init=False, default=None)
+    notify_pool: Pool | None = field(init=False, default=None)
+    notify_http: httpx.AsyncClient | None = field(init=False, default=None)
+    _system_resolver: SystemResolver | None = field(init=False, default=None)
     intake: PaymentIntake | None = field(init=False, default=None)
     http: httpx.AsyncClient | None = field(init=False, default=None)
     gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
@@ -106,8 +117,14 @@ class Service:
         self.db.observe_statuses(metrics.count_status_change)
         await self.db.open()
         switches = RoutingSwitches()
+        resolver = self._resolver()
         self.intake = PaymentIntake(
-            self.db, self.settings, sealer, switches=switches, fingerprints=fingerprints
+            self.db,
+            self.settings,
+            sealer,
+            notify_check=NotifyUrlCheck(self.settings.notify, resolver),
+            switches=switches,
+            fingerprints=fingerprints,
         )
         try:
             # Counted once here; from now on kept as statuses change.
@@ -174,8 +191,6 @@ class Service:
             delivery = Delivery(
                 self.db,
                 self.gateways,
-                http=self.http,
-                merchant_keys=self.settings.auth.client_api_keys,
                 callback_base_url=self.settings.server.public_url or self.url,
                 status_check_after_s=outbox_settings.status_check_after_s,
                 max_attempts=outbox_settings.max_attempts,
@@ -185,7 +200,11 @@ class Service:
             )
             if outbox_settings.workers > 0:
                 self.pool = build_pool(self.db, self.settings, delivery)
+                self.notify_pool = build_notify_pool(
+                    self.db, self.settings, self._notifications(resolver)
+                )
                 await self.pool.start()
+                await self.notify_pool.start()
                 watch = ReviewWatch(
                     self.db, in_flight_max_age_s=self.settings.review.in_flight_max_age_s
                 )
@@ -201,6 +220,33 @@ class Service:
             await self.stop()
             raise
         log.info("paycon serving", extra={"url": self.url})
+
+    def _resolver(self) -> Resolver:
+        if self.resolver is not None:
+            return self.resolver
+        self._system_resolver = SystemResolver(timeout_s=self.settings.notify.resolve_timeout_s)
+        return self._system_resolver
+
+    def _notifications(self, resolver: Resolver) -> Notifications:
+        """The notify handler, on an HTTP client of its own (never the gateways')."""
+        notify = self.settings.notify
+        if not notify.webhook_secrets:
+            log.warning(
+                "no webhook secret: merchant notifications cannot be signed and will die; "
+                "set notify.webhook_secrets (PAYCON_WEBHOOK_SECRETS)"
+            )
+        network = GuardedNetwork(
+            resolver, allow_private=notify.allow_private, network=self.notify_network
+        )
+        self.notify_http = notify_client(
+            network, max_connections=notify.concurrency, deadline_s=notify.deadline_s
+        )
+        return Notifications(
+            self.db,
+            client=self.notify_http,
+            webhook_secrets=notify.webhook_secrets,
+            deadline_s=notify.deadline_s,
+        )
 
     def bound_address(self) -> tuple[str, int]:
         """Where the API listens (the real port when configured as 0)."""
@@ -238,10 +284,17 @@ class Service:
             await watch
 
     async def _stop_work_and_close(self) -> None:
-        if self.pool is not None:
-            # Running handlers finish within the grace period or give their tasks back.
-            await self.pool.stop()
-            self.pool = None
+        # Running handlers finish within the grace period or give their tasks back.
+        await asyncio.gather(
+            *(pool.stop() for pool in (self.pool, self.notify_pool) if pool is not None)
+        )
+        self.pool = self.notify_pool = None
+        if self.notify_http is not None:
+            await self.notify_http.aclose()
+            self.notify_http = None
+        if self._system_resolver is not None:
+            self._system_resolver.close()
+            self._system_resolver = None
         if self.http is not None:
             await self.http.aclose()
             self.http = None

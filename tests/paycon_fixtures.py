@@ -19,6 +19,7 @@ from paycon.service import Service
 
 CLIENT_KEY = "pk_test_client_key_0123456789"
 OPERATOR_KEY = "ok_test_operator_key_0123456789"
+WEBHOOK_SECRET = "whsec_test_webhook_secret_0123456789"
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 FINGERPRINT_KEY = "test-fingerprint-key-0123456789abcdef"
 TABLES = (
@@ -58,6 +59,8 @@ def make_settings(db_path: Path, **overrides: Any) -> Settings:
             "gateway_b": {"url": "http://127.0.0.1:9", "secret": "secret-b"},
         },
         "security": {"encryption_keys": [ENCRYPTION_KEY], "fingerprint_keys": [FINGERPRINT_KEY]},
+        # Notifications go to receivers on loopback; test_notify_urls turns this off.
+        "notify": {"webhook_secrets": [WEBHOOK_SECRET], "allow_private": True},
         "log_level": "WARNING",
         # API tests watch the database; workers would change it under them.
         "outbox": {"workers": 0},

@@ -60,6 +60,10 @@ HttpUrl = Annotated[
     Field(
         max_length=2048,
         pattern=f"^https?://[^{CONTROL_CLASS}]*$",
+        description="Where the final status is POSTed, signed with the webhook secrets. "
+        "https, to a host that is or resolves only to public addresses (plain http and "
+        "private addresses only where paycon allows them for local development); "
+        "422 notify_url_refused otherwise.",
         examples=["https://merchant.example/hook"],
     ),
 ]

@@ -15,7 +15,6 @@ binding of its own port type: ``DepositPort`` at ``/v1/deposits`` and
 from __future__ import annotations
 
 import re
-
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache

@@ -74,6 +74,14 @@ class RoutingPaused(PayconError):
     retry_after_s = 60
 
 
+class NotifyUrlRefused(UnprocessablePayment):
+    """The ``notify_url`` is not a place paycon sends notifications to (not
+    https, not a public address, or a name that does not resolve)."""
+
+    code = "notify_url_refused"
+    title = "notify_url refused"
+
+
 class IdempotencyKeyReused(PayconError):
     code = "idempotency_key_reused"
     status = 422

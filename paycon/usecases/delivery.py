@@ -9,12 +9,10 @@ provably never took the payment.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy import Connection
 
 from gateways import (
@@ -28,13 +26,10 @@ from gateways import (
     GatewayNotReached,
     GatewayRequestRefused,
     SubmitRequest,
-    sign,
 )
-from gateways.signatures import SIGNATURE_HEADER
 from outbox import Defer, Done, PermanentError, Task
 from paycon.domain.delivery import next_gateway, status_from_gateway
-from paycon.domain.errors import NotFinalYet, NotifyFailed
-from paycon.domain.keys import key_id
+from paycon.domain.errors import NotFinalYet
 from paycon.domain.review import GatewayWord, ReviewReason
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import Transaction
@@ -43,7 +38,6 @@ from paycon.storage.database import Database
 from paycon.storage.delivery import fail_over, record_gateway_status
 from paycon.storage.holds import hold_for_review
 from paycon.storage.outbox_reads import last_send_ended_at, submit_never_ran_past
-from paycon.storage.payments import append_event
 from paycon.usecases.gateway_control import RoutingSwitches
 
 log = logging.getLogger(__name__)
@@ -82,8 +76,6 @@ class Delivery:
         db: Database,
         gateways: Mapping[str, Gateway],
         *,
-        http: httpx.AsyncClient,
-        merchant_keys: Sequence[str],
         callback_base_url: str,
         status_check_after_s: float,
         max_attempts: int,
@@ -98,10 +90,6 @@ class Delivery:
         # Failover skips gateways an operator took out of routing.
         self._switches = switches or RoutingSwitches()
         self._gateways = gateways
-        self._http = http
-        # Notifications are signed with the key that created the payment (else the newest).
-        self._merchant_keys = {key_id(key): key for key in merchant_keys}
-        self._default_key = merchant_keys[0] if merchant_keys else None
         self._callback_base_url = callback_base_url.rstrip("/")
         self._check_after_s = status_check_after_s
         self._max_attempts = max_attempts
@@ -346,36 +334,3 @@ class Delivery:
         if answer is None or answer.status == "pending":
             raise NotFinalYet(f"{gateway_name} has no final status for {tx.id} yet")
         return self._record(tx, gateway_name, answer, "status check")
-
-    async def notify(self, task: Task) -> Done:
-        """POST the final transaction to the merchant's ``notify_url``, signed.
-
-        Anything but a 2xx answer (or no answer) is retried with backoff until
-        the task's attempts run out.
-        """
-        tx = await self._transaction(task)
-        if tx.notify_url is None:
-            return Done()
-        secret = self._merchant_keys.get(str(task.payload.get("client_id")), self._default_key)
-        if secret is None:
-            raise PermanentError("no client API key to sign the notification with")
-        body = json.dumps(tx.as_json(), separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, body, int(self._clock().timestamp())),
-        }
-        try:
-            response = await self._http.post(tx.notify_url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise NotifyFailed(f"{type(exc).__name__} from {tx.notify_url}") from exc
-        if not 200 <= response.status_code < 300:
-            raise NotifyFailed(f"HTTP {response.status_code} from {tx.notify_url}")
-        now = self._clock()
-
-        def writes(conn: Connection) -> None:
-            append_event(
-                conn, tx.id, "merchant_notified", f"{tx.status.value} sent to the notify_url",
-                "paycon", now,
-            )  # fmt: skip
-
-        return Done(writes=writes)

@@ -15,6 +15,7 @@ from paycon.domain.errors import (
     IdempotencyInFlight,
     IdempotencyKeyReused,
     NoRoute,
+    NotifyUrlRefused,
     RoutingPaused,
 )
 from paycon.domain.fingerprints import RequestFingerprints
@@ -33,6 +34,7 @@ from paycon.storage.payments import (
     key_legacy_fingerprints,
 )
 from paycon.usecases.gateway_control import RoutingSwitches
+from paycon.usecases.notifications import NotifyUrlCheck
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class PaymentIntake:
         settings: Settings,
         sealer: Sealer,
         *,
+        notify_check: NotifyUrlCheck,
         routing: RoutingTable | None = None,
         switches: RoutingSwitches | None = None,
         fingerprints: RequestFingerprints | None = None,
@@ -65,6 +68,7 @@ class PaymentIntake:
         self._fingerprints = fingerprints or RequestFingerprints(settings.security.fingerprint_keys)
         self._switches = switches or RoutingSwitches()
         self._sealer = sealer
+        self._notify_check = notify_check
         self._routing = routing or settings.routing_table()
         self._max_attempts = settings.outbox.max_attempts
         self._clock = clock
@@ -101,7 +105,8 @@ class PaymentIntake:
         Raises IdempotencyInFlight while the same key is being processed,
         IdempotencyKeyReused when the key was used for another request,
         GatewayNotAllowed / NoRoute when no gateway may carry it, RoutingPaused
-        when the ones that may are all out of routing for now. An
+        when the ones that may are all out of routing for now, NotifyUrlRefused
+        when notifications may not go to its ``notify_url``. An
         insufficient balance is an answer (422), stored like any other.
         """
         if idempotency_key in self._in_flight:
@@ -124,6 +129,8 @@ class PaymentIntake:
         self, request: PaymentRequest, idempotency_key: str, client_id: str
     ) -> IdempotentAnswer:
         try:
+            if request.notify_url is not None:
+                await self._notify_check.check(request.notify_url)
             route = self._routing.route(
                 request.kind,
                 request.country,
@@ -131,8 +138,9 @@ class PaymentIntake:
                 request.gateway,
                 disabled=self._switches.disabled,
             )
-        except (GatewayNotAllowed, NoRoute, RoutingPaused):
-            # The routing may have changed since this key was first answered: replay that.
+        except (GatewayNotAllowed, NoRoute, RoutingPaused, NotifyUrlRefused):
+            # The routing (or a name's addresses) may have changed since this key was
+            # first answered: replay that.
             stored = await self._db.write(lambda conn: find_answer(conn, idempotency_key))
             if stored is None:
                 raise

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateways.errors import CallbackRejected
 from gateways.signatures import sign, verify
 from mock_gateways.faults import Faults
 from mock_gateways.server import MockGateways
@@ -27,7 +28,13 @@ from tests.mock_gateway_fixtures import (
     CallbackReceiver,
     MockGatewaysFactory,
 )
-from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon, make_settings
+from tests.paycon_fixtures import (
+    CLIENT_KEY,
+    OPERATOR_KEY,
+    WEBHOOK_SECRET,
+    RunningPaycon,
+    make_settings,
+)
 
 IBAN = "DE89370400440532013000"
 StartPaycon = Callable[..., Awaitable[RunningPaycon]]
@@ -209,11 +216,16 @@ async def test_duplicate_and_reordered_callbacks_apply_once(
         ids.append(dep["id"])
     for transaction_id in ids:
         await wait_for_status(paycon, transaction_id, "completed")
-    await asyncio.sleep(0.5)  # let the duplicates and stale callbacks arrive
+    # Wait for the stale "pending" after each success to be stored, not for a guessed time.
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(paycon.db_path) as conn:
+            outcomes = dict(conn.execute("SELECT outcome, count(*) FROM callback_inbox GROUP BY 1"))
+        if outcomes.get("backwards", 0) >= 5 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert outcomes.get("backwards", 0) == 5, outcomes
     assert await balances(paycon) == [{"currency": "EUR", "available": "50.00", "held": "0.00"}]
-    with sqlite3.connect(paycon.db_path) as conn:
-        outcomes = dict(conn.execute("SELECT outcome, count(*) FROM callback_inbox GROUP BY 1"))
-    assert outcomes.get("backwards", 0) == 5  # the stale "pending" after each success
 
 
 async def test_timeouts_never_charge_twice(
@@ -224,7 +236,10 @@ async def test_timeouts_never_charge_twice(
     )
     paycon = await start_paycon(mocks)
     _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key="d1")
-    await asyncio.sleep(1.0)
+    # A submit timed out (ambiguous) and its status check too: the run ended in a retry.
+    await wait_for_task(
+        paycon, dep["id"], lambda t: "retry" in [a["outcome"] for a in t["attempts_log"]]
+    )
     mocks.gateway_a.set_faults({"timeout_rate": 0})
     await wait_for_status(paycon, dep["id"], "completed")
     (payment,) = mocks.gateway_a.ledger.entries()
@@ -281,6 +296,20 @@ async def test_signed_callback_for_an_unknown_transaction_is_stored_and_404(
     assert rows == [("unknown_transaction",)]
 
 
+async def wait_for_event(
+    paycon: RunningPaycon, transaction_id: str, event_type: str, timeout_s: float = 15
+) -> dict[str, Any]:
+    """The transaction once its timeline holds ``event_type`` (committed, not merely sent)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _, body = await paycon.get(f"/v1/transactions/{transaction_id}")
+        types = [event["type"] for event in body["events"]]
+        if event_type in types or time.monotonic() > deadline:
+            assert event_type in types, body
+            return dict(body)
+        await asyncio.sleep(0.05)
+
+
 async def test_merchant_is_notified_signed_and_retried(
     mock_gateways: MockGateways, start_paycon: StartPaycon, callback_receiver: CallbackReceiver
 ) -> None:
@@ -289,15 +318,22 @@ async def test_merchant_is_notified_signed_and_retried(
     _, _, dep = await paycon.post_json(
         "/v1/deposits", deposit(notify_url=callback_receiver.url_for("/paycon")), key="d1"
     )
-    await wait_for_status(paycon, dep["id"], "completed")
-    received = await callback_receiver.wait_for(3, timeout_s=10)
-    assert [r.answered for r in received[:3]] == [503, 503, 200]
+    # The receiver answers 200 before paycon commits the event: wait for the event.
+    done = await wait_for_event(paycon, dep["id"], "merchant_notified")
+    assert done["status"] == "completed"
+    assert done["events"][-1]["type"] == "merchant_notified"
+    received = callback_receiver.received
+    assert [r.answered for r in received] == [503, 503, 200]
     notification = received[2]
     assert json.loads(notification.body)["status"] == "completed"
     headers = {name.lower(): value for name, value in notification.headers.items()}
-    verify(CLIENT_KEY, notification.body, headers["x-signature"], now_s=time.time(), gateway="-")
-    done = await wait_for_status(paycon, dep["id"], "completed")
-    assert done["events"][-1]["type"] == "merchant_notified"
+    verify(
+        WEBHOOK_SECRET, notification.body, headers["x-signature"], now_s=time.time(), gateway="-"
+    )
+    with pytest.raises(CallbackRejected):  # never signed with the merchant's API key
+        verify(
+            CLIENT_KEY, notification.body, headers["x-signature"], now_s=time.time(), gateway="-"
+        )
 
 
 async def test_gateways_show_the_breaker_opening(

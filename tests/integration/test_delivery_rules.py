@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -85,12 +84,11 @@ async def run_submit(
             .one()
         )
     )
-    async with httpx.AsyncClient() as http:
-        delivery = Delivery(
-            db, {"gateway_a": a, "gateway_b": b}, http=http, merchant_keys=[],
-            callback_base_url="http://127.0.0.1:1", status_check_after_s=60, max_attempts=5,
-        )  # fmt: skip
-        outcome = await delivery.submit(Task.from_row(row))
+    delivery = Delivery(
+        db, {"gateway_a": a, "gateway_b": b}, callback_base_url="http://127.0.0.1:1",
+        status_check_after_s=60, max_attempts=5,
+    )  # fmt: skip
+    outcome = await delivery.submit(Task.from_row(row))
     if isinstance(outcome, Done) and outcome.writes is not None:
         await db.write(outcome.writes)
     _, body = await paycon.get(f"/v1/transactions/{tx['id']}")

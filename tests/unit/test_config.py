@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from paycon.cli import main
 from paycon.config import ensure_config_file, load_settings
 from paycon.domain.errors import ConfigError
 
@@ -53,6 +55,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ({"PAYCON_WORKERS": "-1"}, "PAYCON_WORKERS"),
         ({"PAYCON_MOCK_GATEWAYS": "sometimes"}, "PAYCON_MOCK_GATEWAYS"),
         ({"PAYCON_CLIENT_API_KEYS": "short"}, "PAYCON_CLIENT_API_KEYS"),
+        ({"PAYCON_WEBHOOK_SECRETS": "short"}, "PAYCON_WEBHOOK_SECRETS"),
+        ({"PAYCON_NOTIFY_ALLOW_PRIVATE": "perhaps"}, "PAYCON_NOTIFY_ALLOW_PRIVATE"),
+        ({"PAYCON_NOTIFY_CONCURRENCY": "0"}, "PAYCON_NOTIFY_CONCURRENCY"),
     ],
 )
 def test_invalid_setting_is_one_line_naming_it(
@@ -86,3 +91,80 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
     path.write_text("[server\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(path, {})
+
+
+def test_first_run_generates_a_webhook_secret_of_its_own(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    ensure_config_file(first)
+    ensure_config_file(second)
+    a, b = load_settings(first, {}), load_settings(second, {})
+    (secret,) = a.notify.webhook_secrets
+    assert len(secret) >= 32
+    assert a.notify.webhook_secrets != b.notify.webhook_secrets
+    assert secret not in a.auth.client_api_keys + a.auth.operator_api_keys
+    assert a.notify.allow_private is False
+
+
+def test_notification_settings_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "paycon.toml"
+    ensure_config_file(path)
+    settings = load_settings(
+        path,
+        {
+            "PAYCON_WEBHOOK_SECRETS": "whsec_new_0123456789, whsec_old_0123456789",
+            "PAYCON_NOTIFY_ALLOW_PRIVATE": "1",
+            "PAYCON_NOTIFY_CONCURRENCY": "4",
+            "PAYCON_NOTIFY_DEADLINE_S": "2.5",
+            "PAYCON_NOTIFY_RESOLVE_TIMEOUT_S": "0.5",
+        },
+    )
+    assert settings.notify.webhook_secrets == ("whsec_new_0123456789", "whsec_old_0123456789")
+    assert settings.notify.allow_private is True
+    assert (settings.notify.concurrency, settings.notify.deadline_s) == (4, 2.5)
+    assert settings.notify.resolve_timeout_s == 0.5
+
+
+def test_a_webhook_secret_may_not_be_an_api_key(tmp_path: Path) -> None:
+    path = tmp_path / "paycon.toml"
+    ensure_config_file(path)
+    key = "pk_shared_0123456789abcdef"
+    with pytest.raises(ConfigError, match="webhook_secrets must not repeat an API key"):
+        load_settings(path, {"PAYCON_CLIENT_API_KEYS": key, "PAYCON_WEBHOOK_SECRETS": key})
+
+
+def test_paycon_config_shows_the_notification_settings_with_secrets_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "paycon.toml"
+    ensure_config_file(path)
+    secret = load_settings(path, {}).notify.webhook_secrets[0]
+    assert main(["config", "--config", str(path)], environ={}) == 0
+    shown = capsys.readouterr().out
+    notify = json.loads(shown[shown.index("{") :])["notify"]
+    assert notify["webhook_secrets"] == ["…"]
+    assert notify["allow_private"] is False
+    assert secret not in shown
+
+
+def test_a_config_from_before_the_signing_secrets_gets_them_derived(tmp_path: Path) -> None:
+    path = tmp_path / "paycon.toml"
+    ensure_config_file(path)
+    text = path.read_text()
+    old = "\n".join(
+        line for line in text.splitlines()
+        if not line.startswith(("fingerprint_keys", "webhook_secrets"))
+    )  # fmt: skip
+    path.write_text(old)
+    first, again = load_settings(path, {}), load_settings(path, {})
+    (fingerprint,) = first.security.fingerprint_keys
+    (webhook,) = first.notify.webhook_secrets
+    # The same at every start, different from each other and from the key they come from.
+    assert (fingerprint, webhook) == (
+        again.security.fingerprint_keys[0], again.notify.webhook_secrets[0],
+    )  # fmt: skip
+    assert len({fingerprint, webhook, first.security.encryption_keys[0]}) == 3
+    assert len(webhook) == 64
+    # An explicit value wins.
+    chosen = load_settings(path, {"PAYCON_WEBHOOK_SECRETS": "whsec_chosen_0123456789"})
+    assert chosen.notify.webhook_secrets == ("whsec_chosen_0123456789",)
+    assert chosen.security.fingerprint_keys == (fingerprint,)

@@ -1,0 +1,1 @@
+"""Outbound connections to merchants: name resolution and the connect-time address check."""
