@@ -144,6 +144,16 @@ class Metrics:
             "paycon_gateway_success_ratio", "Share of recent gateway calls that got an answer",
             ["gateway"], registry=r,
         )  # fmt: skip
+        self.gateway_credentials_refused = Gauge(
+            "paycon_gateway_credentials_refused",
+            "1 while the gateway refuses paycon's credentials (401/403); its payments wait",
+            ["gateway"], registry=r,
+        )  # fmt: skip
+        self.held_for_review = Gauge(
+            "paycon_transactions_held_for_review",
+            "Payments held for an operator's decision (GET /v1/transactions?review=true)",
+            registry=r,
+        )
         self.gateway_latency_ms = Gauge(
             "paycon_gateway_latency_ms", "Latency of recent gateway calls",
             ["gateway", "quantile"], registry=r,

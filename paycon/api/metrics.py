@@ -49,6 +49,7 @@ async def _observe_scrape(ctx: ApiContext, metrics: Metrics) -> None:
         metrics.outbox_tasks.labels(state.value).set(n)
     metrics.outbox_oldest_due_age_s.set(stats.oldest_due_age_s or 0)
     metrics.outbox_done_per_s.set(round(stats.done_per_s, 3))
+    metrics.held_for_review.set(await ctx.queries.held_count())
     for q in _QUANTILES:
         value = _quantile(durations, q)
         if value is not None:
@@ -59,6 +60,8 @@ async def _observe_scrape(ctx: ApiContext, metrics: Metrics) -> None:
         recent = gateway.recent_stats()
         metrics.breaker_state.labels(name).set(BREAKER_STATES[breaker.state])
         metrics.breaker_failures.labels(name).set(breaker.failures)
+        refused = recent.credentials_refused_since is not None
+        metrics.gateway_credentials_refused.labels(name).set(1 if refused else 0)
         if recent.success_rate is not None:
             metrics.gateway_success_ratio.labels(name).set(recent.success_rate)
         for q, latency in ((0.5, recent.latency_p50_ms), (0.99, recent.latency_p99_ms)):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, Row, Select, select
+from sqlalchemy import Connection, FromClause, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paycon.domain.money import Money
@@ -116,6 +116,13 @@ def transaction_page_query(
     if cursor is not None:
         query = query.where(columns.id < cursor)
     return query
+
+
+async def count_held(conn: AsyncConnection) -> int:
+    """How many payments are held for review (reads only the held rows' own index)."""
+    table = indexed_by(transactions, "ix_transactions_review_id")
+    query = select(func.count()).select_from(table).where(table.c.review_reason.is_not(None))
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def list_transactions(

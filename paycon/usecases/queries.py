@@ -31,6 +31,11 @@ class TransactionQueries:
             raise NotFound(f"transaction {transaction_id} does not exist")
         return found
 
+    async def held_count(self) -> int:
+        """How many payments are held for review."""
+        async with self._db.read() as conn:
+            return await queries.count_held(conn)
+
     async def transactions(
         self, where: TransactionFilter, *, limit: int, cursor: str | None
     ) -> tuple[list[Transaction], str | None]:

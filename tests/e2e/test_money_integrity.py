@@ -71,6 +71,9 @@ async def test_refused_credentials_defer_and_never_fail_the_payment(
     refused = {g["name"]: g["credentials_refused_since"] for g in gateways["gateways"]}
     assert refused["gateway_a"] is not None
     assert refused["gateway_b"] is None
+    async with paycon.http.get(paycon.url + "/metrics") as response:
+        metrics = (await response.text()).splitlines()
+    assert 'paycon_gateway_credentials_refused{gateway="gateway_a"} 1.0' in metrics
     _, seen = await paycon.get(f"/v1/transactions/{dep['id']}")
     assert (seen["status"], seen["gateway"], seen["failure_reason"]) == (
         "pending", "gateway_a", None,

@@ -105,6 +105,7 @@ async def test_a_callback_from_a_gateway_that_does_not_hold_the_payment_moves_no
     async with paycon.http.get(paycon.url + "/metrics") as response:
         metrics = await response.text()
     assert 'outcome="wrong_gateway"' in metrics
+    assert "paycon_transactions_held_for_review 1.0" in metrics.splitlines()
 
 
 @pytest.mark.parametrize(
