@@ -11,6 +11,7 @@ from paycon.api.endpoints import ENDPOINTS
 from paycon.api.health import OPENAPI
 from paycon.api.middleware import (
     ROUTE_ROLES,
+    SOAP_ROUTES,
     auth_middleware,
     error_middleware,
     request_id_middleware,
@@ -33,6 +34,7 @@ def create_app(ctx: ApiContext) -> web.Application:
     )
     app[CONTEXT] = ctx
     app[ROUTE_ROLES] = {endpoint.name: endpoint.role for endpoint in ENDPOINTS}
+    app[SOAP_ROUTES] = frozenset(e.name for e in ENDPOINTS if e.soap_operation is not None)
     app[OPENAPI] = build_document(ENDPOINTS, version=paycon_version())
     for endpoint in ENDPOINTS:
         app.router.add_route(endpoint.method, endpoint.path, endpoint.handler, name=endpoint.name)

@@ -30,6 +30,8 @@ _ID_COUNTER = itertools.count(1)
 
 # Route name → the role it needs (None: no key; callbacks use signatures).
 ROUTE_ROLES = web.AppKey("paycon_route_roles", dict[str, Role | None])
+# Names of the routes that speak SOAP as well as JSON: only they answer errors as SOAP Faults.
+SOAP_ROUTES = web.AppKey("paycon_soap_routes", frozenset[str])
 
 
 @web.middleware
@@ -64,7 +66,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 def _problem_response(
     request: web.Request, body: Mapping[str, object], status: int
 ) -> web.Response:
-    if request.method == "POST" and is_soap(request):
+    soap_route = request.match_info.route.name in request.app[SOAP_ROUTES]
+    if soap_route and request.method == "POST" and is_soap(request):
         return soap_response("Fault", dict(body), status=status, content_type=request.content_type)
     return json_response(body, status=status, content_type=PROBLEM_JSON)
 

@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
+from pydantic.config import JsonDict
 
-from paycon.domain.countries import is_country
-from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.countries import COUNTRIES, is_country
+from paycon.domain.errors import AmountOverLimit, FieldError, InvalidInput
 from paycon.domain.masking import is_valid_iban, normalize_iban
-from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
+from paycon.domain.money import CURRENCY_EXPONENTS, AmountOverMaximum, MoneyError, parse_amount
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
 from paycon.domain.transactions import (
@@ -25,6 +26,37 @@ from paycon.domain.transactions import (
 M = TypeVar("M", bound=BaseModel)
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
+
+
+def amount_pattern(places: int) -> str:
+    """The amounts greater than zero with at most ``places`` decimals, as a JSON Schema pattern.
+
+    What ``parse_amount`` takes for a currency of that exponent (its maximum aside).
+    """
+    whole = "[1-9][0-9]{0,17}" + (f"(\\.[0-9]{{1,{places}}})?" if places else "")
+    if not places:
+        return f"^{whole}$"
+    # Below one: a nonzero digit somewhere among the first ``places`` decimals.
+    fractions = "|".join(
+        "0" * zeros + "[1-9]" + (f"[0-9]{{0,{places - 1 - zeros}}}" if zeros < places - 1 else "")
+        for zeros in range(places)
+    )
+    return f"^({whole}|0\\.({fractions}))$"
+
+
+def _amount_per_currency(schema: JsonDict) -> None:
+    """Add JSON Schema rules tying the amount's decimals to the currency's exponent."""
+    by_places: dict[int, list[JsonValue]] = {}
+    for code, places in sorted(CURRENCY_EXPONENTS.items()):
+        by_places.setdefault(places, []).append(code)
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"currency": {"enum": codes}}, "required": ["currency"]},
+            "then": {"properties": {"amount": {"pattern": amount_pattern(places)}}},
+        }
+        for places, codes in sorted(by_places.items())
+    ]
+
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["cus_42"])]
@@ -44,15 +76,33 @@ Currency = Annotated[
         examples=["EUR"],
     ),
 ]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Country = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+        examples=["DE"],
+    ),
+]
 Text255 = Annotated[str, Field(min_length=1, max_length=255)]
 # An operator's reason for the audit trail (paycon.domain.reasons says what it may be).
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
 # What a fault switch over the API is audited with when it gives no reason.
 FAULTS_REASON = "faults switched by an operator"
+# An absolute http(s) URL: a host name or IPv4 address, an optional port, visible characters after.
+NOTIFY_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][\x21-\x7e]*)?$"
 HttpUrl = Annotated[
-    str, Field(max_length=2048, pattern=r"^https?://", examples=["https://merchant.example/hook"])
+    str,
+    Field(
+        max_length=2048,
+        pattern=NOTIFY_URL_PATTERN,
+        examples=["https://merchant.example/hook"],
+    ),
 ]
+# An IBAN as people type it: country, check digits, then 11-30 letters or digits, single spaces
+# between them allowed; the check digits themselves are verified by the server.
+IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}( ?[A-Za-z0-9]){11,30}$"
 
 
 class _Strict(BaseModel):
@@ -62,12 +112,24 @@ class _Strict(BaseModel):
 class DestinationIn(_Strict):
     """Where a withdrawal pays out."""
 
-    iban: Annotated[str, Field(min_length=15, max_length=42, examples=["DE89370400440532013000"])]
+    iban: Annotated[
+        str,
+        Field(
+            min_length=15,
+            max_length=42,
+            pattern=IBAN_PATTERN,
+            description="ISO 13616; its mod-97 check digits must hold",
+            json_schema_extra={"format": "iban"},
+            examples=["DE89370400440532013000"],
+        ),
+    ]
     holder: Annotated[str, Field(min_length=1, max_length=140, examples=["Jane Doe"])]
 
 
 class DepositIn(_Strict):
     """Body of ``POST /v1/deposits``."""
+
+    model_config = ConfigDict(json_schema_extra=_amount_per_currency)
 
     customer_id: CustomerId
     amount: Amount
@@ -408,7 +470,8 @@ _PATTERN_MESSAGES = {
     "amount": 'must be a positive decimal string such as "100.50"',
     "currency": "a three-letter ISO 4217 code in capitals, such as EUR",
     "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
-    "notify_url": "an absolute http(s) URL",
+    "notify_url": "an absolute http(s) URL with a host",
+    "destination.iban": "an IBAN: country, check digits, then 11-30 letters or digits",
     "cursor": "the next_cursor of a previous page",
     "reason": REASON_RULE,
 }
@@ -444,6 +507,13 @@ def parse_model(model: type[M], data: Any) -> M:
         raise InvalidInput("the request has invalid fields", errors=field_errors(exc)) from None
 
 
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        return False
+
+
 def to_payment_request(
     kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
 ) -> PaymentRequest:
@@ -460,9 +530,12 @@ def to_payment_request(
     if not errors:
         try:
             money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
+        except AmountOverMaximum as exc:
+            # Well-formed, but over a configured limit: 422, as a business rule is.
+            raise AmountOverLimit(str(exc), errors=[FieldError("amount", str(exc))]) from None
         except MoneyError as exc:
             errors.append(FieldError("amount", str(exc)))
-    if body.notify_url is not None and not urlsplit(body.notify_url).hostname:
+    if body.notify_url is not None and not _has_host(body.notify_url):
         errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
     destination = None
     if isinstance(body, WithdrawalIn):
