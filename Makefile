@@ -33,7 +33,7 @@ test: lint
 # operation and phase, FUZZ_SEED to repeat a run.
 FUZZ_MAX_EXAMPLES ?= 150
 fuzz: $(STAMP)
-	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT_S=1800 $(BIN)/pytest tests/fuzz -p no:randomly -v
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT_S=1800 $(BIN)/pytest tests/fuzz -p no:randomly -v -rP
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -22,6 +22,7 @@ from paycon.domain.transactions import (
     Destination,
     PaymentRequest,
 )
+from paycon.storage.payments import SUBMIT_TASK
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -307,8 +308,16 @@ def _aware_time(value: object) -> datetime:
 AwareTime = Annotated[datetime, BeforeValidator(_aware_time)]
 
 
+def _gateway_selects_submit_tasks(schema: JsonDict) -> None:
+    """A gateway filter selects submit tasks: with one, the kind is submit or left out (400)."""
+    schema["if"] = {"properties": {"gateway": {"type": "string"}}, "required": ["gateway"]}
+    schema["then"] = {"properties": {"kind": {"enum": [SUBMIT_TASK, None]}}}
+
+
 class ReplayFilterIn(_Strict):
     """Body of ``POST /v1/outbox/replay``: which tasks to replay."""
+
+    model_config = ConfigDict(json_schema_extra=_gateway_selects_submit_tasks)
 
     state: Literal["dead", "pending"] = "dead"
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None

@@ -71,6 +71,7 @@ async def test_every_answer_is_one_the_document_describes(
     paycon: RunningPaycon, key: str, tmp_path: Path
 ) -> None:
     code, output = await run_schemathesis(paycon.url, key, tmp_path)
+    print(output)  # the report, for `pytest -rP` (make fuzz) to show on success too
     # The summary's last line says how many cases ran; a run that tested nothing proves nothing.
     assert " generated" in output, output
     assert code == 0, (
