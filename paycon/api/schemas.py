@@ -526,9 +526,10 @@ def _has_host(url: str) -> bool:
 def to_payment_request(
     kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
 ) -> PaymentRequest:
-    """The domain request for a validated body; checks the rules JSON Schema cannot.
+    """The domain request for a validated body; checks the rules the model cannot.
 
-    Raises InvalidInput naming each failing field.
+    Raises InvalidInput naming each failing field; AmountOverLimit (422) when the
+    only fault is an amount above the currency's configured maximum.
     """
     errors: list[FieldError] = []
     if body.currency not in CURRENCY_EXPONENTS:
@@ -536,12 +537,12 @@ def to_payment_request(
     if not is_country(body.country):
         errors.append(FieldError("country", f"{body.country} is not an ISO 3166-1 country"))
     money = None
+    over_limit: AmountOverMaximum | None = None
     if not errors:
         try:
             money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
         except AmountOverMaximum as exc:
-            # Well-formed, but over a configured limit: 422, as a business rule is.
-            raise AmountOverLimit(str(exc), errors=[FieldError("amount", str(exc))]) from None
+            over_limit = exc
         except MoneyError as exc:
             errors.append(FieldError("amount", str(exc)))
     if body.notify_url is not None and not _has_host(body.notify_url):
@@ -552,7 +553,13 @@ def to_payment_request(
         if not is_valid_iban(iban):
             errors.append(FieldError("destination.iban", "not a valid IBAN"))
         destination = Destination(iban=iban, holder=body.destination.holder.strip())
-    if errors or money is None:
+    if errors:
+        raise InvalidInput("the request has invalid fields", errors=errors)
+    if over_limit is not None:
+        # Well-formed, but above a configured limit: 422, as a business rule is.
+        detail = str(over_limit)
+        raise AmountOverLimit(detail, errors=[FieldError("amount", detail)])
+    if money is None:
         raise InvalidInput("the request has invalid fields", errors=errors)
     return PaymentRequest(
         kind=kind,

@@ -92,6 +92,16 @@ async def test_an_amount_above_the_cap_is_422_naming_the_limit(paycon: RunningPa
     assert status == 202
 
 
+async def test_a_bad_field_beside_an_amount_above_the_cap_is_400(paycon: RunningPaycon) -> None:
+    body = {
+        **with_(amount="1000000.01"),
+        "destination": {"iban": "DE89370400440532013001", "holder": "J"},
+    }
+    status, _, answer = await paycon.post_json("/v1/withdrawals", body, key="cap-and-iban")
+    assert status == 400, answer
+    assert [error["field"] for error in answer["errors"]] == ["destination.iban"]
+
+
 @pytest.mark.parametrize(
     ("case", "data", "content_type", "expected"),
     [
