@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint fuzz bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The fuzz test of `make test` (tests/fuzz) with a larger budget: FUZZ_MAX_EXAMPLES cases per
+# operation and phase, FUZZ_SEED to repeat a run.
+FUZZ_MAX_EXAMPLES ?= 150
+fuzz: $(STAMP)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT_S=1800 $(BIN)/pytest tests/fuzz -p no:randomly -v -rP
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

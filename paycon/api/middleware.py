@@ -30,6 +30,7 @@ _ID_COUNTER = itertools.count(1)
 
 # Route name → the role it needs (None: no key; callbacks use signatures).
 ROUTE_ROLES = web.AppKey("paycon_route_roles", dict[str, Role | None])
+# Names of the routes that speak SOAP as well as JSON: only they answer errors as SOAP Faults.
 
 
 @web.middleware

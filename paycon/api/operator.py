@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -141,7 +141,7 @@ class CountQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    state: TaskState | None = Field(default=None, description="dead or pending (required)")
+    state: Literal["dead", "pending"] = Field(description="only dead and pending tasks replay")
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None, description="only submit tasks bound for this gateway"
@@ -150,10 +150,8 @@ class CountQuery(BaseModel):
 
 async def count_matching(request: web.Request) -> web.Response:
     query = parse_model(CountQuery, _single_query(request))
-    if query.state is None:
-        raise InvalidInput("the state is required", errors=[FieldError("state", "dead or pending")])
     count = await context(request).operations.count_matching(
-        state=query.state, kind=query.kind, gateway=query.gateway
+        state=TaskState(query.state), kind=query.kind, gateway=query.gateway
     )
     return json_response(replay_count_json(count))
 

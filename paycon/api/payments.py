@@ -17,7 +17,8 @@ from paycon.domain.errors import FieldError, InvalidInput, UnsupportedMediaType
 from paycon.domain.status import Kind
 
 # 1-255 visible ASCII characters.
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 _OPERATIONS = {Kind.DEPOSIT: "CreateDeposit", Kind.WITHDRAWAL: "CreateWithdrawal"}
 _MODELS: dict[Kind, type[DepositIn]] = {Kind.DEPOSIT: DepositIn, Kind.WITHDRAWAL: WithdrawalIn}
 _SOAP_PATHS = frozenset(operation.path for operation in OPERATIONS)

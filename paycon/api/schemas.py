@@ -8,24 +8,57 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
+from pydantic.config import JsonDict
 
-from paycon.domain.countries import is_country
-from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.countries import COUNTRIES, is_country
+from paycon.domain.errors import AmountOverLimit, FieldError, InvalidInput
 from paycon.domain.masking import is_valid_iban, normalize_iban
-from paycon.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_amount
+from paycon.domain.money import CURRENCY_EXPONENTS, AmountOverMaximum, MoneyError, parse_amount
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
-from paycon.domain.text import CONTROL_CLASS, VISIBLE_TEXT_PATTERN, VISIBLE_TEXT_RULE
+from paycon.domain.text import VISIBLE_TEXT_PATTERN, VISIBLE_TEXT_RULE
 from paycon.domain.transactions import (
     MAX_REFERENCE_CHARS,
     Destination,
     PaymentRequest,
 )
+from paycon.storage.payments import SUBMIT_TASK
 
 M = TypeVar("M", bound=BaseModel)
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
+
+
+def amount_pattern(places: int) -> str:
+    """The amounts greater than zero with at most ``places`` decimals, as a JSON Schema pattern.
+
+    What ``parse_amount`` takes for a currency of that exponent (its maximum aside).
+    """
+    whole = "[1-9][0-9]{0,17}" + (f"(\\.[0-9]{{1,{places}}})?" if places else "")
+    if not places:
+        return f"^{whole}$"
+    # Below one: a nonzero digit somewhere among the first ``places`` decimals.
+    fractions = "|".join(
+        "0" * zeros + "[1-9]" + (f"[0-9]{{0,{places - 1 - zeros}}}" if zeros < places - 1 else "")
+        for zeros in range(places)
+    )
+    return f"^({whole}|0\\.({fractions}))$"
+
+
+def _amount_per_currency(schema: JsonDict) -> None:
+    """Add JSON Schema rules tying the amount's decimals to the currency's exponent."""
+    by_places: dict[int, list[JsonValue]] = {}
+    for code, places in sorted(CURRENCY_EXPONENTS.items()):
+        by_places.setdefault(places, []).append(code)
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"currency": {"enum": codes}}, "required": ["currency"]},
+            "then": {"properties": {"amount": {"pattern": amount_pattern(places)}}},
+        }
+        for places, codes in sorted(by_places.items())
+    ]
+
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["cus_42"])]
@@ -45,7 +78,15 @@ Currency = Annotated[
         examples=["EUR"],
     ),
 ]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Country = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+        examples=["DE"],
+    ),
+]
 Text255 = Annotated[str, Field(min_length=1, max_length=255, pattern=VISIBLE_TEXT_PATTERN)]
 # A merchant's free text (paycon.domain.text says what it may hold).
 Reference = Annotated[
@@ -55,11 +96,18 @@ Reference = Annotated[
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
 # What a fault switch over the API is audited with when it gives no reason.
 FAULTS_REASON = "faults switched by an operator"
+# An absolute http(s) URL: a host name or IPv4 address, an optional port, visible characters after.
+# A host name, an IPv4 address in any spelling, or a bracketed IPv6 literal (with a
+# zone); what it may point to is paycon.domain.notify_urls's to judge (a 422).
+NOTIFY_URL_PATTERN = (
+    r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+(%25[A-Za-z0-9._~-]+)?\])(:[0-9]{1,5})?"
+    r"([/?#][\x21-\x7e]*)?$"
+)
 HttpUrl = Annotated[
     str,
     Field(
         max_length=2048,
-        pattern=f"^https?://[^{CONTROL_CLASS}]*$",
+        pattern=NOTIFY_URL_PATTERN,
         description="Where the final status is POSTed, signed with the webhook secrets. "
         "https, to a host that is or resolves only to public addresses (plain http and "
         "private addresses only where paycon allows them for local development); "
@@ -67,6 +115,9 @@ HttpUrl = Annotated[
         examples=["https://merchant.example/hook"],
     ),
 ]
+# An IBAN as people type it: country, check digits, then 11-30 letters or digits, single spaces
+# between them allowed; the check digits themselves are verified by the server.
+IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}( ?[A-Za-z0-9]){11,30}$"
 
 
 class _Strict(BaseModel):
@@ -76,7 +127,17 @@ class _Strict(BaseModel):
 class DestinationIn(_Strict):
     """Where a withdrawal pays out."""
 
-    iban: Annotated[str, Field(min_length=15, max_length=42, examples=["DE89370400440532013000"])]
+    iban: Annotated[
+        str,
+        Field(
+            min_length=15,
+            max_length=42,
+            pattern=IBAN_PATTERN,
+            description="ISO 13616; its mod-97 check digits must hold",
+            json_schema_extra={"format": "iban"},
+            examples=["DE89370400440532013000"],
+        ),
+    ]
     holder: Annotated[
         str,
         Field(min_length=1, max_length=140, pattern=VISIBLE_TEXT_PATTERN, examples=["Jane Doe"]),
@@ -85,6 +146,8 @@ class DestinationIn(_Strict):
 
 class DepositIn(_Strict):
     """Body of ``POST /v1/deposits``."""
+
+    model_config = ConfigDict(json_schema_extra=_amount_per_currency)
 
     customer_id: CustomerId
     amount: Amount
@@ -285,8 +348,16 @@ def _aware_time(value: object) -> datetime:
 AwareTime = Annotated[datetime, BeforeValidator(_aware_time)]
 
 
+def _gateway_selects_submit_tasks(schema: JsonDict) -> None:
+    """A gateway filter selects submit tasks: with one, the kind is submit or left out (400)."""
+    schema["if"] = {"properties": {"gateway": {"type": "string"}}, "required": ["gateway"]}
+    schema["then"] = {"properties": {"kind": {"enum": [SUBMIT_TASK, None]}}}
+
+
 class ReplayFilterIn(_Strict):
     """Body of ``POST /v1/outbox/replay``: which tasks to replay."""
+
+    model_config = ConfigDict(json_schema_extra=_gateway_selects_submit_tasks)
 
     state: Literal["dead", "pending"] = "dead"
     kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -466,7 +537,8 @@ _PATTERN_MESSAGES = {
     "amount": 'must be a positive decimal string such as "100.50"',
     "currency": "a three-letter ISO 4217 code in capitals, such as EUR",
     "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
-    "notify_url": "an absolute http(s) URL without control characters",
+    "notify_url": "an absolute http(s) URL with a host, without spaces or control characters",
+    "destination.iban": "an IBAN: country, check digits, then 11-30 letters or digits",
     "reference": VISIBLE_TEXT_RULE,
     "destination.holder": VISIBLE_TEXT_RULE,
     "gateway": VISIBLE_TEXT_RULE,
@@ -505,12 +577,20 @@ def parse_model(model: type[M], data: Any) -> M:
         raise InvalidInput("the request has invalid fields", errors=field_errors(exc)) from None
 
 
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        return False
+
+
 def to_payment_request(
     kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
 ) -> PaymentRequest:
-    """The domain request for a validated body; checks the rules JSON Schema cannot.
+    """The domain request for a validated body; checks the rules the model cannot.
 
-    Raises InvalidInput naming each failing field.
+    Raises InvalidInput naming each failing field; AmountOverLimit (422) when the
+    only fault is an amount above the currency's configured maximum.
     """
     errors: list[FieldError] = []
     if body.currency not in CURRENCY_EXPONENTS:
@@ -518,12 +598,15 @@ def to_payment_request(
     if not is_country(body.country):
         errors.append(FieldError("country", f"{body.country} is not an ISO 3166-1 country"))
     money = None
+    over_limit: AmountOverMaximum | None = None
     if not errors:
         try:
             money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
+        except AmountOverMaximum as exc:
+            over_limit = exc
         except MoneyError as exc:
             errors.append(FieldError("amount", str(exc)))
-    if body.notify_url is not None and not urlsplit(body.notify_url).hostname:
+    if body.notify_url is not None and not _has_host(body.notify_url):
         errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
     destination = None
     if isinstance(body, WithdrawalIn):
@@ -531,7 +614,13 @@ def to_payment_request(
         if not is_valid_iban(iban):
             errors.append(FieldError("destination.iban", "not a valid IBAN"))
         destination = Destination(iban=iban, holder=body.destination.holder.strip())
-    if errors or money is None:
+    if errors:
+        raise InvalidInput("the request has invalid fields", errors=errors)
+    if over_limit is not None:
+        # Well-formed, but above a configured limit: 422, as a business rule is.
+        detail = str(over_limit)
+        raise AmountOverLimit(detail, errors=[FieldError("amount", detail)])
+    if money is None:
         raise InvalidInput("the request has invalid fields", errors=errors)
     return PaymentRequest(
         kind=kind,

@@ -59,6 +59,11 @@ class GatewayNotAllowed(UnprocessablePayment):
     title = "Gateway cannot serve this payment"
 
 
+class AmountOverLimit(UnprocessablePayment):
+    code = "amount_over_limit"
+    title = "Amount over the limit"
+
+
 class NoRoute(UnprocessablePayment):
     code = "no_route"
     title = "No gateway serves this payment"

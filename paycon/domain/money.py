@@ -29,6 +29,10 @@ class MoneyError(ValueError):
     """An amount or currency is not acceptable; the message says why."""
 
 
+class AmountOverMaximum(MoneyError):
+    """A well-formed amount above the configured maximum for its currency."""
+
+
 def exponent(currency: str) -> int:
     """The minor-unit exponent of a supported currency.
 
@@ -61,7 +65,8 @@ def parse_amount(text: str, currency: str, *, max_amount: Decimal) -> Money:
     """Parse a wire amount for ``currency``.
 
     Promises a Money that is > 0, at most ``max_amount`` and whose scale fits
-    the currency's exponent. Raises MoneyError otherwise.
+    the currency's exponent. Raises AmountOverMaximum (a MoneyError) over
+    ``max_amount``, MoneyError for anything else.
     """
     places = exponent(currency)
     if not _AMOUNT.fullmatch(text):
@@ -73,5 +78,5 @@ def parse_amount(text: str, currency: str, *, max_amount: Decimal) -> Money:
     if digits_after_point > places:
         raise MoneyError(f"{currency} allows at most {places} decimal places")
     if value > max_amount:
-        raise MoneyError(f"amount exceeds the maximum of {max_amount} {currency}")
+        raise AmountOverMaximum(f"amount exceeds the maximum of {max_amount} {currency}")
     return Money(int(value.scaleb(places)), currency)

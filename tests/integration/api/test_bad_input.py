@@ -42,7 +42,6 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ("amount as a number", with_(amount=10.5), "amount"),
     ("three places for EUR", with_(amount="1.234"), "amount"),
     ("decimals for JPY", with_(amount="1.5", currency="JPY"), "amount"),
-    ("above the cap", with_(amount="1000000.01"), "amount"),
     ("unknown currency", with_(currency="XXX"), "currency"),
     ("lower-case currency", with_(currency="eur"), "currency"),
     ("unknown country", with_(country="XX"), "country"),
@@ -53,6 +52,10 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ("wrong type", with_(customer_id=42), "customer_id"),
     ("missing field", {k: v for k, v in GOOD.items() if k != "currency"}, "currency"),
     ("notify url not http", with_(notify_url="ftp://x"), "notify_url"),
+    ("notify url without a host", with_(notify_url="http:///hook"), "notify_url"),
+    # urlsplit raises on an unbalanced bracket: this one was answered 500.
+    ("notify url with an open bracket", with_(notify_url="http://[abc"), "notify_url"),
+    ("notify url with a space", with_(notify_url="http://a b/"), "notify_url"),
 ]
 
 
@@ -68,6 +71,35 @@ async def test_invalid_fields_are_400_naming_the_field(
     assert answer["code"] == "invalid_request"
     assert field in [error["field"] for error in answer["errors"]]
     assert paycon.counts() == before
+
+
+async def test_an_amount_above_the_cap_is_422_naming_the_limit(paycon: RunningPaycon) -> None:
+    """Well-formed, so not a 400 (which the document's amount pattern would contradict)."""
+    before = paycon.counts()
+    status, headers, answer = await paycon.post_json(
+        "/v1/deposits", with_(amount="1000000.01"), key="above-the-cap"
+    )
+    assert status == 422, answer
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert answer["code"] == "amount_over_limit"
+    assert answer["errors"] == [
+        {"field": "amount", "message": "amount exceeds the maximum of 1000000 EUR"}
+    ]
+    assert paycon.counts() == before
+    status, _, _ = await paycon.post_json(
+        "/v1/deposits", with_(amount="1000000.00"), key="at-the-cap"
+    )
+    assert status == 202
+
+
+async def test_a_bad_field_beside_an_amount_above_the_cap_is_400(paycon: RunningPaycon) -> None:
+    body = {
+        **with_(amount="1000000.01"),
+        "destination": {"iban": "DE89370400440532013001", "holder": "J"},
+    }
+    status, _, answer = await paycon.post_json("/v1/withdrawals", body, key="cap-and-iban")
+    assert status == 400, answer
+    assert [error["field"] for error in answer["errors"]] == ["destination.iban"]
 
 
 @pytest.mark.parametrize(
@@ -184,3 +216,21 @@ async def test_oversized_body_is_refused_without_being_read(paycon: RunningPayco
 async def test_cursor_must_be_exactly_a_transaction_id(paycon: RunningPaycon) -> None:
     status, _ = await paycon.get("/v1/transactions?cursor=x-tx_01M8DNAQ4ZCZK2H8784FBQXF10")
     assert status == 400
+
+
+@pytest.mark.parametrize("gateway", ["gateway_b", "no_such_gateway"])
+async def test_a_refused_xml_callback_is_a_problem_not_a_soap_fault(
+    paycon: RunningPaycon, gateway: str
+) -> None:
+    """Gateway B calls back in plain XML: only the SOAP payment routes answer SOAP Faults."""
+    status, content_type, text = await send(
+        paycon,
+        b"<Callback><EventId>e1</EventId></Callback>",
+        path=f"/v1/callbacks/{gateway}",
+        content_type="text/xml",
+        key=None,
+        token=None,
+    )
+    assert status in (401, 404)
+    assert content_type.startswith("application/problem+json")
+    assert "Fault" not in text
