@@ -76,6 +76,12 @@ _XSD_ESCAPES = (
     ("[^\\s", "[^\\s\\p{Z}"),
 )
 _CODE_POINT = re.compile(r"\\u([0-9a-fA-F]{4})")
+# A printable ASCII character spelled \xHH (XML carries it as itself).
+_PRINTABLE_BYTE = re.compile(r"\\x(2[1-9a-fA-F]|[3-6][0-9a-fA-F]|7[0-9a-eA-E])")
+
+
+def _literal(char: str) -> str:
+    return "\\" + char if char in "\\[]^-.?*+{}()|" else char
 
 
 def xsd_pattern(json_pattern: str) -> str:
@@ -90,6 +96,7 @@ def xsd_pattern(json_pattern: str) -> str:
     for python, xsd in _XSD_ESCAPES:
         pattern = pattern.replace(python, xsd)
     pattern = _CODE_POINT.sub(lambda code: chr(int(code[1], 16)), pattern)
+    pattern = _PRINTABLE_BYTE.sub(lambda code: _literal(chr(int(code[1], 16))), pattern)
     if "\\x" in pattern or "\\u" in pattern:
         raise SchemaTranslationError(f"no XSD spelling for {json_pattern!r}")
     return pattern

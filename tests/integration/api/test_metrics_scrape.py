@@ -60,7 +60,10 @@ async def test_a_scrape_runs_the_same_statements_for_1_or_40_transactions(
     assert by_status["pending"] == 40
     assert len(with_forty) == len(with_one)
     assert not any("GROUP BY" in statement.upper() for statement in with_forty)
-    assert not any("FROM transactions" in statement for statement in with_forty)
+    # The one read of transactions counts the held ones, through their own partial index.
+    reads = [statement for statement in with_forty if "FROM transactions" in statement]
+    assert reads == [s for s in reads if "INDEXED BY ix_transactions_review_id" in s]
+    assert len(reads) <= 1
 
 
 async def test_counts_start_from_the_database(settings: Settings, db_path: Path) -> None:
