@@ -17,7 +17,13 @@ from mock_gateways import cli as mock_cli
 from paycon import cli_gateways, cli_tasks
 from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
-from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
+from paycon.domain.errors import (
+    ConfigError,
+    Forbidden,
+    PayconError,
+    PortUnavailable,
+    Unauthorized,
+)
 from paycon.logs import LogBuffer, setup_file_logging, setup_logging
 from paycon.storage.database import DatabaseUnavailable
 
@@ -255,6 +261,9 @@ def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:
         return EXIT_CONFIG
     except DatabaseUnavailable as exc:
         print(f"paycon: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except PortUnavailable as exc:
+        print(f"paycon: {exc.detail}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     except OSError as exc:
         print(

@@ -85,6 +85,8 @@ class Service:
     _switch_stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _switch_watch: asyncio.Task[None] | None = field(init=False, default=None)
     url: str = field(init=False, default="")
+    # Whether start began and stop has not finished since: stopping twice stops (and logs) once.
+    _up: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database)
@@ -92,9 +94,11 @@ class Service:
     async def start(self) -> None:
         """Open the database (migrating it), serve the API, then start the workers.
 
-        Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
-        a message that says what to fix.
+        Raises DatabaseUnavailable, ConfigError, PortUnavailable (an embedded
+        mock's port in use) or OSError (the API's port in use) with a message
+        that says what to fix.
         """
+        self._up = True
         sealer = Sealer(self.settings.security.encryption_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
         await self.db.open()
@@ -187,8 +191,12 @@ class Service:
         """Stop taking requests, let in-flight ones finish, then close the database.
 
         Each step runs even if an earlier one failed (the switch watcher ending
-        with an error, say), and that error is raised once all is closed.
+        with an error, say), and that error is raised once all is closed. Stopping
+        a service that is not up does nothing.
         """
+        if not self._up:
+            return
+        self._up = False
         try:
             if self.runner is not None:
                 runner, self.runner = self.runner, None
