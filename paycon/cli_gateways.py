@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from paycon.cli_tasks import (
@@ -61,6 +62,7 @@ with --url it is audited as the operator key and your user name
 that received it, and within {SWITCH_REFRESH_S:.0f} s in other paycons on the same
 database. Payments already at a gateway taken out of routing still finish there."""
 
+ROUTING_CHANGES_LISTED = 10
 LOCAL_NOTE = (
     "breaker, failures, success rate and latency are live in a running paycon: "
     "add --url http://HOST:PORT to see them"
@@ -152,6 +154,9 @@ async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
             for gateway in gateways:
                 if gateway.recent_errors:
                     console.print(f"{gateway.name} last error: {gateway.recent_errors[0]}")
+            _print_routing_changes(
+                console, [(g.name, change) for g in gateways for change in g.routing_changes]
+            )
             return EXIT_OK
         status = await facade.set_gateway_enabled(
             args.name, enabled=args.gateways_command == "enable", reason=args.reason
@@ -212,18 +217,10 @@ async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> 
             return EXIT_OK
         console = make_console()
         console.print(_stored_table(stored, protocols))
-        changes = [
-            (g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]
-        ]
-        if changes:
-            changes.sort(key=lambda named: named[1].at, reverse=True)
-            console.print()
-            console.print(
-                audit_table(
-                    tuple(_named(name, change) for name, change in changes[:10]),
-                    title="routing changes, newest first",
-                )
-            )
+        _print_routing_changes(
+            console,
+            [(g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]],
+        )
         console.print(f"\n{LOCAL_NOTE}")
         return EXIT_OK
     if args.name not in protocols:
@@ -232,6 +229,20 @@ async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> 
     await record_switch(db, args.name, enabled=enabled, actor=cli_actor(), reason=args.reason)
     _print_switched(args.name, enabled=enabled, at_once=False)
     return EXIT_OK
+
+
+def _print_routing_changes(console: Console, changes: list[tuple[str, AuditView]]) -> None:
+    """The latest routing changes of every gateway, newest first (nothing when none)."""
+    if not changes:
+        return
+    changes.sort(key=lambda named: named[1].at, reverse=True)
+    console.print()
+    console.print(
+        audit_table(
+            tuple(_named(name, change) for name, change in changes[:ROUTING_CHANGES_LISTED]),
+            title="routing changes, newest first",
+        )
+    )
 
 
 def _named(gateway: str, change: AuditView) -> AuditView:
