@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -444,6 +444,63 @@ def parse_model(model: type[M], data: Any) -> M:
         raise InvalidInput("the request has invalid fields", errors=field_errors(exc)) from None
 
 
+def parse_payment(kind: Kind, data: Any, *, max_amount: Callable[[str], Decimal]) -> PaymentRequest:
+    """The domain request for a deposit's or withdrawal's fields.
+
+    Raises InvalidInput listing every invalid field at once: those the schema
+    refuses and, among the others, those the rules JSON Schema cannot say refuse
+    (scale per currency, ISO country, IBAN check digits).
+    """
+    model = WithdrawalIn if kind is Kind.WITHDRAWAL else DepositIn
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    try:
+        body = model.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        checked = _schema_valid(data, {error.field for error in errors})
+        errors += _rule_errors(checked, max_amount=max_amount)
+        raise InvalidInput("the request has invalid fields", errors=errors) from None
+    return to_payment_request(kind, body, max_amount=max_amount)
+
+
+def _schema_valid(data: dict[str, Any], bad: set[str]) -> dict[str, Any]:
+    """``data`` without the fields the schema refused, ``destination``'s included."""
+    kept = {name: value for name, value in data.items() if name not in bad}
+    destination = kept.get("destination")
+    if isinstance(destination, dict):
+        kept["destination"] = {
+            name: value for name, value in destination.items() if f"destination.{name}" not in bad
+        }
+    return kept
+
+
+def _rule_errors(
+    values: Mapping[str, Any], *, max_amount: Callable[[str], Decimal]
+) -> list[FieldError]:
+    """What the rules JSON Schema cannot say find wrong with fields of the right shape."""
+    errors: list[FieldError] = []
+    currency, country, amount = values.get("currency"), values.get("country"), values.get("amount")
+    supported = isinstance(currency, str) and currency in CURRENCY_EXPONENTS
+    if isinstance(currency, str) and not supported:
+        errors.append(FieldError("currency", f"unsupported currency {currency}"))
+    if isinstance(country, str) and not is_country(country):
+        errors.append(FieldError("country", f"{country} is not an ISO 3166-1 country"))
+    if isinstance(amount, str) and isinstance(currency, str) and supported:
+        try:
+            parse_amount(amount, currency, max_amount=max_amount(currency))
+        except MoneyError as exc:
+            errors.append(FieldError("amount", str(exc)))
+    notify_url = values.get("notify_url")
+    if isinstance(notify_url, str) and not urlsplit(notify_url).hostname:
+        errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
+    destination = values.get("destination")
+    iban = destination.get("iban") if isinstance(destination, Mapping) else None
+    if isinstance(iban, str) and not is_valid_iban(normalize_iban(iban)):
+        errors.append(FieldError("destination.iban", "not a valid IBAN"))
+    return errors
+
+
 def to_payment_request(
     kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
 ) -> PaymentRequest:
@@ -451,31 +508,17 @@ def to_payment_request(
 
     Raises InvalidInput naming each failing field.
     """
-    errors: list[FieldError] = []
-    if body.currency not in CURRENCY_EXPONENTS:
-        errors.append(FieldError("currency", f"unsupported currency {body.currency}"))
-    if not is_country(body.country):
-        errors.append(FieldError("country", f"{body.country} is not an ISO 3166-1 country"))
-    money = None
-    if not errors:
-        try:
-            money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
-        except MoneyError as exc:
-            errors.append(FieldError("amount", str(exc)))
-    if body.notify_url is not None and not urlsplit(body.notify_url).hostname:
-        errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
+    errors = _rule_errors(body.model_dump(), max_amount=max_amount)
+    if errors:
+        raise InvalidInput("the request has invalid fields", errors=errors)
     destination = None
     if isinstance(body, WithdrawalIn):
         iban = normalize_iban(body.destination.iban)
-        if not is_valid_iban(iban):
-            errors.append(FieldError("destination.iban", "not a valid IBAN"))
         destination = Destination(iban=iban, holder=body.destination.holder.strip())
-    if errors or money is None:
-        raise InvalidInput("the request has invalid fields", errors=errors)
     return PaymentRequest(
         kind=kind,
         customer_id=body.customer_id,
-        money=money,
+        money=parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency)),
         country=body.country,
         gateway=body.gateway,
         reference=body.reference,
