@@ -181,6 +181,18 @@ class StaticFacade:
     def where(self) -> str:
         return "static://snapshot"
 
+    def arrive(self, at_time: datetime) -> TransactionSummary:
+        """A new transaction, created at ``at_time``: the newest from now on."""
+        newest = dataclasses.replace(
+            self.transactions_[-1],
+            id=f"tx_01ARRIVED{len(self.transactions_):016d}",
+            status="pending",
+            created_at=at_time,
+            updated_at=at_time,
+        )
+        self.transactions_.insert(0, newest)
+        return newest
+
     def _read(self) -> None:
         if self.unavailable:
             raise FacadeUnavailable("database is locked")
@@ -193,11 +205,12 @@ class StaticFacade:
             counts[task.state] += 1
         counts["done"] += 12_480
         backlog = self.backlog[min(self.overviews, len(self.backlog) - 1)]
+        scheduled = sum(1 for t in self.tasks_ if t.state == "pending" and t.run_at > NOW)
         self.overviews += 1
         return Overview(
             at=NOW,
             traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),
-            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60),
+            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60, scheduled=scheduled),
             gateways=tuple(self.gateways_),
         )
 
