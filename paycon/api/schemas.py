@@ -162,7 +162,10 @@ class OutboxStatsOut(BaseModel):
     """The outbox at a glance."""
 
     counts: OutboxCountsOut
-    backlog: int = Field(description="pending + running")
+    backlog: int = Field(description="work due: pending tasks due by now + running ones")
+    scheduled: int = Field(
+        description="pending tasks not due yet (status checks ahead, retries after backoff)"
+    )
     oldest_due_age_s: float | None = Field(description="how long the oldest due task has waited")
     done_per_s: float = Field(description="tasks done per second over the window")
     window_s: float

@@ -235,13 +235,16 @@ class TaskDetailView:
 
 @dataclass(frozen=True)
 class OutboxFigures:
-    """Counts by state (pending, running, done, dead), backlog, oldest due age, throughput."""
+    """Counts by state (pending, running, done, dead), backlog (work due: pending tasks due
+    by now and running ones), oldest due age, throughput, and ``scheduled``: pending tasks
+    not due yet, which are not backlog."""
 
     counts: Mapping[str, int]
     backlog: int
     oldest_due_age_s: float | None
     done_per_s: float
     window_s: float
+    scheduled: int = 0
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> OutboxFigures:
@@ -251,6 +254,7 @@ class OutboxFigures:
             oldest_due_age_s=body.get("oldest_due_age_s"),
             done_per_s=float(body["done_per_s"]),
             window_s=float(body["window_s"]),
+            scheduled=int(body.get("scheduled", 0)),
         )
 
 

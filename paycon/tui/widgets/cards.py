@@ -30,7 +30,8 @@ def traffic_card(traffic: Traffic) -> Text:
 
 
 def outbox_card(figures: OutboxFigures) -> Text:
-    """Tasks by state, the backlog, the oldest due task's age and throughput."""
+    """Tasks by state, the backlog (due work), scheduled tasks apart, the oldest due task's age
+    and throughput."""
     text = Text()
     text.append("Outbox\n", style="bold")
     for number, state in enumerate(OUTBOX_STATES):
@@ -43,7 +44,9 @@ def outbox_card(figures: OutboxFigures) -> Text:
     text.append("\n")
     _label(text, "backlog ")
     text.append(fmt.count(figures.backlog), style="bold")
-    _label(text, " · oldest due ")
+    _label(text, " · ")
+    text.append(fmt.count(figures.scheduled), style="bold")
+    _label(text, " scheduled · oldest due ")
     oldest = figures.oldest_due_age_s
     text.append(fmt.NOTHING if oldest is None else fmt.span(oldest), style="bold")
     _label(text, " · ")
