@@ -178,8 +178,12 @@ def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
             gateway.protocol,
             "on" if gateway.enabled else "OFF",
             breaker.state,
-            f"{breaker.failures}/{breaker.fail_max}",
-            _until(breaker.may_half_open_at, now) if breaker.state != "closed" else "-",
+            f"{breaker.failures}/{breaker.fail_max}" if breaker.state == "closed" else "-",
+            _since(breaker.open_since or breaker.opened_at, now)
+            if breaker.state != "closed"
+            else "-",
+            str(breaker.failed_trials) if breaker.state != "closed" else "-",
+            _until(breaker.may_half_open_at, now) if breaker.state == "open" else "-",
             "-" if recent.success_rate is None else f"{recent.success_rate:.0%}",
             _ms(recent.latency_p50_ms),
             _ms(recent.latency_p99_ms),
@@ -187,15 +191,24 @@ def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
     return table
 
 
-_COLUMNS = ("gateway", "protocol", "routing", "breaker", "failures", "half-open in", "success",
-            "p50", "p99")  # fmt: skip
-_NUMBERS = frozenset({"failures", "half-open in", "success", "p50", "p99"})
+# A closed breaker's failures toward opening; an open one's time open, failed trials, next trial.
+_COLUMNS = ("gateway", "protocol", "routing", "breaker", "failures", "open for", "failed trials",
+            "next trial in", "success", "p50", "p99")  # fmt: skip
+_NUMBERS = frozenset(
+    {"failures", "open for", "failed trials", "next trial in", "success", "p50", "p99"}
+)
 
 
 def _until(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
     return f"{max(0.0, (moment - now).total_seconds()):.0f}s"
+
+
+def _since(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    return f"{max(0.0, (now - moment).total_seconds()):.0f}s"
 
 
 def _ms(value: float | None) -> str:

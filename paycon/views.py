@@ -109,6 +109,8 @@ def gateway_json(
             "fail_max": breaker.fail_max,
             "opened_at": _time(breaker.opened_at),
             "may_half_open_at": _time(breaker.may_half_open_at),
+            "open_since": _time(breaker.open_since),
+            "failed_trials": breaker.failed_trials,
         },
         "recent": {
             "calls": stats.calls,

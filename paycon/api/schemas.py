@@ -352,6 +352,12 @@ class BreakerOut(BaseModel):
     fail_max: int
     opened_at: str | None
     may_half_open_at: str | None = Field(description="when an open breaker lets a trial through")
+    open_since: str | None = Field(
+        default=None, description="when it opened and has not closed since; null while closed"
+    )
+    failed_trials: int = Field(
+        default=0, description="trial calls that failed since open_since (they reopen it)"
+    )
 
 
 class GatewayRecentOut(BaseModel):

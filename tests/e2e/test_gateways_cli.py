@@ -131,7 +131,7 @@ def test_the_local_list_shows_switches_and_says_what_it_cannot(
     status, out, err = gateways(config=config, env=env)
     assert status == 0, err
     lines = out.splitlines()
-    assert lines[2].split() == ["gateway_a", "json", "on", "-", "-", "-", "-", "-", "-"]
+    assert lines[2].split() == ["gateway_a", "json", "on", *["-"] * 8]
     assert "add --url http://HOST:PORT to see them" in out
 
 

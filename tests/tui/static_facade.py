@@ -140,7 +140,8 @@ def _gateways() -> list[GatewayStatus]:
             name="gateway_b",
             protocol="xml",
             enabled=False,
-            breaker=BreakerView("open", 5, 5, at(18), at(-12)),
+            # Reopened 18 s ago by its second failed trial: the count has passed fail_max.
+            breaker=BreakerView("open", 7, 5, at(18), at(-12), open_since=at(200), failed_trials=2),
             recent=failing,
             recent_errors=(
                 "GatewayUnavailable: 503 from gateway_b",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 
 from paycon.facade.models import GatewayStatus, OutboxFigures, Traffic
 from paycon.tui import formatting as fmt
+from paycon.tui.widgets.phrases import Phrases
 
 OUTBOX_STATES = ("pending", "running", "dead", "done")
 
@@ -62,28 +64,36 @@ def routing(gateway: GatewayStatus) -> Text:
     return Text("routing off", style="bold red")
 
 
-def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
-    """``closed 0/5`` or ``open 5/5 · half-open in 12 s``."""
+def breaker_phrases(gateway: GatewayStatus, now: datetime) -> Phrases:
+    """What an operator needs of a breaker: ``closed 2/5 failures``; ``open for 3 min ·
+    2 trials failed · next trial in 12 s``; ``half-open for 3 min · trial under way``."""
     breaker = gateway.breaker
-    text = fmt.breaker_state(breaker)
-    text.append(f" {breaker.failures}/{breaker.fail_max} failures")
-    waiting = fmt.half_open_in(breaker, now)
-    if waiting:
-        text.append(f" · {waiting}", style="yellow")
-    return text
+    state = fmt.breaker_state(breaker)
+    if breaker.state == "closed":
+        return Phrases([state.append(f" {breaker.failures}/{breaker.fail_max} failures")])
+    phrases = [state.append(f" {fmt.open_for(breaker, now)}".rstrip())]
+    if breaker.state == "half_open":
+        phrases.append(Text("trial under way", style="yellow"))
+    phrases.append(Text(fmt.failed_trials(breaker)))
+    phrases.append(Text(fmt.next_trial(breaker, now), style="yellow"))
+    return Phrases(phrases)
 
 
-def gateway_card(gateway: GatewayStatus, now: datetime) -> Text:
+def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
+    """The breaker on one line (see ``breaker_phrases``)."""
+    return breaker_phrases(gateway, now).as_line()
+
+
+def gateway_card(gateway: GatewayStatus, now: datetime) -> Group:
     """A gateway at a glance: routing, breaker, latency and success rate."""
     recent = gateway.recent
+    head = Text()
+    head.append(gateway.name, style="bold")
+    _label(head, f" {gateway.protocol} · ")
+    head.append_text(routing(gateway))
+    breaker = breaker_phrases(gateway, now)
+    breaker.lead = Text("breaker ", style="dim")
     text = Text()
-    text.append(gateway.name, style="bold")
-    _label(text, f" {gateway.protocol} · ")
-    text.append_text(routing(gateway))
-    text.append("\n")
-    _label(text, "breaker ")
-    text.append_text(breaker_line(gateway, now))
-    text.append("\n")
     _label(text, "latency p50 ")
     text.append(fmt.millis(recent.latency_p50_ms), style="bold")
     _label(text, " · p99 ")
@@ -95,7 +105,7 @@ def gateway_card(gateway: GatewayStatus, now: datetime) -> Text:
     _label(text, f" of {fmt.count(recent.calls)} calls")
     if gateway.faults is not None and _faulty(gateway):
         text.append("\nmock faults on", style="magenta")
-    return text
+    return Group(head, breaker, text)
 
 
 def _faulty(gateway: GatewayStatus) -> bool:
