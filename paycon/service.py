@@ -49,9 +49,11 @@ class _MockFaults:
     def faults(self) -> dict[str, Any]:
         return dict(self._gateway.faults.to_json())
 
-    def set_faults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def set_faults(
+        self, changes: Mapping[str, Any], *, actor: str, reason: str | None
+    ) -> dict[str, Any]:
         try:
-            return dict(self._gateway.set_faults(changes).to_json())
+            return dict(self._gateway.set_faults(changes, actor=actor, reason=reason).to_json())
         except InvalidFaults as exc:
             # "name: problem; other: problem" names every bad field.
             errors = [
@@ -59,6 +61,9 @@ class _MockFaults:
                 for part in str(exc).split("; ")
             ]
             raise InvalidInput(f"faults not changed: {exc}", errors=errors) from exc
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        return [entry.to_json() for entry in self._gateway.fault_history.newest_first(limit)]
 
 
 def _fault_switches(mocks: MockGateways | None) -> dict[str, FaultSwitch]:

@@ -368,6 +368,14 @@ class GatewayRecentOut(BaseModel):
     outcomes: dict[str, int]
 
 
+class FaultChangeOut(BaseModel):
+    at: str
+    actor: str = Field(description="who switched: console:<user>, operator:<key id>, demo, ...")
+    action: Literal["faults"]
+    reason: str | None
+    detail: str = Field(examples=["outage: off → 503; error_rate: 0 → 0.3"])
+
+
 class GatewayOut(BaseModel):
     name: str
     protocol: str
@@ -379,9 +387,10 @@ class GatewayOut(BaseModel):
         description="the latest routing switches (disable, enable), newest first"
     )
     faults: FaultsOut | None = Field(description="an embedded mock gateway's faults; else null")
-    fault_changes: list[OutboxAuditOut] = Field(
+    fault_changes: list[FaultChangeOut] = Field(
         default=[],
-        description="an embedded mock gateway's latest fault switches, newest first; "
+        description="an embedded mock gateway's latest fault switches as the mock recorded "
+        "them (the demo's, the console's, the API's, a PUT /_mock/faults), newest first; "
         "detail says each value before and after",
     )
 

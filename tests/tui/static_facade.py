@@ -158,7 +158,7 @@ def _gateways() -> list[GatewayStatus]:
                     "console:alice",
                     "faults",
                     "faults switched from the console",
-                    'outage: false → "503"; error_rate: 0.0 → 0.3',
+                    "outage: off → 503; error_rate: 0 → 0.3",
                 ),
             ),
         ),
