@@ -293,9 +293,13 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     for name in ("client_api_keys", "operator_api_keys"):
         auth[name] = [_mask(k) for k in auth[name]]
     data["security"]["encryption_keys"] = ["…" for _ in data["security"]["encryption_keys"]]
-    for gateway in data["gateways"].values():
+    from paycon.gateway_wiring import DEFAULT_PROTOCOLS  # the effective protocol, not a blank
+
+    for name, gateway in data["gateways"].items():
         gateway["secret"] = "…"  # noqa: S105 - masking, not a password
-    print(json.dumps(data, indent=2))
+        gateway["protocol"] = gateway["protocol"] or DEFAULT_PROTOCOLS.get(name)
+    # Readable as printed: "pk_-Ri…5i8Y", not "pk_-Ri\u20265i8Y".
+    print(json.dumps(data, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

@@ -136,6 +136,17 @@ def test_a_port_in_use_is_exit_3_and_stops_once(tmp_path: Path, taken_by: str) -
     assert stderr.count("paycon stopped") <= 1, stderr
 
 
+def test_config_prints_masked_keys_readably_and_the_effective_protocols(tmp_path: Path) -> None:
+    process = paycon("config", cwd=tmp_path, env={"PAYCON_CLIENT_API_KEYS": CLIENT_KEY})
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    settings = json.loads(out[out.index("{") :])
+    assert "\\u" not in out
+    assert settings["auth"]["client_api_keys"] == [f"{CLIENT_KEY[:6]}…{CLIENT_KEY[-4:]}"]
+    protocols = {name: g["protocol"] for name, g in settings["gateways"].items()}
+    assert protocols == {"gateway_a": "json", "gateway_b": "xml"}
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,
