@@ -9,7 +9,9 @@ from textual.widgets import DataTable, Label
 
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
-from tests.tui.conftest import SIZE, cursor_key, table_keys
+from paycon.tui.widgets.rows import TRANSACTION_COLUMNS
+from paycon.tui.widgets.tables import RowTable
+from tests.tui.conftest import SIZE, cursor_key, screen_text, table_keys
 from tests.tui.static_facade import NOW, StaticFacade
 from tests.tui.test_snapshots import settle
 
@@ -81,3 +83,20 @@ async def test_a_row_the_operator_chose_stays_and_the_newer_ones_are_counted() -
         await settle(pilot)
         assert cursor_key(app, "#live") == newest.id
         assert top_visible_key(app) == newest.id
+
+
+async def test_a_small_terminal_drops_columns_not_rows() -> None:
+    app = PayconConsole(StaticFacade(), refresh_s=3600, now=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#live", RowTable)
+        assert table.shown_columns == ("Created", "ID", "Status", "Customer", "Amount")
+        lines = screen_text(app).splitlines()
+        first = next(n for n, line in enumerate(lines) if "tx_01STATIC" in line)
+        rows = [line for line in lines[first:] if "tx_01STATIC" in line]
+        assert len(rows) >= 10
+        assert rows[0].split()[-2:] == ["12.50", "GBP"]  # whole rows, the amount included
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot)
+        assert app.screen.query_one("#live", RowTable).shown_columns == TRANSACTION_COLUMNS
+        assert "order-1001" in screen_text(app)

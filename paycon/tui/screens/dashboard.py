@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,6 +22,9 @@ from paycon.tui.widgets.rows import transaction_row, transaction_table
 from paycon.tui.widgets.tables import Row, RowTable, refill, selected_key
 
 LIVE_ROWS = 50
+# Below this many lines the panels go compact (no borders, no trend line, two lines per
+# gateway), so the live list keeps rows to show.
+COMPACT_BELOW_LINES = 30
 LIVE_HEADING = "Live transactions"
 # Backlog samples the trend line keeps: a minute at the default refresh.
 TREND_SAMPLES = 60
@@ -57,6 +61,9 @@ class DashboardScreen(LiveScreen):
     DashboardScreen #gateways { height: auto; }
     DashboardScreen .heading { margin: 1 1 0 1; text-style: bold; }
     DashboardScreen #live { height: 1fr; }
+    DashboardScreen.compact .card { border: none; }
+    DashboardScreen.compact #backlog { display: none; }
+    DashboardScreen.compact .heading { margin: 0 1; }
     """
 
     def __init__(self, ctx: ConsoleContext) -> None:
@@ -64,6 +71,7 @@ class DashboardScreen(LiveScreen):
         self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
         # Rows that came in above the operator's row since they moved off the newest one.
         self._newer = 0
+        self._gateways: tuple[GatewayStatus, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="figures"):
@@ -129,16 +137,24 @@ class DashboardScreen(LiveScreen):
         self._show_heading()
 
     def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
+        self._gateways = gateways
         box = self.query_one("#gateways", Horizontal)
         cards = {card.id: card for card in box.query(Static)}
         now = self.ctx.now()
+        compact = self.has_class("compact")
         for gateway in gateways:
             card_id = f"gateway-{gateway.name}"
             card = cards.get(card_id)
             if card is None:
                 card = Static(id=card_id, classes="card")
                 box.mount(card)
-            card.update(gateway_card(gateway, now))
+            card.update(gateway_card(gateway, now, compact=compact))
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.height < COMPACT_BELOW_LINES
+        if compact != self.has_class("compact"):
+            self.set_class(compact, "compact")
+            self._show_gateways(self._gateways)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

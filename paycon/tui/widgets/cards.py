@@ -84,8 +84,9 @@ def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
     return breaker_phrases(gateway, now).as_line()
 
 
-def gateway_card(gateway: GatewayStatus, now: datetime) -> Group:
-    """A gateway at a glance: routing, breaker, latency and success rate."""
+def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False) -> Group:
+    """A gateway at a glance: routing, breaker, latency and success rate (``compact``:
+    routing and breaker only)."""
     recent = gateway.recent
     head = Text()
     head.append(gateway.name, style="bold")
@@ -93,6 +94,8 @@ def gateway_card(gateway: GatewayStatus, now: datetime) -> Group:
     head.append_text(routing(gateway))
     breaker = breaker_phrases(gateway, now)
     breaker.lead = Text("breaker ", style="dim")
+    if compact:
+        return Group(head, breaker)
     text = Text()
     _label(text, "latency p50 ")
     text.append(fmt.millis(recent.latency_p50_ms), style="bold")
