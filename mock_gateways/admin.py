@@ -6,7 +6,9 @@
   ``http:<client address>``) and why (optional header ``X-Reason``).
 - ``GET /_mock/faults/history?limit=`` — the fault switches, newest first:
   who, when, each fault before and after, why.
-- ``GET /_mock/ledger`` — every payment held, with a summary.
+- ``GET /_mock/ledger?limit=&cursor=`` — the payments held, oldest first, a
+  page at a time (100 by default, 1000 at most; ``next_cursor`` names the
+  next page, null on the last), with a summary of them all.
 - ``POST /_mock/reset`` — forget every payment; ``{"faults": true}`` also
   restores the faults the gateway started with (recorded like a ``PUT``).
 """
@@ -59,8 +61,25 @@ async def get_fault_history(request: web.Request) -> web.Response:
     )
 
 
+LEDGER_PAGE = 100
+LEDGER_PAGE_MAX = 1000
+
+
+def _whole_number(request: web.Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.query.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidRequest(f"invalid_{name}", f"{name} must be a whole number {low}-{high}")
+    return int(raw)
+
+
 async def get_ledger(request: web.Request) -> web.Response:
-    """Answer every payment the gateway holds, oldest first, and a summary."""
+    """Answer a page of the payments the gateway holds, oldest first, and a summary of all.
+
+    ``limit`` (1-1000, default 100) payments from ``cursor`` (the ``next_cursor``
+    of the page before; the first page without it).
+    """
+    limit = _whole_number(request, "limit", LEDGER_PAGE, low=1, high=LEDGER_PAGE_MAX)
+    start = _whole_number(request, "cursor", 0, low=0, high=2**31)
     gateway = request.app[GATEWAY]
     entries = gateway.ledger.entries()
     statuses = Counter(entry.status for entry in entries)
@@ -72,11 +91,13 @@ async def get_ledger(request: web.Request) -> web.Response:
         "charges": sum(entry.charges for entry in entries),
         "max_charges_per_payment": max((entry.charges for entry in entries), default=0),
     }
+    end = start + limit
     return web.json_response(
         {
             "gateway": gateway.name,
             "summary": summary,
-            "payments": [entry.to_json() for entry in entries],
+            "payments": [entry.to_json() for entry in entries[start:end]],
+            "next_cursor": str(end) if end < len(entries) else None,
         }
     )
 
