@@ -24,6 +24,7 @@ from paycon.domain.errors import (
     PortUnavailable,
     Unauthorized,
 )
+from paycon.domain.masking import mask_key
 from paycon.logs import LogBuffer, setup_file_logging, setup_logging
 from paycon.storage.database import DatabaseUnavailable
 
@@ -186,10 +187,6 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     return load_settings(args.config, overrides)
 
 
-def _mask(key: str) -> str:
-    return key[:6] + "…" + key[-4:]
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo and settings.mock_gateways != "embedded":
         print(
@@ -210,7 +207,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     demo = demo_for if args.demo else None
 
     def announce() -> None:
-        _announce(service, settings, args.config)
+        # With the console the key is shown there: printed now, it would be seen only on quitting.
+        _announce(service, settings, args.config, key=not with_console)
 
     if not with_console:
         setup_logging(settings.log_level)
@@ -234,6 +232,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 logs=buffer,
                 demo=demo,
                 on_ready=announce,
+                key_kept_in=str(args.config),
             ),
         )
     stopped = "stopped; " if status in (EXIT_OK, EXIT_FAILED) else ""
@@ -275,11 +274,12 @@ def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:
     return EXIT_OK if not status else EXIT_FAILED
 
 
-def _announce(service: Service, settings: Settings, config: Path) -> None:
+def _announce(service: Service, settings: Settings, config: Path, *, key: bool = True) -> None:
     keys = settings.auth.client_api_keys
     lines = [f"paycon: serving {service.url} (config {config})"]
     if keys:
-        lines.append(f"paycon: client API key: {keys[0]}")
+        if key:
+            lines.append(f"paycon: client API key: {keys[0]}")
     else:
         lines.append("paycon: no client API keys configured: set auth.client_api_keys")
     lines.append(f"paycon: API description at {service.url}/openapi.json")
@@ -291,7 +291,7 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     data = settings.model_dump(mode="json")
     auth = data["auth"]
     for name in ("client_api_keys", "operator_api_keys"):
-        auth[name] = [_mask(k) for k in auth[name]]
+        auth[name] = [mask_key(k) for k in auth[name]]
     data["security"]["encryption_keys"] = ["…" for _ in data["security"]["encryption_keys"]]
     from paycon.gateway_wiring import DEFAULT_PROTOCOLS  # the effective protocol, not a blank
 

@@ -18,6 +18,15 @@ class ViewState:
 
 
 @dataclass(frozen=True)
+class ClientKey:
+    """The client API key merchants' requests use, and where it is kept (for a new user
+    of a local paycon: the console shows it masked and copies it)."""
+
+    key: str
+    where: str
+
+
+@dataclass(frozen=True)
 class ConsoleContext:
     """The console's dependencies, passed to each screen when it is made.
 
