@@ -31,7 +31,7 @@ class ConsoleContext:
     """The console's dependencies, passed to each screen when it is made.
 
     ``read_only`` hides every action that changes something; ``now`` is the
-    clock ages are measured with ("3 s ago", "half-open in 12 s").
+    clock ages are measured with ("3 s ago", "next trial in 12 s").
     """
 
     facade: OperatorFacade

@@ -108,12 +108,15 @@ class GatewaysScreen(LiveScreen):
 
     MODE = "gateways"
     HELP = (
-        "Each gateway's circuit breaker (closed, open with the time until it may "
-        "half-open, half-open), latency, success rate and recent errors. e takes the "
+        "Each gateway's circuit breaker (closed with its failures so far; open: for how "
+        "long, how many trials failed and when the next one is; half-open while a trial "
+        "runs), latency, success rate and recent errors. e takes the "
         "selected gateway out of routing for new payments, or brings it back (asks why; "
         "audited). With embedded mock gateways: o switches an outage on or off, f sets "
         "the error rate, c the callback drop rate, h makes it healthy again — the "
-        "fastest way to watch the breaker open and payments fail over."
+        "fastest way to watch the breaker open and payments fail over. Fault changes "
+        "lists every switch of the mock's faults, whoever made it (the console, the "
+        "operator API, the demo, a PUT /_mock/faults), newest first."
     )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"toggle_routing"} | FAULT_ACTIONS)
     BINDINGS: ClassVar[list[BindingType]] = [
