@@ -324,8 +324,12 @@ class Demo:
     def _apply(self, phase: Phase) -> None:
         self.phase = phase
         for name, gateway in self._mocks.items():
-            changes = {**self._baseline[name].to_json(), **phase.faults.get(name, {})}
-            gateway.set_faults(changes, actor=DEMO_ACTOR, reason=f"demo phase: {phase.name}")
+            wanted = {**self._baseline[name].to_json(), **phase.faults.get(name, {})}
+            now = gateway.faults.to_json()
+            # Only what changes: the history then says what each phase did.
+            changes = {key: value for key, value in wanted.items() if now.get(key) != value}
+            if changes:
+                gateway.set_faults(changes, actor=DEMO_ACTOR, reason=f"demo phase: {phase.name}")
         log.info(
             "demo phase: %s for %g s: %s",
             phase.name,
