@@ -62,9 +62,12 @@ _ANSWERED_NO: tuple[type[GatewayError], ...] = (GatewayDeclined, GatewayRequestR
 class BreakerState:
     """A snapshot of one gateway's breaker.
 
-    ``failures`` counts consecutive failures; ``opened_at`` is when it last
-    opened (``None`` while closed); ``may_half_open_at`` is when an open breaker
-    lets a trial call through (``None`` unless open). Times are aware UTC.
+    ``failures`` counts consecutive failures (failed trials go on counting past
+    ``fail_max``); ``opened_at`` is when it last opened (``None`` while closed),
+    again after each failed trial; ``may_half_open_at`` is when an open breaker
+    lets a trial call through (``None`` unless open). ``open_since`` is when it
+    first opened and has not closed since, and ``failed_trials`` how many trial
+    calls failed since then (``None`` and 0 while closed). Times are aware UTC.
     """
 
     state: BreakerStateName
@@ -73,6 +76,8 @@ class BreakerState:
     reset_timeout_s: float
     opened_at: datetime | None
     may_half_open_at: datetime | None
+    open_since: datetime | None = None
+    failed_trials: int = 0
 
 
 class GatewayBreaker:
@@ -89,11 +94,12 @@ class GatewayBreaker:
         self.name = name
         # Kept to read when it opened without reaching into the breaker's privates.
         self._storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self._streak = _OpenStreak(self._storage)
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout_s,
             state_storage=self._storage,
-            listeners=[_LoggingListener()],
+            listeners=[_LoggingListener(), self._streak],
             name=name,
             # The call that trips the breaker raises its own error: the caller must
             # still know whether that request was ambiguous.
@@ -144,6 +150,8 @@ class GatewayBreaker:
             reset_timeout_s=self._breaker.reset_timeout,
             opened_at=opened_at,
             may_half_open_at=self._retry_at() if state == "open" else None,
+            open_since=(self._streak.since or opened_at) if state != "closed" else None,
+            failed_trials=self._streak.failed_trials if state != "closed" else 0,
         )
 
     @property
@@ -161,6 +169,30 @@ class GatewayBreaker:
             operation=operation,
             retry_at=retry_at,
         )
+
+
+class _OpenStreak(pybreaker.CircuitBreakerListener):
+    """Since when the breaker has been open without closing, and how many trials failed."""
+
+    def __init__(self, storage: pybreaker.CircuitMemoryStorage) -> None:
+        self._storage = storage  # pybreaker sets its opened_at before telling listeners
+        self.since: datetime | None = None
+        self.failed_trials = 0
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        old = old_state.name if old_state else None
+        if new_state.name == pybreaker.STATE_CLOSED:
+            self.since, self.failed_trials = None, 0
+        elif new_state.name == pybreaker.STATE_OPEN:
+            if old == pybreaker.STATE_HALF_OPEN and self.since is not None:
+                self.failed_trials += 1
+            elif self.since is None:
+                self.since, self.failed_trials = self._storage.opened_at or _now(), 0
 
 
 class _LoggingListener(pybreaker.CircuitBreakerListener):

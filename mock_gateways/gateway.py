@@ -29,6 +29,7 @@ from mock_gateways.callbacks import (
 from mock_gateways.decisions import PaymentPlan, Roll, plan_payment, plan_request
 from mock_gateways.errors import GhostUnavailable, PaymentDeclined, UnknownTransaction
 from mock_gateways.faults import Faults
+from mock_gateways.history import UNNAMED, FaultHistory
 from mock_gateways.ledger import Ledger, LedgerEntry
 from mock_gateways.payments import PaymentRequest
 from mock_gateways.tasks import TaskOwner
@@ -67,6 +68,7 @@ class MockGateway:
         self._request_faults: Counter[str] = Counter()
         self._initial_faults = faults or Faults()
         self._faults = self._initial_faults
+        self.fault_history = FaultHistory()
         self._seed = seed
         self._rng = self._new_rng()
         self._clock_s = clock_s
@@ -89,13 +91,20 @@ class MockGateway:
         """Whether ``stop`` has begun; waits and hangs end early from then on."""
         return self._stopping.is_set()
 
-    def set_faults(self, changes: Mapping[str, object]) -> Faults:
-        """Apply a partial fault update and return the faults now in force.
+    def set_faults(
+        self, changes: Mapping[str, object], *, actor: str = UNNAMED, reason: str | None = None
+    ) -> Faults:
+        """Apply a partial fault update and return the faults now in force; the switch goes
+        into ``fault_history`` with ``actor`` and ``reason``.
 
-        Raises ``InvalidFaults`` (changing nothing) if any change is bad.
+        Raises ``InvalidFaults`` (changing nothing, recording nothing) if any change is bad.
         """
-        self._faults = self._faults.updated(changes)
-        logger.info("%s faults now %s", self.name, self._faults.to_json())
+        before = self._faults
+        self._faults = before.updated(changes)
+        self.fault_history.record(
+            before, self._faults, changes, actor=actor, reason=reason, at_s=self._clock_s()
+        )
+        logger.info("%s faults now %s (by %s)", self.name, self._faults.to_json(), actor)
         return self._faults
 
     def roll(self) -> Roll:
@@ -158,17 +167,28 @@ class MockGateway:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay_ms / 1000)
 
-    async def reset(self, *, faults: bool = False) -> None:
+    async def reset(
+        self, *, faults: bool = False, actor: str = UNNAMED, reason: str | None = None
+    ) -> None:
         """Forget every payment, cancel their pending work and re-seed the dice.
 
-        With ``faults``, also restore the faults the gateway started with.
+        With ``faults``, also restore the faults the gateway started with (a switch
+        recorded in ``fault_history`` with ``actor`` and ``reason``).
         """
         await self._tasks.cancel_all()
         self.ledger.clear()
         self._request_faults.clear()
         self._rng = self._new_rng()
         if faults:
-            self._faults = self._initial_faults
+            before, self._faults = self._faults, self._initial_faults
+            self.fault_history.record(
+                before,
+                self._faults,
+                self._faults.to_json(),
+                actor=actor,
+                reason=reason or "reset to the faults it started with",
+                at_s=self._clock_s(),
+            )
         logger.info("%s reset (faults %s)", self.name, "restored" if faults else "kept")
 
     async def start(self) -> None:

@@ -18,13 +18,16 @@ THROUGHPUT_WINDOW_S = 60.0
 
 @dataclass(frozen=True)
 class OutboxStats:
-    """Counts by state, how long the oldest due task has waited, recent throughput."""
+    """Counts by state, how many pending tasks are scheduled for later, how long the oldest
+    due task has waited, recent throughput."""
 
     at: datetime
     counts: Mapping[TaskState, int]
     oldest_due_age_s: float | None
     done_last_window: int
     window_s: float
+    # Pending tasks not due yet (a status check a minute ahead, a retry after backoff).
+    scheduled: int = 0
 
     @property
     def done_per_s(self) -> float:
@@ -32,8 +35,12 @@ class OutboxStats:
 
     @property
     def backlog(self) -> int:
-        """Tasks not finished yet: pending and running."""
-        return self.counts[TaskState.PENDING] + self.counts[TaskState.RUNNING]
+        """Work that is due and not finished: pending tasks due by now, and running ones.
+
+        Tasks scheduled for later are not backlog (``scheduled``).
+        """
+        due = self.counts[TaskState.PENDING] - self.scheduled
+        return due + self.counts[TaskState.RUNNING]
 
 
 def _count(state: TaskState) -> ScalarSelect[int]:
@@ -63,6 +70,11 @@ async def outbox_stats(
         .scalar_subquery()
         .label("oldest_due"),
         select(func.count())
+        .select_from(tasks)
+        .where(tasks.c.state == TaskState.PENDING.value, tasks.c.run_at > now)
+        .scalar_subquery()
+        .label("scheduled"),
+        select(func.count())
         .select_from(attempts)
         .where(
             attempts.c.outcome == AttemptOutcome.DONE.value,
@@ -85,4 +97,5 @@ async def outbox_stats(
         oldest_due_age_s=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
         done_last_window=int(row.recent_done),
         window_s=window_s,
+        scheduled=int(row.scheduled),
     )

@@ -17,7 +17,14 @@ from mock_gateways import cli as mock_cli
 from paycon import cli_gateways, cli_tasks, cli_transactions
 from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
-from paycon.domain.errors import ConfigError, Forbidden, PayconError, Unauthorized
+from paycon.domain.errors import (
+    ConfigError,
+    Forbidden,
+    PayconError,
+    PortUnavailable,
+    Unauthorized,
+)
+from paycon.domain.masking import mask_key
 from paycon.logs import LogBuffer, setup_file_logging, setup_logging
 from paycon.storage.database import DatabaseUnavailable
 
@@ -209,10 +216,6 @@ def _where_keys_are(config: Path) -> str:
     )
 
 
-def _mask(key: str) -> str:
-    return key[:6] + "…" + key[-4:]
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo and settings.mock_gateways != "embedded":
         print(
@@ -237,6 +240,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     demo = demo_for if args.demo else None
 
     def announce() -> None:
+        # With the console the key is shown there: printed now, it would be seen only on quitting.
         _announce(service, settings, args.config)
 
     if not with_console:
@@ -261,6 +265,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 logs=buffer,
                 demo=demo,
                 on_ready=announce,
+                key_kept_in=str(args.config),
             ),
         )
     stopped = "stopped; " if status in (EXIT_OK, EXIT_FAILED) else ""
@@ -289,6 +294,9 @@ def _serving(settings: Settings, serve: Coroutine[Any, Any, int | None]) -> int:
     except DatabaseUnavailable as exc:
         print(f"paycon: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except PortUnavailable as exc:
+        print(f"paycon: {exc.detail}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except OSError as exc:
         print(
             f"paycon: cannot listen on {settings.server.host}:{settings.server.port}: "
@@ -316,13 +324,17 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
     auth = data["auth"]
     if not args.show_keys:
         for name in ("client_api_keys", "operator_api_keys"):
-            auth[name] = [_mask(k) for k in auth[name]]
+            auth[name] = [mask_key(k) for k in auth[name]]
         data["notify"]["webhook_secrets"] = ["…" for _ in data["notify"]["webhook_secrets"]]
     for name in ("encryption_keys", "fingerprint_keys"):
         data["security"][name] = ["…" for _ in data["security"][name]]
-    for gateway in data["gateways"].values():
+    from paycon.gateway_wiring import DEFAULT_PROTOCOLS  # the effective protocol, not a blank
+
+    for name, gateway in data["gateways"].items():
         gateway["secret"] = "…"  # noqa: S105 - masking, not a password
-    print(json.dumps(data, indent=2))
+        gateway["protocol"] = gateway["protocol"] or DEFAULT_PROTOCOLS.get(name)
+    # Readable as printed: "pk_-Ri…5i8Y", not "pk_-Ri\u20265i8Y".
+    print(json.dumps(data, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

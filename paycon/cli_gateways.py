@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from paycon.cli_tasks import (
@@ -61,6 +62,7 @@ with --url it is audited as the operator key and your user name
 that received it, and within {SWITCH_REFRESH_S:.0f} s in other paycons on the same
 database. Payments already at a gateway taken out of routing still finish there."""
 
+ROUTING_CHANGES_LISTED = 10
 LOCAL_NOTE = (
     "breaker, failures, success rate and latency are live in a running paycon: "
     "add --url http://HOST:PORT to see them"
@@ -152,6 +154,9 @@ async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
             for gateway in gateways:
                 if gateway.recent_errors:
                     console.print(f"{gateway.name} last error: {gateway.recent_errors[0]}")
+            _print_routing_changes(
+                console, [(g.name, change) for g in gateways for change in g.routing_changes]
+            )
             return EXIT_OK
         status = await facade.set_gateway_enabled(
             args.name, enabled=args.gateways_command == "enable", reason=args.reason
@@ -173,8 +178,12 @@ def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
             gateway.protocol,
             "on" if gateway.enabled else "OFF",
             breaker.state,
-            f"{breaker.failures}/{breaker.fail_max}",
-            _until(breaker.may_half_open_at, now) if breaker.state != "closed" else "-",
+            f"{breaker.failures}/{breaker.fail_max}" if breaker.state == "closed" else "-",
+            _since(breaker.open_since or breaker.opened_at, now)
+            if breaker.state != "closed"
+            else "-",
+            str(breaker.failed_trials) if breaker.state != "closed" else "-",
+            _until(breaker.may_half_open_at, now) if breaker.state == "open" else "-",
             "-" if recent.success_rate is None else f"{recent.success_rate:.0%}",
             _ms(recent.latency_p50_ms),
             _ms(recent.latency_p99_ms),
@@ -182,15 +191,24 @@ def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
     return table
 
 
-_COLUMNS = ("gateway", "protocol", "routing", "breaker", "failures", "half-open in", "success",
-            "p50", "p99")  # fmt: skip
-_NUMBERS = frozenset({"failures", "half-open in", "success", "p50", "p99"})
+# A closed breaker's failures toward opening; an open one's time open, failed trials, next trial.
+_COLUMNS = ("gateway", "protocol", "routing", "breaker", "failures", "open for", "failed trials",
+            "next trial in", "success", "p50", "p99")  # fmt: skip
+_NUMBERS = frozenset(
+    {"failures", "open for", "failed trials", "next trial in", "success", "p50", "p99"}
+)
 
 
 def _until(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
     return f"{max(0.0, (moment - now).total_seconds()):.0f}s"
+
+
+def _since(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    return f"{max(0.0, (now - moment).total_seconds()):.0f}s"
 
 
 def _ms(value: float | None) -> str:
@@ -212,18 +230,10 @@ async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> 
             return EXIT_OK
         console = make_console()
         console.print(_stored_table(stored, protocols))
-        changes = [
-            (g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]
-        ]
-        if changes:
-            changes.sort(key=lambda named: named[1].at, reverse=True)
-            console.print()
-            console.print(
-                audit_table(
-                    tuple(_named(name, change) for name, change in changes[:10]),
-                    title="routing changes, newest first",
-                )
-            )
+        _print_routing_changes(
+            console,
+            [(g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]],
+        )
         console.print(f"\n{LOCAL_NOTE}")
         return EXIT_OK
     if args.name not in protocols:
@@ -232,6 +242,20 @@ async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> 
     await record_switch(db, args.name, enabled=enabled, actor=cli_actor(), reason=args.reason)
     _print_switched(args.name, enabled=enabled, at_once=False)
     return EXIT_OK
+
+
+def _print_routing_changes(console: Console, changes: list[tuple[str, AuditView]]) -> None:
+    """The latest routing changes of every gateway, newest first (nothing when none)."""
+    if not changes:
+        return
+    changes.sort(key=lambda named: named[1].at, reverse=True)
+    console.print()
+    console.print(
+        audit_table(
+            tuple(_named(name, change) for name, change in changes[:ROUTING_CHANGES_LISTED]),
+            title="routing changes, newest first",
+        )
+    )
 
 
 def _named(gateway: str, change: AuditView) -> AuditView:

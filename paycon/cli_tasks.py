@@ -182,7 +182,7 @@ def add_parser(
 
     stats = action(
         "stats",
-        "counts by state, backlog, oldest due age, done/s",
+        "counts by state, backlog (due), scheduled, oldest due age, done/s",
         "Outbox figures: tasks by state, the backlog, how long the oldest due task has "
         "waited, and tasks done per second over the last minute.",
     )
@@ -692,6 +692,7 @@ async def _stats(args: argparse.Namespace, backend: Backend) -> int:
     for state, count in stats.counts.items():
         table.add_row(state, str(count))
     table.add_row("backlog", str(stats.backlog))
+    table.add_row("scheduled", str(stats.scheduled))
     oldest = stats.oldest_due_age_s
     table.add_row("oldest due", "-" if oldest is None else f"waiting {_age(oldest)}")
     table.add_row("done/s", f"{stats.done_per_s:.2f} (last {stats.window_s:.0f} s)")

@@ -10,8 +10,10 @@
   over and over: calm, gateway A erring, A answering 503 (once its breaker
   opens, new payments go to B), calm, B losing its callbacks (status checks
   settle them), ... Every phase starts from the faults the mocks started with.
-  Once an operator switches a mock's faults by hand (from the console, or
-  ``PUT /_mock/faults``), the cycle stops and leaves the faults to them.
+  Each switch is recorded in the mock's fault history as the demo's
+  (``DEMO_ACTOR``). The moment the history shows a switch by anyone else (the
+  console, the operator API, ``PUT /_mock/faults``), the cycle stops and leaves
+  the faults to them.
 
 Both stop when ``stop`` is awaited; the mocks get their starting faults back.
 """
@@ -46,6 +48,10 @@ log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 5.0
 STOP_GRACE_S = 6.0
+# Who the demo's fault switches are recorded as, in the mocks' fault history.
+DEMO_ACTOR = "demo"
+# How often the cycle looks for a switch made by someone else while a phase lasts.
+WATCH_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -193,8 +199,10 @@ class Demo:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
         self._baseline = {name: gateway.faults for name, gateway in self._mocks.items()}
-        # What the cycle last set: faults that differ from it were switched by hand.
-        self._applied: dict[str, Faults] = dict(self._baseline)
+        # Each mock's fault history up to here: later switches by others stop the cycle.
+        self._history_from = {
+            name: gateway.fault_history.last_seq for name, gateway in self._mocks.items()
+        }
         self._failing = False
         self.stats = DemoStats()
         self.phase: Phase | None = None
@@ -270,28 +278,59 @@ class Demo:
 
     async def _cycle_faults(self) -> None:
         for phase in itertools.cycle(self._schedule):
-            switched = self.switched_by_hand()
-            if switched:
-                log.info(
-                    "demo: faults of %s were switched by hand; the demo stops cycling faults"
-                    " and leaves them to the operator (payments go on)",
-                    ", ".join(switched),
-                )
+            if self._taken_over():
                 return
             self._apply(phase)
-            if await self._sleep(phase.duration_s):
+            if await self._hold(phase.duration_s):
                 return
 
+    async def _hold(self, seconds: float) -> bool:
+        """Wait out a phase; True when the cycle is to end (stopping, or taken over)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (left := end - loop.time()) > 0:
+            if await self._sleep(min(WATCH_S, left)):
+                return True
+            if self._taken_over():
+                return True
+        return self._stop.is_set()
+
+    def _taken_over(self) -> bool:
+        switched = self.switched_by_hand()
+        if switched:
+            log.info(
+                "demo: faults of %s were switched by %s; the demo stops cycling faults"
+                " and leaves them to the operator (payments go on)",
+                ", ".join(switched),
+                ", ".join(sorted(self._hands())),
+            )
+        return bool(switched)
+
     def switched_by_hand(self) -> list[str]:
-        """The mocks whose faults are no longer what the cycle last set, by name."""
-        return [name for name, gateway in self._mocks.items()
-                if gateway.faults != self._applied[name]]  # fmt: skip
+        """The mocks whose fault history shows a switch by someone else since the demo began."""
+        return sorted({name for name, _ in self._others()})
+
+    def _hands(self) -> set[str]:
+        return {actor for _, actor in self._others()}
+
+    def _others(self) -> list[tuple[str, str]]:
+        """(mock, who) for every fault switch someone else made since the demo began."""
+        found = []
+        for name, gateway in self._mocks.items():
+            for entry in gateway.fault_history.since(self._history_from[name]):
+                if entry.actor != DEMO_ACTOR:
+                    found.append((name, entry.actor))
+        return found
 
     def _apply(self, phase: Phase) -> None:
         self.phase = phase
         for name, gateway in self._mocks.items():
-            changes = {**self._baseline[name].to_json(), **phase.faults.get(name, {})}
-            self._applied[name] = gateway.set_faults(changes)
+            wanted = {**self._baseline[name].to_json(), **phase.faults.get(name, {})}
+            now = gateway.faults.to_json()
+            # Only what changes: the history then says what each phase did.
+            changes = {key: value for key, value in wanted.items() if now.get(key) != value}
+            if changes:
+                gateway.set_faults(changes, actor=DEMO_ACTOR, reason=f"demo phase: {phase.name}")
         log.info(
             "demo phase: %s for %g s: %s",
             phase.name,
@@ -302,7 +341,10 @@ class Demo:
 
     def _restore_faults(self) -> None:
         for name, gateway in self._mocks.items():
-            gateway.set_faults(self._baseline[name].to_json())
+            if gateway.faults != self._baseline[name]:
+                gateway.set_faults(
+                    self._baseline[name].to_json(), actor=DEMO_ACTOR, reason="demo stopped"
+                )
 
     # --- traffic --------------------------------------------------------------
 

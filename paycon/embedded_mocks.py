@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from mock_gateways.errors import MockGatewayError
+from mock_gateways.errors import StartError
 from mock_gateways.server import MockGateways
 from paycon.config import Settings
-from paycon.domain.errors import ConfigError
+from paycon.domain.errors import ConfigError, PortUnavailable
 
 
 def _is_loopback(host: str) -> bool:
@@ -48,7 +48,8 @@ def _loopback_address(name: str, url: str) -> tuple[str, int]:
 async def start_embedded_mocks(settings: Settings) -> MockGateways:
     """Start gateways A and B where their configured URLs point, with their secrets.
 
-    Raises ConfigError for a URL that is not loopback with a port, or a port in use.
+    Raises ConfigError for a URL that is not loopback with a port, PortUnavailable for a
+    port in use.
     """
     gateway_a, gateway_b = settings.gateways.get("gateway_a"), settings.gateways.get("gateway_b")
     if gateway_a is None or gateway_b is None:
@@ -69,6 +70,10 @@ async def start_embedded_mocks(settings: Settings) -> MockGateways:
     )
     try:
         await mocks.start()
-    except MockGatewayError as exc:
-        raise ConfigError(f"cannot start the embedded mock gateways: {exc}") from exc
+    except StartError as exc:
+        raise PortUnavailable(
+            f"cannot start the embedded mock gateways: {exc}; stop what uses the port, point "
+            "PAYCON_GATEWAY_A_URL / PAYCON_GATEWAY_B_URL elsewhere, or set "
+            "PAYCON_MOCK_GATEWAYS=off"
+        ) from exc
     return mocks

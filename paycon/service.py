@@ -55,9 +55,11 @@ class _MockFaults:
     def faults(self) -> dict[str, Any]:
         return dict(self._gateway.faults.to_json())
 
-    def set_faults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def set_faults(
+        self, changes: Mapping[str, Any], *, actor: str, reason: str | None
+    ) -> dict[str, Any]:
         try:
-            return dict(self._gateway.set_faults(changes).to_json())
+            return dict(self._gateway.set_faults(changes, actor=actor, reason=reason).to_json())
         except InvalidFaults as exc:
             # "name: problem; other: problem" names every bad field.
             errors = [
@@ -65,6 +67,9 @@ class _MockFaults:
                 for part in str(exc).split("; ")
             ]
             raise InvalidInput(f"faults not changed: {exc}", errors=errors) from exc
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        return [entry.to_json() for entry in self._gateway.fault_history.newest_first(limit)]
 
 
 def _fault_switches(mocks: MockGateways | None) -> dict[str, FaultSwitch]:
@@ -99,6 +104,8 @@ class Service:
     _switch_watch: asyncio.Task[None] | None = field(init=False, default=None)
     _review_watch: asyncio.Task[None] | None = field(init=False, default=None)
     url: str = field(init=False, default="")
+    # Whether start began and stop has not finished since: stopping twice stops (and logs) once.
+    _up: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database)
@@ -106,10 +113,12 @@ class Service:
     async def start(self) -> None:
         """Open the database (migrating it), serve the API, then start the workers.
 
-        Raises DatabaseUnavailable, ConfigError or OSError (port in use) with
-        a message that says what to fix.
+        Raises DatabaseUnavailable, ConfigError, PortUnavailable (an embedded
+        mock's port in use) or OSError (the API's port in use) with a message
+        that says what to fix.
         """
         check_api_is_private(self.settings)
+        self._up = True
         sealer = Sealer(self.settings.security.encryption_keys)
         fingerprints = RequestFingerprints(self.settings.security.fingerprint_keys)
         configs = gateway_configs(self.settings)  # a config error stops the start here
@@ -260,8 +269,12 @@ class Service:
         """Stop taking requests, let in-flight ones finish, then close the database.
 
         Each step runs even if an earlier one failed (the switch watcher ending
-        with an error, say), and that error is raised once all is closed.
+        with an error, say), and that error is raised once all is closed. Stopping
+        a service that is not up does nothing.
         """
+        if not self._up:
+            return
+        self._up = False
         if self.context is not None:
             self.context.stopping.set()  # /readyz answers 503 from now on
         try:

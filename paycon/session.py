@@ -68,21 +68,31 @@ async def serve_console(
     demo: DemoFactory | None = None,
     on_ready: Callable[[], None] | None = None,
     drive: ConsoleDriver = run_in_terminal,
+    key_kept_in: str | None = None,
 ) -> int:
     """Start ``service`` (and the demo), run the console in front of it, stop both when it quits.
 
     SIGINT and SIGTERM close the console, which then stops everything. Returns
     the console's return code (0 unless it failed). Raises what ``Service.start``
-    raises, before the console opens.
+    raises, before the console opens. With ``key_kept_in`` (where the config
+    keeps it), the console shows the service's first client key, masked, and
+    copies it on request.
     """
     from paycon.facade.local import LocalFacade
     from paycon.tui.app import PayconConsole
+    from paycon.tui.context import ClientKey
 
+    keys = service.settings.auth.client_api_keys
+    client_key = ClientKey(keys[0], key_kept_in) if keys and key_kept_in else None
     async with _running(service, demo, on_ready):
         facade = LocalFacade.for_service(service, actor=actor)
         try:
             app = PayconConsole(
-                facade, read_only=read_only, mock_gateways=service.mocks is not None, logs=logs
+                facade,
+                read_only=read_only,
+                mock_gateways=service.mocks is not None,
+                logs=logs,
+                client_key=client_key,
             )
             with _on_stop_signals(app.exit):
                 await drive(app)

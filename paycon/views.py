@@ -73,10 +73,12 @@ def task_detail_json(detail: TaskDetail) -> dict[str, Any]:
 
 
 def stats_json(stats: OutboxStats) -> dict[str, Any]:
-    """Counts by state, backlog, the oldest due task's age and done tasks per second."""
+    """Counts by state, backlog (due work), scheduled tasks, the oldest due task's age and
+    done tasks per second."""
     return {
         "counts": {state.value: count for state, count in stats.counts.items()},
         "backlog": stats.backlog,
+        "scheduled": stats.scheduled,
         "oldest_due_age_s": stats.oldest_due_age_s,
         "done_per_s": round(stats.done_per_s, 3),
         "window_s": stats.window_s,
@@ -107,6 +109,8 @@ def gateway_json(
             "fail_max": breaker.fail_max,
             "opened_at": _time(breaker.opened_at),
             "may_half_open_at": _time(breaker.may_half_open_at),
+            "open_since": _time(breaker.open_since),
+            "failed_trials": breaker.failed_trials,
         },
         "recent": {
             "calls": stats.calls,

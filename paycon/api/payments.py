@@ -10,7 +10,7 @@ from aiohttp import web
 from paycon.api.bodies import JSON_TYPES, SOAP_TYPES, parse_json, read_body
 from paycon.api.context import context, principal
 from paycon.api.responses import PROBLEM_JSON, soap_response
-from paycon.api.schemas import DepositIn, WithdrawalIn, parse_model, to_payment_request
+from paycon.api.schemas import parse_payment
 from paycon.api.soap import parse_envelope
 from paycon.api.wsdl import OPERATIONS
 from paycon.domain.errors import FieldError, InvalidInput, UnsupportedMediaType
@@ -20,7 +20,6 @@ from paycon.domain.status import Kind
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 _OPERATIONS = {Kind.DEPOSIT: "CreateDeposit", Kind.WITHDRAWAL: "CreateWithdrawal"}
-_MODELS: dict[Kind, type[DepositIn]] = {Kind.DEPOSIT: DepositIn, Kind.WITHDRAWAL: WithdrawalIn}
 _SOAP_PATHS = frozenset(operation.path for operation in OPERATIONS)
 
 
@@ -58,8 +57,7 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
         raise UnsupportedMediaType(
             "send application/json, or a SOAP 1.1 envelope as text/xml or application/soap+xml"
         )
-    body = parse_model(_MODELS[kind], fields)
-    payment = to_payment_request(kind, body, max_amount=ctx.settings.limits.max_for)
+    payment = parse_payment(kind, fields, max_amount=ctx.settings.limits.max_for)
     answer = await ctx.intake.accept(payment, idempotency_key=key, client_id=caller.client_id)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     if is_soap(request):

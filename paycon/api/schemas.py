@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -256,7 +256,10 @@ class OutboxStatsOut(BaseModel):
     """The outbox at a glance."""
 
     counts: OutboxCountsOut
-    backlog: int = Field(description="pending + running")
+    backlog: int = Field(description="work due: pending tasks due by now + running ones")
+    scheduled: int = Field(
+        description="pending tasks not due yet (status checks ahead, retries after backoff)"
+    )
     oldest_due_age_s: float | None = Field(description="how long the oldest due task has waited")
     done_per_s: float = Field(description="tasks done per second over the window")
     window_s: float
@@ -460,6 +463,12 @@ class BreakerOut(BaseModel):
     fail_max: int
     opened_at: str | None
     may_half_open_at: str | None = Field(description="when an open breaker lets a trial through")
+    open_since: str | None = Field(
+        default=None, description="when it opened and has not closed since; null while closed"
+    )
+    failed_trials: int = Field(
+        default=0, description="trial calls that failed since open_since (they reopen it)"
+    )
 
 
 class GatewayRecentOut(BaseModel):
@@ -468,6 +477,14 @@ class GatewayRecentOut(BaseModel):
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     outcomes: dict[str, int]
+
+
+class FaultChangeOut(BaseModel):
+    at: str
+    actor: str = Field(description="who switched: console:<user>, operator:<key id>, demo, ...")
+    action: Literal["faults"]
+    reason: str | None
+    detail: str = Field(examples=["outage: off → 503; error_rate: 0 → 0.3"])
 
 
 class GatewayOut(BaseModel):
@@ -485,9 +502,10 @@ class GatewayOut(BaseModel):
         description="the latest routing switches (disable, enable), newest first"
     )
     faults: FaultsOut | None = Field(description="an embedded mock gateway's faults; else null")
-    fault_changes: list[OutboxAuditOut] = Field(
+    fault_changes: list[FaultChangeOut] = Field(
         default=[],
-        description="an embedded mock gateway's latest fault switches, newest first; "
+        description="an embedded mock gateway's latest fault switches as the mock recorded "
+        "them (the demo's, the console's, the API's, a PUT /_mock/faults), newest first; "
         "detail says each value before and after",
     )
 
@@ -584,6 +602,72 @@ def _has_host(url: str) -> bool:
         return False
 
 
+def parse_payment(kind: Kind, data: Any, *, max_amount: Callable[[str], Decimal]) -> PaymentRequest:
+    """The domain request for a deposit's or withdrawal's fields.
+
+    Raises InvalidInput listing every invalid field at once: those the schema
+    refuses and, among the others, those the rules JSON Schema cannot say refuse
+    (scale per currency, ISO country, IBAN check digits).
+    """
+    model = WithdrawalIn if kind is Kind.WITHDRAWAL else DepositIn
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    try:
+        body = model.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        checked = _schema_valid(data, {error.field for error in errors})
+        errors += _listed(*_rule_errors(checked, max_amount=max_amount))
+        raise InvalidInput("the request has invalid fields", errors=errors) from None
+    return to_payment_request(kind, body, max_amount=max_amount)
+
+
+def _schema_valid(data: dict[str, Any], bad: set[str]) -> dict[str, Any]:
+    """``data`` without the fields the schema refused, ``destination``'s included."""
+    kept = {name: value for name, value in data.items() if name not in bad}
+    destination = kept.get("destination")
+    if isinstance(destination, dict):
+        kept["destination"] = {
+            name: value for name, value in destination.items() if f"destination.{name}" not in bad
+        }
+    return kept
+
+
+def _rule_errors(
+    values: Mapping[str, Any], *, max_amount: Callable[[str], Decimal]
+) -> tuple[list[FieldError], AmountOverMaximum | None]:
+    """What the rules JSON Schema cannot say find wrong with fields of the right shape,
+    and apart from them an amount that is well-formed but above the configured maximum."""
+    errors: list[FieldError] = []
+    over_limit: AmountOverMaximum | None = None
+    currency, country, amount = values.get("currency"), values.get("country"), values.get("amount")
+    supported = isinstance(currency, str) and currency in CURRENCY_EXPONENTS
+    if isinstance(currency, str) and not supported:
+        errors.append(FieldError("currency", f"unsupported currency {currency}"))
+    if isinstance(country, str) and not is_country(country):
+        errors.append(FieldError("country", f"{country} is not an ISO 3166-1 country"))
+    if isinstance(amount, str) and isinstance(currency, str) and supported:
+        try:
+            parse_amount(amount, currency, max_amount=max_amount(currency))
+        except AmountOverMaximum as exc:
+            over_limit = exc
+        except MoneyError as exc:
+            errors.append(FieldError("amount", str(exc)))
+    notify_url = values.get("notify_url")
+    if isinstance(notify_url, str) and not _has_host(notify_url):
+        errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
+    destination = values.get("destination")
+    iban = destination.get("iban") if isinstance(destination, Mapping) else None
+    if isinstance(iban, str) and not is_valid_iban(normalize_iban(iban)):
+        errors.append(FieldError("destination.iban", "not a valid IBAN"))
+    return errors, over_limit
+
+
+def _listed(errors: list[FieldError], over_limit: AmountOverMaximum | None) -> list[FieldError]:
+    """Every fault as a field error, an amount over the maximum included."""
+    return errors + ([FieldError("amount", str(over_limit))] if over_limit else [])
+
+
 def to_payment_request(
     kind: Kind, body: DepositIn, *, max_amount: Callable[[str], Decimal]
 ) -> PaymentRequest:
@@ -592,40 +676,21 @@ def to_payment_request(
     Raises InvalidInput naming each failing field; AmountOverLimit (422) when the
     only fault is an amount above the currency's configured maximum.
     """
-    errors: list[FieldError] = []
-    if body.currency not in CURRENCY_EXPONENTS:
-        errors.append(FieldError("currency", f"unsupported currency {body.currency}"))
-    if not is_country(body.country):
-        errors.append(FieldError("country", f"{body.country} is not an ISO 3166-1 country"))
-    money = None
-    over_limit: AmountOverMaximum | None = None
-    if not errors:
-        try:
-            money = parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency))
-        except AmountOverMaximum as exc:
-            over_limit = exc
-        except MoneyError as exc:
-            errors.append(FieldError("amount", str(exc)))
-    if body.notify_url is not None and not _has_host(body.notify_url):
-        errors.append(FieldError("notify_url", "must be an absolute http(s) URL"))
-    destination = None
-    if isinstance(body, WithdrawalIn):
-        iban = normalize_iban(body.destination.iban)
-        if not is_valid_iban(iban):
-            errors.append(FieldError("destination.iban", "not a valid IBAN"))
-        destination = Destination(iban=iban, holder=body.destination.holder.strip())
+    errors, over_limit = _rule_errors(body.model_dump(), max_amount=max_amount)
     if errors:
-        raise InvalidInput("the request has invalid fields", errors=errors)
+        raise InvalidInput("the request has invalid fields", errors=_listed(errors, over_limit))
     if over_limit is not None:
         # Well-formed, but above a configured limit: 422, as a business rule is.
         detail = str(over_limit)
         raise AmountOverLimit(detail, errors=[FieldError("amount", detail)])
-    if money is None:
-        raise InvalidInput("the request has invalid fields", errors=errors)
+    destination = None
+    if isinstance(body, WithdrawalIn):
+        iban = normalize_iban(body.destination.iban)
+        destination = Destination(iban=iban, holder=body.destination.holder.strip())
     return PaymentRequest(
         kind=kind,
         customer_id=body.customer_id,
-        money=money,
+        money=parse_amount(body.amount, body.currency, max_amount=max_amount(body.currency)),
         country=body.country,
         gateway=body.gateway,
         reference=body.reference,

@@ -112,6 +112,14 @@ class ConfigError(PayconError):
     title = "Invalid configuration"
 
 
+class PortUnavailable(PayconError):
+    """A port paycon must listen on (the API's, an embedded mock gateway's) is taken or refused;
+    ``detail`` names it and says what to change."""
+
+    code = "port_unavailable"
+    title = "Port unavailable"
+
+
 class BodyTooLarge(InvalidInput):
     code = "body_too_large"
     status = 413

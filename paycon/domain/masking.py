@@ -23,6 +23,12 @@ def is_valid_iban(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
+def mask_key(key: str) -> str:
+    """An API key as it may be shown: its first six and last four characters
+    (``pk_-Ri…5i8Y``), enough to tell keys apart, never enough to use one."""
+    return key[:6] + "…" + key[-4:]
+
+
 def mask_iban(iban: str) -> str:
     """``DE89370400440532013000`` → ``DE89 **** **** 3000``: country, check and last four."""
     compact = normalize_iban(iban)

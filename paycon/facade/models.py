@@ -252,13 +252,16 @@ class TaskDetailView:
 
 @dataclass(frozen=True)
 class OutboxFigures:
-    """Counts by state (pending, running, done, dead), backlog, oldest due age, throughput."""
+    """Counts by state (pending, running, done, dead), backlog (work due: pending tasks due
+    by now and running ones), oldest due age, throughput, and ``scheduled``: pending tasks
+    not due yet, which are not backlog."""
 
     counts: Mapping[str, int]
     backlog: int
     oldest_due_age_s: float | None
     done_per_s: float
     window_s: float
+    scheduled: int = 0
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> OutboxFigures:
@@ -268,18 +271,28 @@ class OutboxFigures:
             oldest_due_age_s=body.get("oldest_due_age_s"),
             done_per_s=float(body["done_per_s"]),
             window_s=float(body["window_s"]),
+            scheduled=int(body.get("scheduled", 0)),
         )
 
 
 @dataclass(frozen=True)
 class BreakerView:
-    """A gateway's circuit breaker: ``state`` is closed, open or half_open."""
+    """A gateway's circuit breaker: ``state`` is closed, open or half_open.
+
+    ``failures`` counts consecutive failures, failed trials included (so it passes
+    ``fail_max`` while open); ``opened_at`` is when it last (re)opened,
+    ``may_half_open_at`` when an open one lets the next trial through,
+    ``open_since`` when it first opened without closing since, and
+    ``failed_trials`` how many trials failed since then.
+    """
 
     state: str
     failures: int
     fail_max: int
     opened_at: datetime | None
     may_half_open_at: datetime | None
+    open_since: datetime | None = None
+    failed_trials: int = 0
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> BreakerView:
@@ -289,6 +302,8 @@ class BreakerView:
             fail_max=int(body["fail_max"]),
             opened_at=parse_time(body.get("opened_at")),
             may_half_open_at=parse_time(body.get("may_half_open_at")),
+            open_since=parse_time(body.get("open_since")),
+            failed_trials=int(body.get("failed_trials", 0)),
         )
 
 

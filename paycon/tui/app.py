@@ -15,10 +15,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from paycon.domain.masking import mask_key
 from paycon.facade.protocol import OperatorFacade
 from paycon.logs import LogBuffer
-from paycon.tui.context import ConsoleContext
+from paycon.tui.context import ClientKey, ConsoleContext
 from paycon.tui.screens.base import ConsoleScreen
+from paycon.tui.screens.client_key import ClientKeyScreen
 from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.gateways import HEALTHY, GatewaysScreen
 from paycon.tui.screens.help import HelpScreen
@@ -51,7 +53,8 @@ class PayconConsole(App[None]):
     command palette); ``mock_gateways`` says in the title, on every screen, that
     the gateways are the embedded mocks; ``logs`` feeds the log panel (``l``); ``refresh_s`` is
     how often live screens read again; ``now`` is the clock ages are measured
-    with (tests freeze it).
+    with (tests freeze it). ``client_key`` (a local paycon's) is announced when
+    the console opens and shown masked, with a copy action, on ``k``.
     """
 
     TITLE = "paycon"
@@ -60,6 +63,7 @@ class PayconConsole(App[None]):
         *(Binding(key, f"screen('{mode}')", title, show=False) for key, mode, title in NAV),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("l", "toggle_logs", "Logs"),
+        Binding("k", "client_key", "Client key"),
         Binding("ctrl+q", "quit", "Quit", key_display="^q", priority=True),
     ]
 
@@ -72,10 +76,12 @@ class PayconConsole(App[None]):
         logs: LogBuffer | None = None,
         refresh_s: float = 1.0,
         now: Callable[[], datetime] | None = None,
+        client_key: ClientKey | None = None,
     ) -> None:
         super().__init__()
         self.facade = facade
         self.read_only = read_only
+        self.client_key = client_key
         self.ctx = ConsoleContext(
             facade=facade,
             now=now or _utc_now,
@@ -102,9 +108,26 @@ class PayconConsole(App[None]):
     # Moving around.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("screen", "help", "toggle_logs") and self.screen.is_modal:
+        if action in ("screen", "help", "toggle_logs", "client_key") and self.screen.is_modal:
             return False
+        if action == "client_key":
+            return self.client_key is not None
         return not (action == "toggle_logs" and self.ctx.logs is None)
+
+    def on_mount(self) -> None:
+        if self.client_key is not None:
+            self.notify(
+                f"{mask_key(self.client_key.key)}, kept in {self.client_key.where}. "
+                "Press k to see it or copy it.",
+                title="Client API key",
+                markup=False,
+                timeout=12,
+            )
+
+    def action_client_key(self) -> None:
+        """The client key, masked, with where it is kept and a copy action."""
+        if self.client_key is not None:
+            self.push_screen(ClientKeyScreen(self.client_key))
 
     async def action_screen(self, mode: str) -> None:
         """Show the list screen ``mode``; pressed again there, back to its list."""
@@ -148,6 +171,12 @@ class PayconConsole(App[None]):
         if self.ctx.logs is not None:
             yield SystemCommand(
                 "Toggle logs", "Show or hide the log panel", self.action_toggle_logs
+            )
+        if self.client_key is not None:
+            yield SystemCommand(
+                "Client API key",
+                "Where the key for merchants' requests is kept; copy it",
+                self.action_client_key,
             )
         if not self.read_only:
             yield from self._action_commands(screen)

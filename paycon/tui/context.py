@@ -18,11 +18,20 @@ class ViewState:
 
 
 @dataclass(frozen=True)
+class ClientKey:
+    """The client API key merchants' requests use, and where it is kept (for a new user
+    of a local paycon: the console shows it masked and copies it)."""
+
+    key: str
+    where: str
+
+
+@dataclass(frozen=True)
 class ConsoleContext:
     """The console's dependencies, passed to each screen when it is made.
 
     ``read_only`` hides every action that changes something; ``now`` is the
-    clock ages are measured with ("3 s ago", "half-open in 12 s").
+    clock ages are measured with ("3 s ago", "next trial in 12 s").
     """
 
     facade: OperatorFacade

@@ -95,14 +95,30 @@ def breaker_state(breaker: BreakerView) -> Text:
     return Text(breaker.state.replace("_", "-"), style=BREAKER_STYLES.get(breaker.state, ""))
 
 
-def half_open_in(breaker: BreakerView, now: datetime) -> str:
-    """When an open breaker may let a trial call through: ``half-open in 12 s``."""
+def next_trial(breaker: BreakerView, now: datetime) -> str:
+    """When an open breaker lets the next trial call through: ``next trial in 12 s``."""
     if breaker.state != "open" or breaker.may_half_open_at is None:
         return ""
     seconds = (breaker.may_half_open_at - now).total_seconds()
     if seconds < 1:
-        return "half-open now"
-    return f"half-open in {span(seconds)}"
+        return "next trial now"
+    return f"next trial in {span(seconds)}"
+
+
+def failed_trials(breaker: BreakerView) -> str:
+    """``1 trial failed``, ``3 trials failed``, or nothing."""
+    count = breaker.failed_trials
+    if not count:
+        return ""
+    return f"{count:,} trial{'' if count == 1 else 's'} failed"
+
+
+def open_for(breaker: BreakerView, now: datetime) -> str:
+    """How long a breaker has been open without closing: ``for 48 s``, or nothing."""
+    since = breaker.open_since or breaker.opened_at
+    if breaker.state == "closed" or since is None:
+        return ""
+    return f"for {span((now - since).total_seconds())}"
 
 
 def one_line(text: str | None, width: int = 80) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from paycon.domain.errors import NotFound
+from paycon.domain.fault_text import describe_changes
 from paycon.domain.reasons import check_reason
 from paycon.storage.database import Database
 from paycon.storage.gateway_switches import (
     audit_faults,
     disabled_gateways,
-    faults_subject,
     gateway_subject,
     recent_actions,
     switch_gateway,
@@ -77,17 +76,26 @@ class RoutingSwitches:
 
 
 class FaultSwitch(Protocol):
-    """An embedded mock gateway's faults, as plain JSON values."""
+    """An embedded mock gateway's faults, as plain JSON values, and who switched them."""
 
     def faults(self) -> dict[str, Any]:
         """The faults in force now."""
         ...
 
-    def set_faults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Apply ``changes`` and return the faults now in force.
+    def set_faults(
+        self, changes: Mapping[str, Any], *, actor: str, reason: str | None
+    ) -> dict[str, Any]:
+        """Apply ``changes`` and return the faults now in force; the mock records the
+        switch with ``actor`` and ``reason``.
 
         Raises InvalidInput (changing nothing) naming each unknown fault or bad value.
         """
+        ...
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        """The mock's latest fault switches, newest first, whoever made them (the demo,
+        the console, the operator API, ``PUT /_mock/faults``), as ``GET
+        /_mock/faults/history`` answers them."""
         ...
 
 
@@ -172,16 +180,17 @@ class GatewayControl:
         fault_switch = self._faults.get(name)
         fault_changes = []
         if fault_switch is not None:
-            fault_changes = await recent_actions(
-                conn, faults_subject(name), limit=ROUTING_CHANGES_SHOWN
-            )
+            # The mock's own record: switches made around paycon (the demo, a curl) too.
+            fault_changes = [
+                fault_change_json(entry) for entry in fault_switch.history(ROUTING_CHANGES_SHOWN)
+            ]
         return gateway_json(
             self._gateways[name],
             enabled=name not in self._switches.disabled,
             recent_errors=list(self._gateways[name].recent_errors()),
             routing_changes=[operator_action_json(change) for change in changes],
             faults=None if fault_switch is None else fault_switch.faults(),
-            fault_changes=[operator_action_json(change) for change in fault_changes],
+            fault_changes=fault_changes,
         )
 
     async def set_enabled(
@@ -225,7 +234,7 @@ class GatewayControl:
         check_reason(reason)
         switch = self._fault_switch(name)
         before = switch.faults()
-        after = switch.set_faults(changes)
+        after = switch.set_faults(changes, actor=actor, reason=reason)
         detail = describe_fault_changes(before, after, changes)
         now = _now()
         try:
@@ -236,7 +245,11 @@ class GatewayControl:
             )
         except BaseException:
             if switch.faults() == after:  # unless someone switched them meanwhile
-                switch.set_faults({key: before[key] for key in changes})
+                switch.set_faults(
+                    {key: before[key] for key in changes},
+                    actor=actor,
+                    reason="put back: the audit entry could not be stored",
+                )
             raise
         return after
 
@@ -259,13 +272,23 @@ async def record_switch(db: Database, name: str, *, enabled: bool, actor: str, r
 def describe_fault_changes(
     before: Mapping[str, Any], after: Mapping[str, Any], changes: Mapping[str, Any]
 ) -> str:
-    """Each fault asked for, in the order asked, as ``name: old → new`` (JSON values),
-    or ``name: value (unchanged)``."""
-    parts = []
-    for key in changes:
-        old, new = json.dumps(before.get(key)), json.dumps(after.get(key))
-        parts.append(f"{key}: {old} (unchanged)" if old == new else f"{key}: {old} → {new}")
-    return "; ".join(parts) or "nothing asked"
+    """Each fault asked for, in the order asked, as ``name: old → new`` (values spelt as
+    ``paycon.domain.fault_text`` spells them), or ``name: value (unchanged)``."""
+    return describe_changes((key, before.get(key), after.get(key)) for key in changes)
+
+
+def fault_change_json(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One of the mock's fault switches in the shape of an audit entry (``detail``: each
+    fault before and after), newest-first lists of which the console shows."""
+    return {
+        "at": entry["at"],
+        "actor": entry["actor"],
+        "action": "faults",
+        "reason": entry.get("reason"),
+        "detail": describe_changes(
+            (change["fault"], change["before"], change["after"]) for change in entry["changes"]
+        ),
+    }
 
 
 async def routing_from_database(db: Database, names: list[str]) -> list[dict[str, Any]]:

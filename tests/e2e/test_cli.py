@@ -115,6 +115,38 @@ def test_port_in_use_says_what_to_do(tmp_path: Path) -> None:
     assert "--port" in stderr
 
 
+@pytest.mark.parametrize("taken_by", ["api", "mock gateway A"])
+def test_a_port_in_use_is_exit_3_and_stops_once(tmp_path: Path, taken_by: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        if taken_by == "api":
+            options, env = ["--port", str(port)], {"PAYCON_MOCK_GATEWAYS": "off"}
+        else:
+            options = ["--port", str(free_port())]
+            env = {
+                "PAYCON_GATEWAY_A_URL": f"http://127.0.0.1:{port}",
+                "PAYCON_GATEWAY_B_URL": f"http://127.0.0.1:{free_port()}",
+            }
+        process = paycon("run", "--headless", *options, env=env, cwd=tmp_path)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 3, stderr
+    assert str(port) in stderr
+    assert stderr.count("paycon stopped") <= 1, stderr
+
+
+def test_config_prints_masked_keys_readably_and_the_effective_protocols(tmp_path: Path) -> None:
+    process = paycon("config", cwd=tmp_path, env={"PAYCON_CLIENT_API_KEYS": CLIENT_KEY})
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    settings = json.loads(out[out.index("{") :])
+    assert "\\u" not in out
+    assert settings["auth"]["client_api_keys"] == [f"{CLIENT_KEY[:6]}…{CLIENT_KEY[-4:]}"]
+    protocols = {name: g["protocol"] for name, g in settings["gateways"].items()}
+    assert protocols == {"gateway_a": "json", "gateway_b": "xml"}
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "paycon", "--help"], capture_output=True, text=True, check=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from paycon.config import Settings
 from paycon.demo import Demo, Phase, TrafficShape
@@ -23,6 +23,7 @@ from paycon.logs import LogBuffer
 from paycon.service import Service
 from paycon.session import serve_console
 from paycon.tui.app import PayconConsole
+from paycon.tui.screens.client_key import ClientKeyScreen
 from tests.paycon_fixtures import CLIENT_KEY, make_settings
 
 QUICK_DEMO = TrafficShape(interval_s=0.05)
@@ -168,3 +169,30 @@ async def test_sigterm_closes_the_console_and_stops_the_service(db_path: Path) -
     assert seen["app"].read_only
     assert not listening(service.url)
     assert not (db_path.parent / f"{db_path.name}-wal").exists()
+
+
+async def test_the_console_shows_where_the_client_key_is_and_copies_it(db_path: Path) -> None:
+    service = Service(embedded_settings(db_path))
+    seen: dict[str, Any] = {}
+    masked = f"{CLIENT_KEY[:6]}…{CLIENT_KEY[-4:]}"
+
+    async def copy_the_key(app: PayconConsole, pilot: Any) -> None:
+        seen["notices"] = [str(n.message) for n in app._notifications]
+        await pilot.press("k")
+        await until(lambda: isinstance(app.screen, ClientKeyScreen))
+        seen["shown"] = str(app.screen.query_one("#masked", Static).render())
+        await pilot.press("c")
+        await until(lambda: app.clipboard == CLIENT_KEY)
+        await pilot.press("ctrl+q")
+
+    status = await serve_console(
+        service,
+        actor="console:tester",
+        demo=quick_demo,
+        drive=driver(copy_the_key, seen),
+        key_kept_in="data/paycon.toml",
+    )
+
+    assert status == 0
+    assert seen["notices"] == [f"{masked}, kept in data/paycon.toml. Press k to see it or copy it."]
+    assert seen["shown"] == masked

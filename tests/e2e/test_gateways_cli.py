@@ -83,6 +83,12 @@ def test_disable_and_enable_over_the_api(headless: Headless) -> None:
     assert status == 0, err
     assert out.startswith("gateway_a back in routing")
     assert deposit_gateway(headless, "cli-gw-2") == "gateway_a"
+    # The list over the API shows the routing changes as the local list does, newest first.
+    status, out, err = remote(headless)
+    assert status == 0, err
+    changes = out[out.index("routing changes, newest first") :]
+    assert changes.index("A is back") < changes.index("A is down")
+    assert "enable gateway_a" in changes
     with sqlite3.connect(headless.db_path) as conn:
         rows = conn.execute(
             "SELECT actor, action, reason FROM operator_audit WHERE reason LIKE 'A is %' "
@@ -125,7 +131,7 @@ def test_the_local_list_shows_switches_and_says_what_it_cannot(
     status, out, err = gateways(config=config, env=env)
     assert status == 0, err
     lines = out.splitlines()
-    assert lines[2].split() == ["gateway_a", "json", "on", "-", "-", "-", "-", "-", "-"]
+    assert lines[2].split() == ["gateway_a", "json", "on", *["-"] * 8]
     assert "add --url http://HOST:PORT to see them" in out
 
 

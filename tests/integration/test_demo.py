@@ -230,7 +230,7 @@ async def test_faults_switched_by_hand_stop_the_cycle_and_stay(
     await demo.start()
     try:
         await wait_until(lambda: demo.phase is schedule[1])
-        mocks["gateway_b"].set_faults({"error_rate": 0.5})  # as the console's "f" does
+        mocks["gateway_b"].set_faults({"error_rate": 0.5}, actor="console:alice")
         accepted = demo.stats.accepted
         await asyncio.sleep(1.0)  # over three phase changes
         assert demo.phase is schedule[1]
@@ -240,7 +240,57 @@ async def test_faults_switched_by_hand_stop_the_cycle_and_stay(
         await wait_until(lambda: demo.stats.accepted > accepted)
     finally:
         await demo.stop()
-    assert "faults of gateway_b were switched by hand" in caplog.text
+    assert "faults of gateway_b were switched by console:alice" in caplog.text
+
+
+async def test_a_switch_back_to_what_the_demo_set_still_stops_the_cycle(service: Service) -> None:
+    mocks = mocks_of(service)
+    schedule = (Phase("a down", 0.4, {"gateway_a": {"outage": "503"}}), Phase("calm", 0.4))
+    demo = Demo(
+        api_url=service.url, client_key=CLIENT_KEY, mocks=mocks, shape=QUICK, schedule=schedule
+    )
+    await demo.start()
+    try:
+        await wait_until(lambda: demo.phase is schedule[0])
+        # The console's "o" twice: off, then on again, as the demo had left it.
+        for outage in (False, "503"):
+            mocks["gateway_a"].set_faults({"outage": outage}, actor="console:alice")
+        await asyncio.sleep(1.2)  # past three phase changes
+        assert demo.phase is schedule[0]
+        assert mocks["gateway_a"].faults.outage == "503"
+        history = mocks["gateway_a"].fault_history.newest_first()
+        assert [entry.actor for entry in history[:2]] == ["console:alice", "console:alice"]
+        assert history[2].actor == "demo"
+        assert history[2].reason == "demo phase: a down"
+        assert ("outage", False, "503") in history[2].changes
+    finally:
+        await demo.stop()
+
+
+async def test_a_put_to_the_mock_stops_the_cycle_at_once(service: Service) -> None:
+    mocks = mocks_of(service)
+    schedule = (Phase("calm", 30), Phase("a down", 30, {"gateway_a": {"outage": "503"}}))
+    demo = Demo(
+        api_url=service.url, client_key=CLIENT_KEY, mocks=mocks, shape=QUICK, schedule=schedule
+    )
+    await demo.start()
+    try:
+        await wait_until(lambda: demo.phase is schedule[0])
+        assert service.mocks is not None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.put(
+                service.mocks.url_b + "/_mock/faults", json={"callback_drop_rate": 1.0}
+            ) as response,
+        ):
+            assert response.status == 200
+        await wait_until(lambda: demo.switched_by_hand() == ["gateway_b"])
+        cycle = next(t for t in asyncio.all_tasks() if t.get_name() == "paycon-demo-faults")
+        await wait_until(cycle.done)
+        [entry] = mocks["gateway_b"].fault_history.newest_first(1)
+        assert entry.actor == "http:127.0.0.1"
+    finally:
+        await demo.stop()
 
 
 async def test_demo_for_uses_the_service_key_and_mocks(service: Service) -> None:

@@ -140,7 +140,8 @@ def _gateways() -> list[GatewayStatus]:
             name="gateway_b",
             protocol="xml",
             enabled=False,
-            breaker=BreakerView("open", 5, 5, at(18), at(-12)),
+            # Reopened 18 s ago by its second failed trial: the count has passed fail_max.
+            breaker=BreakerView("open", 7, 5, at(18), at(-12), open_since=at(200), failed_trials=2),
             recent=failing,
             recent_errors=(
                 "GatewayUnavailable: 503 from gateway_b",
@@ -157,7 +158,7 @@ def _gateways() -> list[GatewayStatus]:
                     "console:alice",
                     "faults",
                     "faults switched from the console",
-                    'outage: false → "503"; error_rate: 0.0 → 0.3',
+                    "outage: off → 503; error_rate: 0 → 0.3",
                 ),
             ),
         ),
@@ -181,6 +182,18 @@ class StaticFacade:
     def where(self) -> str:
         return "static://snapshot"
 
+    def arrive(self, at_time: datetime) -> TransactionSummary:
+        """A new transaction, created at ``at_time``: the newest from now on."""
+        newest = dataclasses.replace(
+            self.transactions_[-1],
+            id=f"tx_01ARRIVED{len(self.transactions_):016d}",
+            status="pending",
+            created_at=at_time,
+            updated_at=at_time,
+        )
+        self.transactions_.insert(0, newest)
+        return newest
+
     def _read(self) -> None:
         if self.unavailable:
             raise FacadeUnavailable("database is locked")
@@ -193,11 +206,12 @@ class StaticFacade:
             counts[task.state] += 1
         counts["done"] += 12_480
         backlog = self.backlog[min(self.overviews, len(self.backlog) - 1)]
+        scheduled = sum(1 for t in self.tasks_ if t.state == "pending" and t.run_at > NOW)
         self.overviews += 1
         return Overview(
             at=NOW,
             traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),
-            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60),
+            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60, scheduled=scheduled),
             gateways=tuple(self.gateways_),
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import Input, Tabs
+from textual.widgets import Input, Sparkline, Tabs
 
 from paycon.facade.models import Overview
 from paycon.logs import LogBuffer
@@ -33,6 +33,7 @@ from tests.tui.conftest import (
     database_dump,
     kill,
     screen_text,
+    sql,
     submit_task_ids,
     table_keys,
     task_state,
@@ -63,6 +64,26 @@ async def test_the_dashboard_shows_live_figures_and_keeps_up(
         [later] = await accept_deposits(paycon, 1)
         await until(pilot, lambda: table_keys(app, "#live")[:1] == [later], what="a new row")
         await until(pilot, lambda: "pending 3 ·" in screen_text(app), what="the new count")
+
+
+async def test_the_backlog_is_due_work_and_scheduled_work_is_shown_apart(
+    paycon: RunningPaycon, console: ConsoleFactory
+) -> None:
+    await accept_deposits(paycon, 3)
+    later = submit_task_ids(paycon.db_path)[:2]
+    for task_id in later:  # as a status check a minute ahead is
+        sql(
+            paycon.db_path,
+            "UPDATE outbox_tasks SET run_at = datetime('now', '+60 seconds') WHERE id = ?",
+            task_id,
+        )
+    app = console(refresh_s=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "backlog 1 · 2 scheduled" in screen_text(app), what="figures")
+        assert "pending 3 ·" in screen_text(app)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert set(screen.query_one("#backlog", Sparkline).data or []) == {1.0}
 
 
 async def test_help_lists_this_screens_keys_and_the_palette_runs_commands(

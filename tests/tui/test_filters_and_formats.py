@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from paycon.facade.models import BreakerView, TaskQuery, TransactionQuery
+from paycon.facade.models import (
+    BreakerView,
+    GatewayFigures,
+    GatewayStatus,
+    TaskQuery,
+    TransactionQuery,
+)
 from paycon.tui import formatting as fmt
 from paycon.tui.filters import (
     FilterError,
@@ -19,6 +26,7 @@ from paycon.tui.filters import (
     parse_task_filter,
     parse_transaction_filter,
 )
+from paycon.tui.widgets.cards import breaker_line
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -93,9 +101,27 @@ def test_money_rates_and_dashes() -> None:
     assert fmt.one_line("x" * 10, 5) == "xxxx…"
 
 
-def test_an_open_breaker_says_when_it_may_half_open() -> None:
-    opened = BreakerView("open", 5, 5, NOW - timedelta(seconds=18), NOW + timedelta(seconds=12))
-    assert fmt.half_open_in(opened, NOW) == "half-open in 12 s"
-    assert fmt.half_open_in(opened, NOW + timedelta(seconds=13)) == "half-open now"
+def test_an_open_breaker_says_since_when_its_trials_and_the_next_one() -> None:
+    # Reopened 18 s ago by its second failed trial; open since three minutes.
+    opened = BreakerView(
+        "open", 7, 5, NOW - timedelta(seconds=18), NOW + timedelta(seconds=12),
+        open_since=NOW - timedelta(minutes=3), failed_trials=2,
+    )  # fmt: skip
+    assert fmt.next_trial(opened, NOW) == "next trial in 12 s"
+    assert fmt.next_trial(opened, NOW + timedelta(seconds=13)) == "next trial now"
+    assert fmt.open_for(opened, NOW) == "for 3 min"
+    assert fmt.failed_trials(opened) == "2 trials failed"
+    gateway = GatewayStatus(
+        "gateway_b", "xml", True, opened, GatewayFigures(0, None, None, None, {})
+    )
+    line = str(breaker_line(gateway, NOW))
+    assert line == "open for 3 min · 2 trials failed · next trial in 12 s"
+    assert "7/5" not in line
     assert str(fmt.breaker_state(BreakerView("half_open", 5, 5, None, None))) == "half-open"
-    assert fmt.half_open_in(BreakerView("closed", 0, 5, None, None), NOW) == ""
+    closed = BreakerView("closed", 2, 5, None, None)
+    assert (
+        fmt.next_trial(closed, NOW) == fmt.open_for(closed, NOW) == fmt.failed_trials(closed) == ""
+    )
+    assert str(breaker_line(dataclasses.replace(gateway, breaker=closed), NOW)) == (
+        "closed 2/5 failures"
+    )

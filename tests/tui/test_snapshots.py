@@ -1,7 +1,7 @@
 """Screenshots of every screen in a fixed state, compared with the approved SVGs.
 
 The console reads a hand-built facade (``StaticFacade``) with the clock frozen
-at its ``NOW``, so ages ("3 s ago", "half-open in 12 s") and every figure are
+at its ``NOW``, so ages ("3 s ago", "next trial in 12 s") and every figure are
 the same on each run. Snapshot names say the state shown. After a deliberate
 change of the look: ``pytest tests/tui/test_snapshots.py --snapshot-update``,
 then review the SVGs before committing them.

@@ -5,21 +5,27 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from paycon.facade.models import GatewayStatus, TransactionQuery
+from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OverviewFetched
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
 from paycon.tui.widgets.rows import transaction_row, transaction_table
-from paycon.tui.widgets.tables import RowTable, refill, selected_key
+from paycon.tui.widgets.tables import Row, RowTable, refill, selected_key
 
 LIVE_ROWS = 50
+# Below this many lines the panels go compact (no borders, no trend line, two lines per
+# gateway), so the live list keeps rows to show.
+COMPACT_BELOW_LINES = 30
+LIVE_HEADING = "Live transactions"
 # Backlog samples the trend line keeps: a minute at the default refresh.
 TREND_SAMPLES = 60
 
@@ -29,12 +35,16 @@ class DashboardScreen(LiveScreen):
 
     MODE = "dashboard"
     HELP = (
-        "Live view of the service. The newest transactions (enter opens one), the "
+        "Live view of the service. The newest transactions, kept on top as they come "
+        "in (enter opens one; move the cursor down and it stays on that row while the "
+        "heading counts the newer ones above it, home jumps back to the newest), the "
         "outbox by state with the backlog's trend, and one panel per gateway with its "
         "circuit breaker, latency, success rate and routing."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open transaction", show=False),
+        # Before the table's own home (scroll left), which means nothing on one column.
+        Binding("home", "newest", "Newest", show=False, priority=True),
         QUIT,
     ]
 
@@ -51,11 +61,17 @@ class DashboardScreen(LiveScreen):
     DashboardScreen #gateways { height: auto; }
     DashboardScreen .heading { margin: 1 1 0 1; text-style: bold; }
     DashboardScreen #live { height: 1fr; }
+    DashboardScreen.compact .card { border: none; }
+    DashboardScreen.compact #backlog { display: none; }
+    DashboardScreen.compact .heading { margin: 0 1; }
     """
 
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__(ctx)
         self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
+        # Rows that came in above the operator's row since they moved off the newest one.
+        self._newer = 0
+        self._gateways: tuple[GatewayStatus, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="figures"):
@@ -64,7 +80,7 @@ class DashboardScreen(LiveScreen):
                 yield Static(id="outbox")
                 yield Sparkline([], id="backlog", summary_function=max)
         yield Horizontal(id="gateways")
-        yield Label("Live transactions", classes="heading")
+        yield Label(LIVE_HEADING, id="live-heading", classes="heading")
         yield transaction_table("live")
 
     async def fetch(self) -> None:
@@ -89,20 +105,56 @@ class DashboardScreen(LiveScreen):
         self._backlog.append(float(overview.outbox.backlog))
         self.query_one("#backlog", Sparkline).data = list(self._backlog)
         self._show_gateways(overview.gateways)
+        self._show_live([transaction_row(t, now) for t in message.transactions])
+
+    def _show_live(self, rows: list[Row]) -> None:
+        """The newest transactions on top, in view, unless the operator moved the cursor off
+        the newest row: then it stays on their row, and the heading counts what came in above."""
         table = self.query_one("#live", RowTable)
-        refill(table, (transaction_row(t, now) for t in message.transactions))
+        following = table.cursor_row <= 0
+        before = table.cursor_row
+        refill(table, rows)
+        if following:
+            self._newer = 0
+            table.move_cursor(row=0, animate=False)
+            table.scroll_home(animate=False, immediate=True)
+        else:
+            self._newer += max(0, table.cursor_row - before)
+        self._show_heading()
+
+    def _show_heading(self) -> None:
+        heading = LIVE_HEADING
+        if self._newer:
+            heading += f" · {fmt.count(self._newer)} newer — home to jump"
+        self.query_one("#live-heading", Label).update(heading)
+
+    def action_newest(self) -> None:
+        """Back to the newest transaction; the list follows new ones again."""
+        table = self.query_one("#live", RowTable)
+        table.move_cursor(row=0, animate=False)
+        table.scroll_home(animate=False, immediate=True)
+        self._newer = 0
+        self._show_heading()
 
     def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
+        self._gateways = gateways
         box = self.query_one("#gateways", Horizontal)
         cards = {card.id: card for card in box.query(Static)}
         now = self.ctx.now()
+        compact = self.has_class("compact")
         for gateway in gateways:
             card_id = f"gateway-{gateway.name}"
             card = cards.get(card_id)
             if card is None:
                 card = Static(id=card_id, classes="card")
                 box.mount(card)
-            card.update(gateway_card(gateway, now))
+            card.update(gateway_card(gateway, now, compact=compact))
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.height < COMPACT_BELOW_LINES
+        if compact != self.has_class("compact"):
+            self.set_class(compact, "compact")
+            self._show_gateways(self._gateways)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from paycon.domain.fault_text import fault_value
 from paycon.facade.models import AuditView, GatewayStatus
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
@@ -22,6 +23,7 @@ from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.screens.modals import AskScreen, share
 from paycon.tui.widgets.cards import breaker_line, routing
+from paycon.tui.widgets.phrases import Phrases
 from paycon.tui.widgets.tables import RowTable, plain, refill, selected_key
 
 FAULT_ACTIONS = frozenset({"outage", "error_rate", "callback_drop", "heal"})
@@ -53,16 +55,16 @@ def gateway_cells(gateway: GatewayStatus, now: datetime) -> tuple[Text, ...]:
     )
 
 
-def faults_text(faults: Mapping[str, Any]) -> Text:
-    """The mock's fault settings that matter, the ones switched on in colour."""
-    text = Text()
-    for number, name in enumerate(SHOWN_FAULTS):
-        if number:
-            text.append(" · ", style="dim")
+def faults_text(faults: Mapping[str, Any]) -> Phrases:
+    """The mock's fault settings that matter, the ones switched on in colour; lines break
+    between settings, never inside one."""
+    phrases = []
+    for name in SHOWN_FAULTS:
         value = faults.get(name)
-        text.append(f"{name.replace('_', ' ')} ", style="dim")
-        text.append(str(value).lower(), style="bold magenta" if value else "")
-    return text
+        phrase = Text(f"{name} ", style="dim")
+        phrase.append(fault_value(value), style="bold magenta" if value else "")
+        phrases.append(phrase)
+    return Phrases(phrases, lead=Text("  "))
 
 
 def change_lines(changes: Sequence[AuditView]) -> list[Text]:
@@ -82,7 +84,9 @@ def change_lines(changes: Sequence[AuditView]) -> list[Text]:
 
 def gateway_detail(gateway: GatewayStatus) -> Group:
     """Recent errors, routing changes and (for an embedded mock) its faults and their changes."""
-    parts: list[Text] = [Text(f"{gateway.name} — recent errors, newest first", style="bold")]
+    parts: list[RenderableType] = [
+        Text(f"{gateway.name} — recent errors, newest first", style="bold")
+    ]
     if gateway.recent_errors:
         parts += [Text(f"  {error}", style="red") for error in gateway.recent_errors]
     else:
@@ -93,7 +97,7 @@ def gateway_detail(gateway: GatewayStatus) -> Group:
     if gateway.faults is None:
         parts.append(Text("  not an embedded mock: faults cannot be switched here", style="dim"))
         return Group(*parts)
-    parts.append(Text("  ").append_text(faults_text(gateway.faults)))
+    parts.append(faults_text(gateway.faults))
     parts.append(Text("\nFault changes", style="bold"))
     parts += change_lines(gateway.fault_changes)
     return Group(*parts)
@@ -104,12 +108,15 @@ class GatewaysScreen(LiveScreen):
 
     MODE = "gateways"
     HELP = (
-        "Each gateway's circuit breaker (closed, open with the time until it may "
-        "half-open, half-open), latency, success rate and recent errors. e takes the "
+        "Each gateway's circuit breaker (closed with its failures so far; open: for how "
+        "long, how many trials failed and when the next one is; half-open while a trial "
+        "runs), latency, success rate and recent errors. e takes the "
         "selected gateway out of routing for new payments, or brings it back (asks why; "
         "audited). With embedded mock gateways: o switches an outage on or off, f sets "
         "the error rate, c the callback drop rate, h makes it healthy again — the "
-        "fastest way to watch the breaker open and new payments go elsewhere."
+        "fastest way to watch the breaker open and new payments go elsewhere. Fault "
+        "changes lists every switch of the mock's faults, whoever made it (the console, "
+        "the operator API, the demo, a PUT /_mock/faults), newest first."
     )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"toggle_routing"} | FAULT_ACTIONS)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -270,6 +277,6 @@ class GatewaysScreen(LiveScreen):
             self.ctx.facade.set_faults(name, changes), doing=f"switch faults of {name}"
         )
         if faults is not None:
-            summary = ", ".join(f"{k} {faults.get(k)}" for k in changes)
+            summary = ", ".join(f"{k} {fault_value(faults.get(k))}" for k in changes)
             self.notify(f"{name}: {summary}.", title="Faults switched", markup=False)
         self.fetch_now()

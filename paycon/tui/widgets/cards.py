@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 
 from paycon.facade.models import GatewayStatus, OutboxFigures, Traffic
 from paycon.tui import formatting as fmt
+from paycon.tui.widgets.phrases import Phrases
 
 OUTBOX_STATES = ("pending", "running", "dead", "done")
 
@@ -30,7 +32,8 @@ def traffic_card(traffic: Traffic) -> Text:
 
 
 def outbox_card(figures: OutboxFigures) -> Text:
-    """Tasks by state, the backlog, the oldest due task's age and throughput."""
+    """Tasks by state, the backlog (due work), scheduled tasks apart, the oldest due task's age
+    and throughput."""
     text = Text()
     text.append("Outbox\n", style="bold")
     for number, state in enumerate(OUTBOX_STATES):
@@ -43,7 +46,9 @@ def outbox_card(figures: OutboxFigures) -> Text:
     text.append("\n")
     _label(text, "backlog ")
     text.append(fmt.count(figures.backlog), style="bold")
-    _label(text, " · oldest due ")
+    _label(text, " · ")
+    text.append(fmt.count(figures.scheduled), style="bold")
+    _label(text, " scheduled · oldest due ")
     oldest = figures.oldest_due_age_s
     text.append(fmt.NOTHING if oldest is None else fmt.span(oldest), style="bold")
     _label(text, " · ")
@@ -59,28 +64,39 @@ def routing(gateway: GatewayStatus) -> Text:
     return Text("routing off", style="bold red")
 
 
-def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
-    """``closed 0/5`` or ``open 5/5 · half-open in 12 s``."""
+def breaker_phrases(gateway: GatewayStatus, now: datetime) -> Phrases:
+    """What an operator needs of a breaker: ``closed 2/5 failures``; ``open for 3 min ·
+    2 trials failed · next trial in 12 s``; ``half-open for 3 min · trial under way``."""
     breaker = gateway.breaker
-    text = fmt.breaker_state(breaker)
-    text.append(f" {breaker.failures}/{breaker.fail_max} failures")
-    waiting = fmt.half_open_in(breaker, now)
-    if waiting:
-        text.append(f" · {waiting}", style="yellow")
-    return text
+    state = fmt.breaker_state(breaker)
+    if breaker.state == "closed":
+        return Phrases([state.append(f" {breaker.failures}/{breaker.fail_max} failures")])
+    phrases = [state.append(f" {fmt.open_for(breaker, now)}".rstrip())]
+    if breaker.state == "half_open":
+        phrases.append(Text("trial under way", style="yellow"))
+    phrases.append(Text(fmt.failed_trials(breaker)))
+    phrases.append(Text(fmt.next_trial(breaker, now), style="yellow"))
+    return Phrases(phrases)
 
 
-def gateway_card(gateway: GatewayStatus, now: datetime) -> Text:
-    """A gateway at a glance: routing, breaker, latency and success rate."""
+def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
+    """The breaker on one line (see ``breaker_phrases``)."""
+    return breaker_phrases(gateway, now).as_line()
+
+
+def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False) -> Group:
+    """A gateway at a glance: routing, breaker, latency and success rate (``compact``:
+    routing and breaker only)."""
     recent = gateway.recent
+    head = Text()
+    head.append(gateway.name, style="bold")
+    _label(head, f" {gateway.protocol} · ")
+    head.append_text(routing(gateway))
+    breaker = breaker_phrases(gateway, now)
+    breaker.lead = Text("breaker ", style="dim")
+    if compact:
+        return Group(head, breaker)
     text = Text()
-    text.append(gateway.name, style="bold")
-    _label(text, f" {gateway.protocol} · ")
-    text.append_text(routing(gateway))
-    text.append("\n")
-    _label(text, "breaker ")
-    text.append_text(breaker_line(gateway, now))
-    text.append("\n")
     _label(text, "latency p50 ")
     text.append(fmt.millis(recent.latency_p50_ms), style="bold")
     _label(text, " · p99 ")
@@ -92,7 +108,7 @@ def gateway_card(gateway: GatewayStatus, now: datetime) -> Text:
     _label(text, f" of {fmt.count(recent.calls)} calls")
     if gateway.faults is not None and _faulty(gateway):
         text.append("\nmock faults on", style="magenta")
-    return text
+    return Group(head, breaker, text)
 
 
 def _faulty(gateway: GatewayStatus) -> bool:

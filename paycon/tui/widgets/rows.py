@@ -20,6 +20,8 @@ TRANSACTION_COLUMNS = (
     "Gateway",
     "Reference",
 )
+# On a narrow terminal, columns are left out in this order (the least needed first).
+TRANSACTION_DROP_ORDER = (7, 6, 2, 4, 0)  # Reference, Gateway, Kind, Customer, Created
 TASK_COLUMNS = ("ID", "Kind", "State", "Attempts", "Runs", "Updated", "Key", "Last error")
 
 
@@ -69,4 +71,9 @@ def task_table(table_id: str) -> RowTable:
 
 
 def transaction_table(table_id: str) -> RowTable:
-    return RowTable(*TRANSACTION_COLUMNS, id=table_id, zebra_stripes=True)
+    return RowTable(
+        *TRANSACTION_COLUMNS,
+        id=table_id,
+        zebra_stripes=True,
+        drop_order=TRANSACTION_DROP_ORDER,
+    )

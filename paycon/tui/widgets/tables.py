@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -32,13 +33,32 @@ def plain(value: object) -> Text:
 
 class RowTable(DataTable[Text]):
     """A ``DataTable`` of keyed rows under fixed column titles; fill it with ``refill`` and
-    ``append``."""
+    ``append``.
 
-    def __init__(self, *titles: str, id: str, zebra_stripes: bool = False) -> None:
+    When the rows are wider than the table, whole columns are left out, first
+    the one ``drop_order`` names first (column indexes), so a narrow terminal
+    shows every row with fewer columns rather than rows cut off mid-column.
+    """
+
+    def __init__(
+        self,
+        *titles: str,
+        id: str,
+        zebra_stripes: bool = False,
+        drop_order: Sequence[int] = (),
+    ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=zebra_stripes, id=id)
         self._titles = tuple(Text(title) for title in titles)
         self._cells: dict[str, Sequence[Text]] = {}
+        self._drop_order = tuple(drop_order)
+        self._laid_out_for = 0
         self.add_column(_line(self._titles, _widths(self._titles, [])), key=LINE)
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The titles of the columns shown now."""
+        widths = _widths(self._titles, self._cells.values())
+        return tuple(self._titles[n].plain for n in self._fitting(widths))
 
     def show(self, rows: Iterable[Row], *, keep: bool) -> None:
         """Show ``rows``: after the ones shown when ``keep`` (skipping keys already there,
@@ -47,11 +67,41 @@ class RowTable(DataTable[Text]):
             self._cells.clear()
         for key, cells in rows:
             self._cells.setdefault(key, cells)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
         widths = _widths(self._titles, self._cells.values())
+        shown = self._fitting(widths)
+        self._laid_out_for = self.size.width
+
+        def pick(items: Sequence[Any]) -> list[Any]:
+            return [items[n] for n in shown]
+
         self.clear(columns=True)
-        self.add_column(_line(self._titles, widths), key=LINE)
+        self.add_column(_line(pick(self._titles), pick(widths)), key=LINE)
         for key, cells in self._cells.items():
-            self.add_row(_line(cells, widths), key=key)
+            self.add_row(_line(pick(cells), pick(widths)), key=key)
+
+    def _fitting(self, widths: Sequence[int]) -> list[int]:
+        """The columns that fit the table's width, in order (all before it has a size)."""
+        shown = list(range(len(widths)))
+        # The row's cell padding on both sides and the vertical scrollbar.
+        room = self.size.width - 2 * self.cell_padding - self.styles.scrollbar_size_vertical
+        if self.size.width <= 0:
+            return shown
+        drops = [n for n in self._drop_order if n in shown]
+        while drops and sum(widths[n] for n in shown) + len(GAP) * (len(shown) - 1) > room:
+            shown.remove(drops.pop(0))
+        return shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Lay the rows out again for the new width, keeping the cursor on its row.
+        if not self._drop_order or event.size.width == self._laid_out_for:
+            return
+        kept = selected_key(self)
+        self._lay_out()
+        if kept is not None:
+            self.move_cursor(row=self.get_row_index(kept), animate=False)
 
 
 def _widths(titles: Sequence[Text], rows: Iterable[Sequence[Text]]) -> list[int]:

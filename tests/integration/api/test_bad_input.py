@@ -98,8 +98,41 @@ async def test_a_bad_field_beside_an_amount_above_the_cap_is_400(paycon: Running
         "destination": {"iban": "DE89370400440532013001", "holder": "J"},
     }
     status, _, answer = await paycon.post_json("/v1/withdrawals", body, key="cap-and-iban")
+    # Every fault is listed, the amount's too; a 400, since not only a limit is at fault.
     assert status == 400, answer
-    assert [error["field"] for error in answer["errors"]] == ["destination.iban"]
+    assert [error["field"] for error in answer["errors"]] == ["destination.iban", "amount"]
+
+
+EVERY_BAD_FIELD: list[tuple[str, str, Any, list[str]]] = [
+    # The README's own example: one field the schema refuses, one the currency's scale refuses.
+    ("deposits", "README example", with_(customer_id="cus 42", amount="1.234"),
+     ["customer_id", "amount"]),
+    ("deposits", "schema and rules", with_(customer_id=42, country="XX", currency="JPY",
+                                            amount="1.5", colour="red"),
+     ["customer_id", "colour", "country", "amount"]),
+    ("withdrawals", "withdrawal", with_(customer_id="", amount="0.001",
+                                        destination={"iban": "DE00 0000", "holder": "Jane Doe"}),
+     ["customer_id", "amount", "destination.iban"]),
+    ("withdrawals", "bad holder, bad IBAN", with_(notify_url="https://",
+                                                  destination={"iban": "DE00000000000000000000",
+                                                               "holder": ""}),
+     ["destination.holder", "destination.iban", "notify_url"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "case", "body", "fields"), EVERY_BAD_FIELD, ids=[c[1] for c in EVERY_BAD_FIELD]
+)
+async def test_every_invalid_field_is_listed_at_once(
+    paycon: RunningPaycon, path: str, case: str, body: Any, fields: list[str]
+) -> None:
+    before = paycon.counts()
+    status, _, answer = await paycon.post_json(
+        f"/v1/{path}", body, key="all-bad-" + case.replace(" ", "-")
+    )
+    assert status == 400, answer
+    assert sorted(error["field"] for error in answer["errors"]) == sorted(fields)
+    assert paycon.counts() == before
 
 
 @pytest.mark.parametrize(

@@ -248,9 +248,9 @@ async def test_fault_switches_are_audited_with_what_changed(embedded: RunningPay
     )
     assert [row[1:] for row in rows] == [
         ("faults", "faults:gateway_b", "chaos drill",
-         'error_rate: 0.0 → 0.25; outage: false → "503"; latency_ms: 0 (unchanged)'),
+         "error_rate: 0 → 0.25; outage: off → 503; latency_ms: 0 (unchanged)"),
         ("faults", "faults:gateway_b", "faults switched by an operator",
-         'outage: "503" → false'),
+         "outage: 503 → off"),
     ]  # fmt: skip
     assert all(row[0].startswith("operator:key_") for row in rows)
 
@@ -261,7 +261,9 @@ async def test_fault_switches_are_audited_with_what_changed(embedded: RunningPay
         ("faults", "faults switched by an operator"),
         ("faults", "chaos drill"),
     ]
-    assert b["fault_changes"][1]["detail"].startswith("error_rate: 0.0 → 0.25")
+    # As the mock recorded them, with who: the values that changed, spelt as the console does.
+    assert b["fault_changes"][1]["detail"] == "error_rate: 0 → 0.25; outage: off → 503"
+    assert all(c["actor"].startswith("operator:key_") for c in b["fault_changes"])
     assert b["routing_changes"] == []
 
 

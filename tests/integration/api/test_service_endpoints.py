@@ -35,6 +35,7 @@ async def test_operator_routes_need_an_operator_key(paycon: RunningPaycon) -> No
     assert status == 200
     assert stats["counts"] == {"pending": 1, "running": 0, "done": 0, "dead": 0}
     assert stats["backlog"] == 1
+    assert stats["scheduled"] == 0
     assert stats["oldest_due_age_s"] >= 0
 
 

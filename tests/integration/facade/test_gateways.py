@@ -110,7 +110,7 @@ async def test_embedded_faults_are_switched_and_shown(
     assert listed["gateway_b"].faults["decline_rate"] == 0.0
     (change,) = listed["gateway_a"].fault_changes
     assert (change.action, change.reason) == ("faults", "faults switched from the console")
-    assert change.detail == "decline_rate: 0.0 → 0.5; callback_reorder: false → true"
+    assert change.detail == "decline_rate: 0 → 0.5; callback_reorder: off → on"
     assert change.actor == LOCAL_ACTOR or change.actor.startswith("operator:key_")
     assert listed["gateway_b"].fault_changes == ()
 

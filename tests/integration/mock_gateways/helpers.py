@@ -217,11 +217,21 @@ class AdminClient:
         assert status == 200, document
         return document
 
-    async def ledger(self) -> dict[str, Any]:
-        async with self.http.get(f"{self.base_url}/_mock/ledger") as response:
-            assert response.status == 200
+    async def ledger_page(self, query: str = "") -> tuple[int, dict[str, Any]]:
+        async with self.http.get(f"{self.base_url}/_mock/ledger{query}") as response:
             document: dict[str, Any] = await response.json()
-            return document
+            return response.status, document
+
+    async def ledger(self) -> dict[str, Any]:
+        """The whole ledger: every page's payments under the first page's summary."""
+        status, document = await self.ledger_page("?limit=1000")
+        assert status == 200, document
+        while document["next_cursor"] is not None:
+            status, page = await self.ledger_page(f"?limit=1000&cursor={document['next_cursor']}")
+            assert status == 200, page
+            document["payments"] += page["payments"]
+            document["next_cursor"] = page["next_cursor"]
+        return document
 
     async def payments(self) -> dict[str, dict[str, Any]]:
         """Ledger entries by transaction id, after checking none was charged twice."""

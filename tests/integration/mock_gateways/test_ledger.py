@@ -57,3 +57,39 @@ async def test_the_ledger_lists_every_payment_with_its_history(
     assert first["callback_attempts"] == 1
     assert first["callbacks"][0]["attempts"][0]["outcome"] == "200"
     assert (second["transaction_id"], second["amount"]) == ("tx-2", "0.001")
+
+
+async def test_the_ledger_is_paged_oldest_first_with_a_summary_of_all(
+    gateway_a: GatewayUnderTest,
+) -> None:
+    for n in range(5):
+        await gateway_a.client.submit(f"tx-{n}")
+
+    status, first = await gateway_a.admin.ledger_page("?limit=2")
+    assert status == 200
+    assert [p["transaction_id"] for p in first["payments"]] == ["tx-0", "tx-1"]
+    assert first["summary"]["payments"] == 5
+    status, last = await gateway_a.admin.ledger_page(f"?limit=2&cursor={first['next_cursor']}0")
+    assert status == 200  # a cursor past the end is an empty last page
+    assert (last["payments"], last["next_cursor"]) == ([], None)
+    pages, cursor = [], ""
+    while cursor is not None:
+        _, page = await gateway_a.admin.ledger_page(f"?limit=2{cursor and f'&cursor={cursor}'}")
+        pages.append([p["transaction_id"] for p in page["payments"]])
+        cursor = page["next_cursor"]
+    assert pages == [["tx-0", "tx-1"], ["tx-2", "tx-3"], ["tx-4"]]
+    status, default = await gateway_a.admin.ledger_page()
+    assert (len(default["payments"]), default["next_cursor"]) == (5, None)
+    for bad in ("?limit=0", "?limit=1001", "?cursor=-1", "?limit=x"):
+        status, body = await gateway_a.admin.ledger_page(bad)
+        assert status == 400, bad
+        assert body["error"].startswith("invalid_")
+
+
+async def test_a_page_holds_100_payments_unless_asked_for_another_size(
+    gateway_a: GatewayUnderTest,
+) -> None:
+    for n in range(101):
+        await gateway_a.client.submit(f"tx-{n}")
+    _, page = await gateway_a.admin.ledger_page()
+    assert (len(page["payments"]), page["next_cursor"]) == (100, "100")

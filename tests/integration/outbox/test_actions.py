@@ -278,7 +278,9 @@ async def test_stats_count_states_and_measure_backlog_and_throughput(
         TaskState.DONE: 40,
         TaskState.DEAD: 1,
     }
-    assert stats.backlog == 3
+    # Due work only: the stale pending task and the running one; the one an hour ahead apart.
+    assert stats.backlog == 2
+    assert stats.scheduled == 1
     assert stats.oldest_due_age_s is not None
     assert 29 <= stats.oldest_due_age_s < 60
     assert stats.done_last_window == 40

@@ -123,6 +123,33 @@ async def test_a_failed_trial_opens_it_again_for_another_reset_timeout(
     assert route.call_count == 3
 
 
+async def test_it_says_since_when_it_is_open_and_how_many_trials_failed(
+    wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
+) -> None:
+    route = wire.submit_route(router).mock(return_value=wire.error(500, "internal_error", "x"))
+    gateway = make_gateway(wire, fail_max=2, reset_timeout_s=RESET_S)
+    assert (gateway.breaker_state().open_since, gateway.breaker_state().failed_trials) == (None, 0)
+    await fail_times(gateway, 2)
+    first = gateway.breaker_state()
+    assert (first.open_since, first.failed_trials) == (first.opened_at, 0)
+
+    for trials in (1, 2):
+        await asyncio.sleep(RESET_S * 1.5)
+        await fail_times(gateway, 1)
+        state = gateway.breaker_state()
+        assert (state.state, state.open_since, state.failed_trials) == (
+            "open",
+            first.open_since,
+            trials,
+        )
+
+    route.mock(return_value=wire.answer("pending", "tx-1"))
+    await asyncio.sleep(RESET_S * 1.5)
+    await gateway.submit(submit_request("tx-1"))
+    closed = gateway.breaker_state()
+    assert (closed.state, closed.open_since, closed.failed_trials) == ("closed", None, 0)
+
+
 async def test_while_the_trial_is_in_flight_other_calls_are_refused(
     wire: Wire, router: respx.MockRouter, make_gateway: GatewayFactory
 ) -> None:
