@@ -193,15 +193,19 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
             overrides[name] = str(value)
     settings = load_settings(args.config, overrides)
     if created:
-        print(_created_message(args.config, settings), file=sys.stderr)
+        # A console about to take the screen shows the key itself (printed now, it
+        # would be seen only on quitting).
+        console = args.command == "run" and not args.headless and _on_terminal()
+        print(_created_message(args.config, settings, show_key=not console), file=sys.stderr)
     return settings
 
 
-def _created_message(config: Path, settings: Settings) -> str:
-    """What a first run says: the new file, and the client key this once."""
+def _created_message(config: Path, settings: Settings, *, show_key: bool) -> str:
+    """What a first run says: the new file, and the client key this once (unless the
+    console shows it)."""
     lines = [f"paycon: created {config} with new API keys and secrets"]
     keys = settings.auth.client_api_keys
-    if keys:
+    if keys and show_key:
         # Shown once, when it is made: later starts say where it is, never the key itself.
         lines.append(f"paycon: client API key: {keys[0]}")
         lines.append(f"paycon: {_where_keys_are(config)}")
