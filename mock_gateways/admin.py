@@ -9,8 +9,10 @@
 - ``GET /_mock/ledger?limit=&cursor=`` — the payments held, oldest first, a
   page at a time (100 by default, 1000 at most; ``next_cursor`` names the
   next page, null on the last), with a summary of them all.
-- ``POST /_mock/reset`` — forget every payment; ``{"faults": true}`` also
-  restores the faults the gateway started with (recorded like a ``PUT``).
+- ``GET /_mock/settlements?date=YYYY-MM-DD`` — that day's settlement report
+  as CSV (``text/csv``; see ``settlement``): a header, then one row per line.
+- ``POST /_mock/reset`` — forget every payment and settlement; ``{"faults": true}``
+  also restores the faults the gateway started with (recorded like a ``PUT``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mock_gateways.errors import InvalidRequest
 from mock_gateways.history import HISTORY_KEPT, check_actor, check_reason
 from mock_gateways.jsonbody import read_json_object
 from mock_gateways.keys import GATEWAY
+from mock_gateways.settlement import REPORT_CONTENT_TYPE, report_csv, report_date
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -103,6 +106,23 @@ async def get_ledger(request: web.Request) -> web.Response:
     )
 
 
+async def get_settlements(request: web.Request) -> web.Response:
+    """Answer the settlement report for ``?date=YYYY-MM-DD`` as CSV (only the header when the
+    day settled nothing); 400 when the date is missing, repeated or not a calendar date."""
+    dates = request.query.getall("date", [])
+    if len(dates) > 1:
+        raise InvalidRequest("invalid_date", "give date once, as YYYY-MM-DD")
+    day = report_date(dates[0] if dates else None)
+    gateway = request.app[GATEWAY]
+    filename = f"{gateway.name}-settlements-{day.isoformat()}.csv"
+    return web.Response(
+        text=report_csv(gateway.settlements.report(day)),
+        content_type=REPORT_CONTENT_TYPE,
+        charset="utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
 async def post_reset(request: web.Request) -> web.Response:
     """Clear the ledger (and with ``{"faults": true}`` restore the start-time faults)."""
     options = await read_json_object(request) if await request.read() else {}
@@ -121,5 +141,6 @@ ROUTES = [
     web.put("/_mock/faults", put_faults),
     web.get("/_mock/faults/history", get_fault_history),
     web.get("/_mock/ledger", get_ledger),
+    web.get("/_mock/settlements", get_settlements),
     web.post("/_mock/reset", post_reset),
 ]

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="NAME=VALUE",
             help=f"a start-time fault of gateway {gateway.upper()}, repeatable "
             "(error_rate=0.3, outage=503, latency_ms=200, callback_reorder=true, "
-            "ghost_503_rate=0.2, auth_failure=true, ...)",
+            "ghost_503_rate=0.2, auth_failure=true, settlement_fee_bps=150, ...)",
         )
 
 
@@ -103,6 +103,7 @@ def banner(mocks: MockGateways) -> str:
             f"curl -X PUT {mocks.url_a}/_mock/faults -d '{{\"error_rate\": 0.3}}'",
             f"see the faults:     curl {mocks.url_a}/_mock/faults",
             f"watch the ledger:   curl {mocks.url_a}/_mock/ledger",
+            f'settled today:      curl "{mocks.url_a}/_mock/settlements?date=$(date -u +%F)"',
             f"back to healthy:    curl -X POST {mocks.url_a}/_mock/reset -d '{{\"faults\": true}}'",
             "(gateway B: the same paths on its own port)",
         ]

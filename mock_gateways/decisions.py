@@ -29,10 +29,13 @@ class Roll:
     wrong_route: float
     late_failure: float
     ghost: float
+    unreported: float
+    report_missing: float
+    report_skew: float
 
     @classmethod
     def draw(cls, rng: random.Random) -> Roll:
-        """Draw all ten values, always in the same order."""
+        """Draw all thirteen values, always in the same order."""
         return cls(
             error=rng.random(),
             timeout=rng.random(),
@@ -44,6 +47,9 @@ class Roll:
             wrong_route=rng.random(),
             late_failure=rng.random(),
             ghost=rng.random(),
+            unreported=rng.random(),
+            report_missing=rng.random(),
+            report_skew=rng.random(),
         )
 
 
@@ -69,6 +75,9 @@ class PaymentPlan:
     skew_amount: bool = False  # callbacks say another amount than the payment's
     wrong_route: bool = False  # callbacks go to the other gateway's route, as that gateway
     late_failure: bool = False  # a success later turns into a failure, with its own callback
+    unreported: bool = False  # a success is settled, but callbacks and status never say so
+    report_missing: bool = False  # its settlement line is left out of the daily report
+    report_skew: bool = False  # its settlement line says one minor unit more
 
 
 def plan_request(faults: Faults, roll: Roll) -> RequestPlan:
@@ -94,4 +103,7 @@ def plan_payment(faults: Faults, roll: Roll) -> PaymentPlan:
         skew_amount=roll.skew < faults.callback_amount_skew,
         wrong_route=roll.wrong_route < faults.callback_wrong_route,
         late_failure=roll.late_failure < faults.late_failure_rate,
+        unreported=roll.unreported < faults.settle_unreported_rate,
+        report_missing=roll.report_missing < faults.report_missing_rate,
+        report_skew=roll.report_skew < faults.report_amount_skew_rate,
     )

@@ -28,6 +28,8 @@ DECLINE_CODES = (
 )
 
 MAX_DURATION_MS = 3_600_000  # one hour: anything longer is a typo, not a fault
+MAX_FEE_BPS = 10_000  # 100 %
+MAX_FEE_MINOR = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class Faults:
     ghost_503_rate: float = 0.0
     auth_failure: bool = False
     submit_decline: str | Literal[False] = False
+    # Settlement: what the gateway charges, and how its daily report misleads.
+    # The fee is a setting, not a fault; it lives here to be switched the same way.
+    settlement_fee_bps: int = 0
+    settlement_fee_minor: int = 0
+    settle_unreported_rate: float = 0.0
+    report_missing_rate: float = 0.0
+    report_amount_skew_rate: float = 0.0
 
     def updated(self, changes: Mapping[str, object]) -> Faults:
         """Return a copy with ``changes`` applied; fields not named keep their value.
@@ -127,6 +136,20 @@ def _duration_ms(value: object) -> int:
     return int(number)
 
 
+def _whole(low: int, high: int, unit: str) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        number = _number(value)
+        if number is None or not number.is_integer() or not low <= number <= high:
+            raise ValueError(f"must be whole {unit} between {low} and {high}, got {value!r}")
+        return int(number)
+
+    return check
+
+
+_fee_bps = _whole(0, MAX_FEE_BPS, "basis points")
+_fee_minor = _whole(0, MAX_FEE_MINOR, "minor units")
+
+
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, got {value!r}")
@@ -169,6 +192,11 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "ghost_503_rate": _rate,
     "auth_failure": _flag,
     "submit_decline": _decline_code,
+    "settlement_fee_bps": _fee_bps,
+    "settlement_fee_minor": _fee_minor,
+    "settle_unreported_rate": _rate,
+    "report_missing_rate": _rate,
+    "report_amount_skew_rate": _rate,
 }
 assert set(_CHECKS) == {field.name for field in dataclasses.fields(Faults)}
 
@@ -200,5 +228,7 @@ _TEXT_READER_FOR_CHECK: dict[Callable[[object], object], Callable[[str], object]
     _flag: _text_flag,
     _outage: _text_outage,
     _decline_code: _text_outage,
+    _fee_bps: _text_number,
+    _fee_minor: _text_number,
 }
 _TEXT_READERS = {name: _TEXT_READER_FOR_CHECK[check] for name, check in _CHECKS.items()}

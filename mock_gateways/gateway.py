@@ -1,7 +1,8 @@
 """One mock gateway's behaviour, independent of its wire format.
 
-``MockGateway`` holds the faults, the ledger and the seeded dice, takes
-payments, settles them after the callback delay and sends their callbacks.
+``MockGateway`` holds the faults, the ledger, the settlement book and the
+seeded dice, takes payments, settles them after the callback delay (a
+success also as a settlement line) and sends their callbacks.
 The gateway apps (``gateway_a``, ``gateway_b``) translate HTTP to calls on
 it; ``server.MockGateways`` starts and stops it.
 """
@@ -32,6 +33,13 @@ from mock_gateways.faults import Faults
 from mock_gateways.history import UNNAMED, FaultHistory
 from mock_gateways.ledger import Ledger, LedgerEntry
 from mock_gateways.payments import PaymentRequest
+from mock_gateways.settlement import (
+    SettlementBook,
+    minor_unit,
+    reversal_line,
+    settled_line,
+    value_date,
+)
 from mock_gateways.tasks import TaskOwner
 
 logger = logging.getLogger(__name__)
@@ -39,6 +47,11 @@ logger = logging.getLogger(__name__)
 
 # A payment that fails after its success says so with this reason.
 LATE_FAILURE_REASON = "late_failure"
+
+
+def reference_prefix(name: str) -> str:
+    """What a gateway's references start with: ``gateway_a`` → ``GA``."""
+    return "G" + name.rsplit("_", 1)[-1].upper()
 
 
 class MockGateway:
@@ -62,7 +75,8 @@ class MockGateway:
         peer: CallbackIdentity | None = None,
     ) -> None:
         self.name = name
-        self.ledger = Ledger()
+        self.ledger = Ledger(reference_prefix=reference_prefix(name))
+        self.settlements = SettlementBook()
         self._peer = peer
         # Misbehaviours that belong to no payment (a refused request records nothing).
         self._request_faults: Counter[str] = Counter()
@@ -170,13 +184,14 @@ class MockGateway:
     async def reset(
         self, *, faults: bool = False, actor: str = UNNAMED, reason: str | None = None
     ) -> None:
-        """Forget every payment, cancel their pending work and re-seed the dice.
+        """Forget every payment and settlement, cancel their pending work and re-seed the dice.
 
         With ``faults``, also restore the faults the gateway started with (a switch
         recorded in ``fault_history`` with ``actor`` and ``reason``).
         """
         await self._tasks.cancel_all()
         self.ledger.clear()
+        self.settlements.clear()
         self._request_faults.clear()
         self._rng = self._new_rng()
         if faults:
@@ -212,9 +227,17 @@ class MockGateway:
 
     async def _settle(self, transaction_id: str, plan: PaymentPlan) -> None:
         await asyncio.sleep(plan.callback_delay_ms / 1000)
-        entry = self.ledger.settle(transaction_id, declined=plan.declined)
+        entry = self.ledger.settle(
+            transaction_id, declined=plan.declined, unreported=plan.unreported
+        )
         logger.info("%s settled %s: %s", self.name, transaction_id, entry.status)
-        events = callback_events(entry.request, entry.status, entry.reason, plan)
+        if entry.status == "success":
+            self._book_settlement(entry, plan)
+        events = (
+            []
+            if entry.unreported
+            else callback_events(entry.request, entry.status, entry.reason, plan)
+        )
         if not events:
             logger.info("%s dropped the callbacks of %s", self.name, transaction_id)
         for event in events:
@@ -227,11 +250,44 @@ class MockGateway:
         await asyncio.sleep(plan.callback_delay_ms / 1000)
         entry = self.ledger.fail_late(transaction_id, LATE_FAILURE_REASON)
         self.ledger.note_injected(transaction_id, "late_failure")
+        original = self.settlements.settled(transaction_id)
+        if original is not None:
+            on = value_date(self._clock_s())
+            self.settlements.add(reversal_line(original, entry.request.amount, on))
         logger.info("%s failed %s after its success", self.name, transaction_id)
-        if plan.drop_callbacks:
+        if plan.drop_callbacks or entry.unreported:
             return
         event = callback_event(entry.request, "failure", LATE_FAILURE_REASON, plan)
         await self._send(entry.request.callback_url, event, plan)
+
+    def _book_settlement(self, entry: LedgerEntry, plan: PaymentPlan) -> None:
+        """Record the settlement line of a payment that succeeded now, with the fee in force.
+
+        The settlement faults are counted here: ``settle_unreported``,
+        ``report_missing`` and ``report_amount_skew`` (never on a missing line).
+        """
+        payment = entry.request
+        skew = plan.report_skew and not plan.report_missing
+        gross = payment.amount + minor_unit(payment.currency) if skew else payment.amount
+        line = settled_line(
+            gateway_reference=entry.gateway_reference,
+            transaction_id=payment.transaction_id,
+            payment_type=payment.type,
+            gross=gross,
+            currency=payment.currency,
+            on=value_date(self._clock_s()),
+            fee_bps=self._faults.settlement_fee_bps,
+            fee_minor=self._faults.settlement_fee_minor,
+            reported=not plan.report_missing,
+        )
+        self.settlements.add(line)
+        for fault, hit in (
+            ("settle_unreported", entry.unreported),
+            ("report_missing", plan.report_missing),
+            ("report_amount_skew", skew),
+        ):
+            if hit:
+                self.ledger.note_injected(payment.transaction_id, fault)
 
     async def _send(self, url: str, event: CallbackEvent, plan: PaymentPlan) -> None:
         transaction_id = event.transaction_id

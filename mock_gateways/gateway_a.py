@@ -68,7 +68,7 @@ def _state_response(entry: LedgerEntry) -> web.Response:
     payment = entry.request
     return web.json_response(
         {
-            "status": entry.status,
+            "status": entry.reported_status,
             "transactionId": payment.transaction_id,
             "amount": format(payment.amount, "f"),
             "currency": payment.currency,

@@ -112,7 +112,7 @@ def _child_text(root: Element, name: str) -> str | None:
 def _state_response(root: str, entry: LedgerEntry) -> web.Response:
     payment = entry.request
     fields = [
-        ("Status", entry.status),
+        ("Status", entry.reported_status),
         ("TransactionId", payment.transaction_id),
         ("Amount", format(payment.amount, "f")),
         ("Currency", payment.currency),

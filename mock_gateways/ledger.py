@@ -50,23 +50,33 @@ class LedgerEntry:
 
     request: PaymentRequest
     recorded_at_s: float
+    gateway_reference: str  # the gateway's own id for the payment, as its reports name it
     status: PaymentStatus = "pending"
     reason: str | None = None
     submissions: int = 1
     charges: int = 0
     callbacks: list[CallbackRecord] = field(default_factory=list)
     injected: Counter[str] = field(default_factory=Counter)
+    # The settle_unreported_rate fault: settled, but status answers stay "pending".
+    unreported: bool = False
+
+    @property
+    def reported_status(self) -> PaymentStatus:
+        """The status the gateway's answers say (``pending`` forever when unreported)."""
+        return "pending" if self.unreported else self.status
 
     def to_json(self) -> dict[str, object]:
         """The entry as ``GET /_mock/ledger`` lists it."""
         return {
             "transaction_id": self.request.transaction_id,
+            "gateway_reference": self.gateway_reference,
             "type": self.request.type,
             "amount": format(self.request.amount, "f"),
             "currency": self.request.currency,
             "callback_url": self.request.callback_url,
             "recorded_at_s": self.recorded_at_s,
             "status": self.status,
+            "reported_status": self.reported_status,
             "reason": self.reason,
             "submissions": self.submissions,
             "charges": self.charges,
@@ -93,10 +103,15 @@ class LedgerEntry:
 
 
 class Ledger:
-    """Payments by transaction id, in the order they were first recorded."""
+    """Payments by transaction id, in the order they were first recorded.
 
-    def __init__(self) -> None:
+    Each new payment gets a gateway reference: ``reference_prefix`` and a
+    ten-digit number counting from 1 (``GA0000000001``), again from 1 after ``clear``.
+    """
+
+    def __init__(self, reference_prefix: str = "G") -> None:
         self._entries: dict[str, LedgerEntry] = {}
+        self._reference_prefix = reference_prefix
 
     def submit(self, request: PaymentRequest, now_s: float) -> tuple[LedgerEntry, bool]:
         """Record a submission; return the entry and whether it is new.
@@ -107,7 +122,8 @@ class Ledger:
         """
         entry = self._entries.get(request.transaction_id)
         if entry is None:
-            entry = LedgerEntry(request=request, recorded_at_s=now_s)
+            reference = f"{self._reference_prefix}{len(self._entries) + 1:010d}"
+            entry = LedgerEntry(request=request, recorded_at_s=now_s, gateway_reference=reference)
             self._entries[request.transaction_id] = entry
             return entry, True
         if not entry.request.same_terms(request):
@@ -125,11 +141,15 @@ class Ledger:
             raise UnknownTransaction(f"no payment with transaction id {transaction_id}")
         return entry
 
-    def settle(self, transaction_id: str, *, declined: bool) -> LedgerEntry:
+    def settle(
+        self, transaction_id: str, *, declined: bool, unreported: bool = False
+    ) -> LedgerEntry:
         """Give a pending payment its final status; charge it unless declined.
 
-        A payment that already settled is left alone, so it is never charged
-        twice. Raises ``UnknownTransaction`` if the id is not recorded.
+        With ``unreported``, a success is kept from the gateway's answers
+        (``reported_status`` stays ``pending``). A payment that already settled
+        is left alone, so it is never charged twice. Raises
+        ``UnknownTransaction`` if the id is not recorded.
         """
         entry = self.get(transaction_id)
         if entry.status != "pending":
@@ -139,6 +159,7 @@ class Ledger:
         else:
             entry.status = "success"
             entry.charges += 1
+            entry.unreported = unreported
         return entry
 
     def fail_late(self, transaction_id: str, reason: str) -> LedgerEntry:

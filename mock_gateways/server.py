@@ -10,6 +10,8 @@ fixtures start::
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
@@ -84,7 +86,8 @@ class MockGateways:
 
     The same ``seed`` makes every random choice of both gateways repeat. Each
     knows the other's callback format and secret, for the
-    ``callback_wrong_route`` fault.
+    ``callback_wrong_route`` fault. ``clock_s`` (unix seconds) dates what they
+    record, settlements' value dates included, and signs their callbacks.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class MockGateways:
         faults_a: Faults | None = None,
         faults_b: Faults | None = None,
         delivery: DeliveryPolicy | None = None,
+        clock_s: Callable[[], float] = time.time,
     ) -> None:
         delivery = delivery or DeliveryPolicy()
 
@@ -112,6 +116,7 @@ class MockGateways:
                 faults=faults,
                 seed=seed,
                 delivery=delivery,
+                clock_s=clock_s,
                 peer=peer,
             )
             return RunningGateway(gateway, dialect, host, port)

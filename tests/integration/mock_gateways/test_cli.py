@@ -159,6 +159,11 @@ async def test_python_m_mock_gateways_serves_until_sigint(http: aiohttp.ClientSe
             assert response.status == 503  # the start-time fault
         async with http.put(f"{url_a}/_mock/faults", data='{"error_rate": 0.3}') as response:
             assert (await response.json())["error_rate"] == 0.3
+        [settled_today] = re.findall(
+            r'curl "([^"]+/_mock/settlements\?date=)\$\(date -u \+%F\)"', banner
+        )
+        async with http.get(f"{settled_today}2026-12-03") as response:
+            assert (response.status, response.content_type) == (200, "text/csv")
 
         process.send_signal(signal.SIGINT)
         async with asyncio.timeout(10):

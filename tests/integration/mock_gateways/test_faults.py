@@ -196,6 +196,11 @@ async def test_faults_change_at_run_time_and_read_back(
         "ghost_503_rate",
         "auth_failure",
         "submit_decline",
+        "settlement_fee_bps",
+        "settlement_fee_minor",
+        "settle_unreported_rate",
+        "report_missing_rate",
+        "report_amount_skew_rate",
     }
     assert await gateway_b.admin.faults() == before_b  # faults are per gateway
 
@@ -215,6 +220,11 @@ async def test_faults_change_at_run_time_and_read_back(
         {"outage": "502"},
         {"outage": True},
         {"callback_reorder": 1},
+        {"settlement_fee_bps": 10_001},
+        {"settlement_fee_bps": 1.5},
+        {"settlement_fee_minor": -1},
+        {"settlement_fee_minor": "25"},
+        {"report_missing_rate": 1.01},
         {"no_such_fault": 1},
         {"latency_ms": 10, "error_rate": 2},
         [],
