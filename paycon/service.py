@@ -225,15 +225,15 @@ class Service:
                     ),
                     name="paycon-review-watch",
                 )
+                # Like the review watch, the ledger check runs where the work runs.
+                self._ledger_watch = asyncio.create_task(
+                    LedgerWatch(self.db, metrics.report_ledger_breaks).keep_watching(
+                        self._switch_stop, every_s=self.settings.review.ledger_check_every_s
+                    ),
+                    name="paycon-ledger-watch",
+                )
             else:
                 log.info("no outbox workers in this process (outbox.workers = 0)")
-            # Read only: every process checks the ledger and exports what it found.
-            self._ledger_watch = asyncio.create_task(
-                LedgerWatch(self.db, metrics.report_ledger_breaks).keep_watching(
-                    self._switch_stop, every_s=self.settings.review.ledger_check_every_s
-                ),
-                name="paycon-ledger-watch",
-            )
         except BaseException:
             await self.stop()
             raise
