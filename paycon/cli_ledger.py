@@ -32,9 +32,11 @@ account's stored balance equals the sum of its postings, and no customer's
 available, held or owed is below zero. A break is listed as
   KIND: SUBJECT: DETAIL
 where KIND is unbalanced_entry (SUBJECT a journal entry id), balance_differs
-or negative_balance (SUBJECT an account: holder owner name currency). The
-service runs the same check every minute on what changed and exports the
-count as paycon_ledger_breaks on /metrics."""
+or negative_balance (SUBJECT an account: holder owner name currency). Each
+paycon process with outbox workers runs the same check every
+review.ledger_check_every_s (60 s) on what changed, and exports the count as
+paycon_ledger_breaks on /metrics (the console shows a red banner while it is
+not zero)."""
 
 
 def add_parser(

@@ -41,7 +41,11 @@ class Store:
         else:
             self._runner = asyncio.Runner()
             self._database = f"paycon_ledger_{uuid.uuid4().hex[:12]}"
-            self._runner.run(_create_database(self._database))
+            try:
+                self._runner.run(_create_database(self._database))
+            except BaseException:  # a skip or a failure: nothing was created
+                self._runner.close()
+                raise
             self._async = create_async_engine(f"{POSTGRES_URL}/{self._database}")
         if migrate:
             self.run(upgrade_to_head)
