@@ -110,25 +110,28 @@ def _differing(
         ledger_accounts.c.currency, ledger_accounts.c.balance_minor,
     )  # fmt: skip
     if since is not None:
+        account_key = tuple_(
+            ledger_accounts.c.holder, ledger_accounts.c.owner, ledger_accounts.c.name,
+            ledger_accounts.c.currency,
+        )  # fmt: skip
+        # Accounts that entries booked since moved, and accounts updated since: chosen in
+        # SQL, however many there are (no list of keys is sent).
         changed = (
             select(*key_columns)
             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
             .where(journal_entries.c.at >= since)
-        )
-        keys = {tuple(row) for row in conn.execute(changed)}
-        keys |= {
-            tuple(row[:4])
-            for row in conn.execute(stored_query.where(ledger_accounts.c.updated_at >= since))
-        }
-        keys |= accounts
-        if not keys:
-            return []
-        wanted = sorted(keys)
-        sums = sums.where(tuple_(*key_columns).in_(wanted))
-        stored_query = stored_query.where(
-            tuple_(ledger_accounts.c.holder, ledger_accounts.c.owner, ledger_accounts.c.name,
-                   ledger_accounts.c.currency).in_(wanted)
+            .union(
+                select(
+                    ledger_accounts.c.holder, ledger_accounts.c.owner, ledger_accounts.c.name,
+                    ledger_accounts.c.currency,
+                ).where(ledger_accounts.c.updated_at >= since)
+            )
         )  # fmt: skip
+        rechecked = sorted(accounts)
+        sums = sums.where(
+            or_(tuple_(*key_columns).in_(changed), tuple_(*key_columns).in_(rechecked))
+        )
+        stored_query = stored_query.where(or_(account_key.in_(changed), account_key.in_(rechecked)))
     posted: dict[_AccountKey, int] = {
         (h, o, n, c): int(total) for h, o, n, c, total in conn.execute(sums)
     }
