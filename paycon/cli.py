@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_gateways, cli_tasks, cli_transactions
+from paycon import cli_gateways, cli_ledger, cli_tasks, cli_transactions
 from paycon.cli_tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.domain.errors import (
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_tasks.add_parser(commands, _config_option)
     cli_gateways.add_parser(commands, _config_option)
     cli_transactions.add_parser(commands, _config_option)
+    cli_ledger.add_parser(commands, _config_option)
     return parser
 
 
@@ -365,6 +366,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return cli_gateways.run(args, settings, environ)
     if args.command == "transactions":
         return cli_transactions.run(args, settings, environ)
+    if args.command == "ledger":
+        return cli_ledger.run(args, settings)
     return _show_config(args, settings)
 
 

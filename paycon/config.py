@@ -109,6 +109,8 @@ class ReviewSettings(_Section):
     not_known_margin_s: Annotated[float, Field(ge=0)] = 60.0
     # A gateway refusing our credentials is asked again after this long (no attempt used).
     credentials_retry_s: Annotated[float, Field(gt=0)] = 30.0
+    # How often the service checks the ledger's invariants on what changed.
+    ledger_check_every_s: Annotated[float, Field(gt=0)] = 60.0
 
 
 class BreakerSettings(_Section):

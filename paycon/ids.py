@@ -45,6 +45,7 @@ class IdFactory:
 
 
 transaction_ids = IdFactory("tx")
+journal_ids = IdFactory("jrn")
 
 
 def id_bound_at(moment: datetime, prefix: str = "tx") -> str:
@@ -52,3 +53,10 @@ def id_bound_at(moment: datetime, prefix: str = "tx") -> str:
     before it sorts below, every id made from it on sorts at or above."""
     ms = max(0, int(moment.timestamp() * 1000))
     return f"{prefix}_{_base32(ms << 80, 26)}"
+
+
+def id_made_at(moment: datetime, sequence: int, prefix: str) -> str:
+    """An id of ``IdFactory(prefix)``'s layout for ``moment``, with ``sequence`` as its
+    random part: ids given to rows written before the factory existed (migrations)."""
+    ms = max(0, int(moment.timestamp() * 1000))
+    return f"{prefix}_{_base32((ms << 80) | (sequence & ((1 << 80) - 1)), 26)}"

@@ -154,10 +154,22 @@ class Metrics:
             "Payments held for an operator's decision (GET /v1/transactions?review=true)",
             registry=r,
         )
+        self.ledger_breaks = Gauge(
+            "paycon_ledger_breaks",
+            "Broken ledger invariants found by the last check (paycon ledger verify lists them)",
+            registry=r,
+        )
+        # The same figure for the overview; None until the first check has run.
+        self.ledger_breaks_found: int | None = None
         self.gateway_latency_ms = Gauge(
             "paycon_gateway_latency_ms", "Latency of recent gateway calls",
             ["gateway", "quantile"], registry=r,
         )  # fmt: skip
+
+    def report_ledger_breaks(self, count: int) -> None:
+        """The ledger check found ``count`` breaks."""
+        self.ledger_breaks_found = count
+        self.ledger_breaks.set(count)
 
     def count_request(self, method: str, route: str, status: int) -> None:
         self.requests[(method, route, status)] += 1

@@ -35,6 +35,7 @@ from paycon.tasks import build_notify_pool, build_pool
 from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.delivery import Delivery
 from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, RoutingSwitches
+from paycon.usecases.ledger_watch import LedgerWatch
 from paycon.usecases.notifications import Notifications, NotifyUrlCheck
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.payments import PaymentIntake
@@ -103,6 +104,7 @@ class Service:
     _switch_stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _switch_watch: asyncio.Task[None] | None = field(init=False, default=None)
     _review_watch: asyncio.Task[None] | None = field(init=False, default=None)
+    _ledger_watch: asyncio.Task[None] | None = field(init=False, default=None)
     url: str = field(init=False, default="")
     # Whether start began and stop has not finished since: stopping twice stops (and logs) once.
     _up: bool = field(init=False, default=False)
@@ -223,6 +225,13 @@ class Service:
                     ),
                     name="paycon-review-watch",
                 )
+                # Like the review watch, the ledger check runs where the work runs.
+                self._ledger_watch = asyncio.create_task(
+                    LedgerWatch(self.db, metrics.report_ledger_breaks).keep_watching(
+                        self._switch_stop, every_s=self.settings.review.ledger_check_every_s
+                    ),
+                    name="paycon-ledger-watch",
+                )
             else:
                 log.info("no outbox workers in this process (outbox.workers = 0)")
         except BaseException:
@@ -289,10 +298,13 @@ class Service:
         log.info("paycon stopped")
 
     async def _stop_switch_watch(self) -> None:
-        """Stop the routing-switch and review watches (they share one stop event)."""
+        """Stop the routing-switch, review and ledger watches (they share one stop event)."""
         self._switch_stop.set()
-        watches = [w for w in (self._switch_watch, self._review_watch) if w is not None]
-        self._switch_watch = self._review_watch = None
+        watches = [
+            w for w in (self._switch_watch, self._review_watch, self._ledger_watch)
+            if w is not None
+        ]  # fmt: skip
+        self._switch_watch = self._review_watch = self._ledger_watch = None
         for watch in watches:
             await watch
 

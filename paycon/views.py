@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from outbox import Attempt, AuditEntry, OutboxStats, Task, TaskDetail
+from paycon.domain.balances import Account
 from paycon.domain.masking import mask_payload
+from paycon.domain.money import Money
 from paycon.domain.transactions import Transaction, TransactionEvent, rfc3339
 from paycon.storage.gateway_switches import OperatorAction
 from paycon.storage.queries import LedgerLineRow
@@ -143,12 +145,23 @@ def transaction_detail_json(
 
 
 def ledger_line_json(line: LedgerLineRow) -> dict[str, Any]:
-    """One balance movement: ``delta`` is a signed decimal string."""
+    """One posting: ``delta`` is the signed change of the account's balance as people
+    read it, ``posting`` the same amount the accountant's way (debit positive; an
+    entry's postings sum to zero); ``bucket`` is the account's name."""
+    account = line.account
     return {
         "at": rfc3339(line.at),
+        "entry_id": line.entry_id,
         "customer_id": line.customer_id,
-        "currency": line.currency,
-        "bucket": line.bucket,
+        "account": account_ref_json(account),
+        "currency": account.currency,
+        "bucket": account.name.value,
         "delta": line.delta.wire(),
+        "posting": Money(line.posting_minor, account.currency).wire(),
         "reason": line.reason,
     }
+
+
+def account_ref_json(account: Account) -> dict[str, str]:
+    """Which account: ``holder`` (customer | gateway), ``owner`` (its id or name), ``name``."""
+    return {"holder": account.holder.value, "owner": account.owner, "name": account.name.value}

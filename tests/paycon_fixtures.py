@@ -25,8 +25,9 @@ FINGERPRINT_KEY = "test-fingerprint-key-0123456789abcdef"
 TABLES = (
     "transactions",
     "transaction_events",
-    "balances",
-    "ledger_entries",
+    "ledger_accounts",
+    "journal_entries",
+    "postings",
     "idempotency_keys",
     "outbox_tasks",
 )

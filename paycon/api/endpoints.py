@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import callbacks, health, metrics, operator, payments, transactions, wsdl
+from paycon.api import callbacks, health, ledger, metrics, operator, payments, transactions, wsdl
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
@@ -21,6 +21,8 @@ from paycon.api.schemas import (
     GatewaysOut,
     GatewaySwitchIn,
     HealthOut,
+    JournalPageOut,
+    LedgerAccountPageOut,
     LedgerOut,
     OutboxCountOut,
     OutboxStatsOut,
@@ -175,6 +177,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="A customer's balances per currency",
         path_params=("customer_id",),
         responses={200: BalancesOut, **_READ_ERRORS},
+    ),
+    Endpoint(
+        name="list_ledger_accounts",
+        method="GET",
+        path="/v1/ledger/accounts",
+        handler=ledger.list_accounts,
+        role=Role.OPERATOR,
+        summary="Ledger accounts with their balances, in key order (holder, owner, name, currency)",
+        query=ledger.AccountListQuery,
+        responses={200: LedgerAccountPageOut, **_OPERATOR_ERRORS},
+        tags=("operators",),
+    ),
+    Endpoint(
+        name="list_ledger_journal",
+        method="GET",
+        path="/v1/ledger/journal",
+        handler=ledger.list_journal,
+        role=Role.OPERATOR,
+        summary="Journal entries with their postings, newest first",
+        query=ledger.JournalQuery,
+        responses={200: JournalPageOut, **_OPERATOR_ERRORS},
+        tags=("operators",),
     ),
     Endpoint(
         name="receive_callback",

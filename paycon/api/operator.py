@@ -212,6 +212,7 @@ async def overview_json(ctx: ApiContext, *, now: datetime) -> dict[str, Any]:
         "traffic": ctx.metrics.traffic.as_json(),
         "outbox": stats_json(stats),
         "gateways": await ctx.gateway_control.statuses_json(),
+        "ledger_breaks": ctx.metrics.ledger_breaks_found,
     }
 
 

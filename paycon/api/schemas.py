@@ -222,6 +222,11 @@ class BalanceOut(BaseModel):
     currency: str
     available: str
     held: str
+    owed: str | None = Field(
+        default=None,
+        description="what the customer owes after a reversal larger than available; "
+        "present only when not zero (later deposits pay it first)",
+    )
 
 
 class BalancesOut(BaseModel):
@@ -391,12 +396,36 @@ class TransactionTasksOut(BaseModel):
     items: list[OutboxTaskOut]
 
 
+AccountNameLiteral = Literal["available", "held", "owed", "clearing", "fees", "suspense", "settled"]
+
+
+class AccountRefOut(BaseModel):
+    """Which ledger account: a customer's (available, held, owed) or a gateway's
+    (clearing, fees, suspense, settled)."""
+
+    holder: Literal["customer", "gateway"]
+    owner: str = Field(description="the customer id or the gateway name")
+    name: AccountNameLiteral
+
+
 class LedgerLineOut(BaseModel):
+    """One posting of one of the transaction's journal entries."""
+
     at: str
-    customer_id: str
+    entry_id: str
+    customer_id: str = Field(description="the transaction's customer")
+    account: AccountRefOut
     currency: str
-    bucket: Literal["available", "held"]
-    delta: str = Field(description="signed decimal string", examples=["-20.00"])
+    bucket: AccountNameLiteral = Field(description="the account's name")
+    delta: str = Field(
+        description="signed decimal string: the change of the account's balance as people read it",
+        examples=["-20.00"],
+    )
+    posting: str = Field(
+        description="the same amount signed the accountant's way (debit positive); "
+        "an entry's postings sum to zero",
+        examples=["20.00"],
+    )
     reason: str
 
 
@@ -404,6 +433,48 @@ class LedgerOut(BaseModel):
     """The balance movements one transaction made, oldest first."""
 
     items: list[LedgerLineOut]
+
+
+class LedgerAccountOut(BaseModel):
+    """One ledger account and its balance."""
+
+    account: AccountRefOut
+    currency: str
+    balance: str = Field(
+        description="the balance as people read it: positive when normal (what paycon owes "
+        "a customer in available and held; what is owed to paycon in owed and clearing)"
+    )
+    debit_balance: str = Field(
+        description="the sum of the account's postings, debit positive (credit negative)"
+    )
+    updated_at: str
+
+
+class LedgerAccountPageOut(BaseModel):
+    items: list[LedgerAccountOut]
+    next_cursor: str | None
+
+
+class JournalPostingOut(BaseModel):
+    account: AccountRefOut
+    delta: str = Field(description="the change of the account's balance as people read it")
+    posting: str = Field(description="debit positive; an entry's postings sum to zero")
+
+
+class JournalEntryOut(BaseModel):
+    """One movement: postings in one currency that sum to zero."""
+
+    id: str
+    transaction_id: str | None
+    reason: str
+    currency: str
+    at: str
+    postings: list[JournalPostingOut]
+
+
+class JournalPageOut(BaseModel):
+    items: list[JournalEntryOut]
+    next_cursor: str | None
 
 
 class GatewaySwitchIn(_Strict):
@@ -529,6 +600,11 @@ class OverviewOut(BaseModel):
     traffic: TrafficOut
     outbox: OutboxStatsOut
     gateways: list[GatewayOut]
+    ledger_breaks: int | None = Field(
+        ge=0,
+        description="broken ledger invariants found by the service's last check "
+        "(paycon ledger verify lists them); null before the first check",
+    )
 
 
 class HealthOut(BaseModel):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from paycon.domain.balances import Bucket, EntryReason, LedgerEntry, settlement_entries
+from paycon.domain.balances import Movement, settlement_movement
 from paycon.domain.money import CURRENCY_EXPONENTS, Money
 from paycon.domain.status import Kind, Status
 
@@ -81,21 +81,22 @@ class ResolutionRefused(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """What resolving a held payment does: its status afterwards and the entries to book."""
+    """What resolving a held payment does: its status afterwards and the movement to book."""
 
     status: Status
-    entries: tuple[LedgerEntry, ...]
+    movement: Movement | None
 
 
-def resolve(kind: Kind, current: Status, requested: Status, amount_minor: int) -> Resolution:
+def resolve(kind: Kind, current: Status, requested: Status) -> Resolution:
     """The booking for an operator's decision that ``requested`` is the payment's outcome.
 
     - in flight (pending, submitted): the final status settles as a gateway's would;
     - already ``requested``: nothing moves, the hold is lifted;
     - completed, decided failed: the payment is ``reversed`` — a deposit's credit
-      is taken back, a withdrawal's payout returns to ``available``;
+      is taken back (``available`` down to zero, the rest becomes ``owed``), a
+      withdrawal's payout returns to the customer (paying ``owed`` first);
     - failed, decided completed: a deposit is credited; a withdrawal, whose hold
-      went back to ``available``, is paid out of ``available``.
+      went back to ``available``, is paid out of ``available`` (the rest ``owed``).
 
     Raises ResolutionRefused for a status other than completed or failed, or a
     reversed payment (nothing further can be decided on it).
@@ -105,20 +106,12 @@ def resolve(kind: Kind, current: Status, requested: Status, amount_minor: int) -
     if current is Status.REVERSED:
         raise ResolutionRefused("a reversed payment is final; nothing more can be booked")
     if not current.is_final:
-        return Resolution(requested, settlement_entries(kind, requested, amount_minor))
+        return Resolution(requested, settlement_movement(kind, requested))
     if current is requested:
-        return Resolution(current, ())
+        return Resolution(current, None)
     if current is Status.COMPLETED:
-        reason = EntryReason.DEPOSIT_REVERSAL if kind is Kind.DEPOSIT else EntryReason.PAYOUT_RETURN
-        sign = -1 if kind is Kind.DEPOSIT else 1
-        return Resolution(
-            Status.REVERSED, (LedgerEntry(Bucket.AVAILABLE, sign * amount_minor, reason),)
-        )
+        movement = Movement.DEPOSIT_REVERSAL if kind is Kind.DEPOSIT else Movement.PAYOUT_RETURN
+        return Resolution(Status.REVERSED, movement)
     if kind is Kind.DEPOSIT:
-        return Resolution(
-            Status.COMPLETED, settlement_entries(kind, Status.COMPLETED, amount_minor)
-        )
-    return Resolution(
-        Status.COMPLETED,
-        (LedgerEntry(Bucket.AVAILABLE, -amount_minor, EntryReason.LATE_PAYOUT),),
-    )
+        return Resolution(Status.COMPLETED, Movement.DEPOSIT_CREDIT)
+    return Resolution(Status.COMPLETED, Movement.LATE_PAYOUT)

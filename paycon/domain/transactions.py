@@ -158,7 +158,12 @@ class BalanceView:
     currency: str
     available: Money
     held: Money
+    owed: Money | None = None  # what the customer owes after a reversal larger than available
 
     def as_json(self) -> dict[str, str]:
-        return {"currency": self.currency, "available": self.available.wire(),
+        """``owed`` only when the customer owes something."""
+        body = {"currency": self.currency, "available": self.available.wire(),
                 "held": self.held.wire()}  # fmt: skip
+        if self.owed is not None and self.owed.minor:
+            body["owed"] = self.owed.wire()
+        return body

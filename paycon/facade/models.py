@@ -405,6 +405,8 @@ class Overview:
     traffic: Traffic
     outbox: OutboxFigures
     gateways: tuple[GatewayStatus, ...]
+    # Broken ledger invariants found by the service's last check (None: not checked yet).
+    ledger_breaks: int | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Overview:
@@ -413,6 +415,7 @@ class Overview:
             traffic=Traffic.from_json(body["traffic"]),
             outbox=OutboxFigures.from_json(body["outbox"]),
             gateways=tuple(GatewayStatus.from_json(g) for g in body["gateways"]),
+            ledger_breaks=body.get("ledger_breaks"),
         )
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from outbox import enqueue
 from outbox.prepared import Prepared
-from paycon.domain.balances import acceptance_entries
+from paycon.domain.balances import Payment, acceptance_movement
 from paycon.domain.errors import InsufficientFunds
 from paycon.domain.fingerprints import KEYED_PREFIX
 from paycon.domain.status import Kind
 from paycon.domain.transactions import Transaction
 from paycon.problems import problem_for
-from paycon.storage.ledger import apply_entries
+from paycon.storage.ledger import book_movement
 from paycon.storage.prepared import prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions
 from paycon.storage.status_counts import status_changed
@@ -134,12 +134,11 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
             "review_since": None,
         },
     )
-    apply_entries(
+    book_movement(
         conn,
-        customer_id=tx.customer_id,
-        currency=tx.money.currency,
+        acceptance_movement(tx.kind),
+        Payment(tx.customer_id, tx.gateway, tx.money.currency, tx.money.minor),
         transaction_id=tx.id,
-        entries=acceptance_entries(tx.kind, tx.money.minor),
         now=tx.created_at,
     )
     status_changed(conn, None, tx.status.value)

@@ -6,14 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, Row, Select, func, select
+from sqlalchemy import Connection, FromClause, Row, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paycon.domain.balances import Account, AccountName, Holder
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import BalanceView, Review, Transaction, TransactionEvent
 from paycon.storage.index_hints import indexed_by
-from paycon.storage.schema import balances, ledger_entries, transaction_events, transactions
+from paycon.storage.schema import (
+    journal_entries,
+    ledger_accounts,
+    postings,
+    transaction_events,
+    transactions,
+)
 
 MAX_EVENTS = 1000
 
@@ -139,17 +146,28 @@ async def list_transactions(
 
 
 async def customer_balances(conn: AsyncConnection, customer_id: str) -> list[BalanceView]:
-    """Every currency the customer holds a balance in, by currency code."""
+    """Every currency the customer holds a balance in, by currency code (from the
+    customer's ledger accounts, by their primary key)."""
     rows = await conn.execute(
-        select(balances).where(balances.c.customer_id == customer_id).order_by(balances.c.currency)
+        select(ledger_accounts.c.currency, ledger_accounts.c.name, ledger_accounts.c.balance_minor)
+        .where(
+            ledger_accounts.c.holder == Holder.CUSTOMER.value,
+            ledger_accounts.c.owner == customer_id,
+        )
+        .order_by(ledger_accounts.c.currency)
     )
+    shown: dict[str, dict[str, int]] = {}
+    for currency, name, balance in rows:
+        account = Account.customer(customer_id, AccountName(name), currency)
+        shown.setdefault(currency, {})[name] = account.shown(balance)
     return [
         BalanceView(
-            currency=row.currency,
-            available=Money(row.available_minor, row.currency),
-            held=Money(row.held_minor, row.currency),
+            currency=currency,
+            available=Money(names.get(AccountName.AVAILABLE.value, 0), currency),
+            held=Money(names.get(AccountName.HELD.value, 0), currency),
+            owed=Money(names.get(AccountName.OWED.value, 0), currency),
         )
-        for row in rows
+        for currency, names in shown.items()
     ]
 
 
@@ -158,32 +176,164 @@ MAX_LEDGER_LINES = 100
 
 @dataclass(frozen=True)
 class LedgerLineRow:
-    """One balance movement a transaction made."""
+    """One posting a transaction's journal entries made, on the account it moved."""
 
     at: datetime
-    customer_id: str
-    currency: str
-    bucket: str
-    delta: Money
+    entry_id: str
+    customer_id: str  # the transaction's customer
+    account: Account
+    posting_minor: int  # debit positive
     reason: str
+
+    @property
+    def delta(self) -> Money:
+        """The change of the account's balance as people read it."""
+        return Money(self.account.shown(self.posting_minor), self.account.currency)
 
 
 async def transaction_ledger(conn: AsyncConnection, transaction_id: str) -> list[LedgerLineRow]:
-    """The ledger lines of one transaction, oldest first (by the transaction_id index)."""
+    """The postings of one transaction, oldest first (by the transaction_id and entry indexes)."""
     rows = await conn.execute(
-        select(ledger_entries)
-        .where(ledger_entries.c.transaction_id == transaction_id)
-        .order_by(ledger_entries.c.id)
+        select(
+            journal_entries.c.at, journal_entries.c.id.label("entry_id"),
+            journal_entries.c.reason, transactions.c.customer_id, postings.c.holder,
+            postings.c.owner, postings.c.name, postings.c.currency, postings.c.delta_minor,
+        )
+        .join(postings, postings.c.entry_id == journal_entries.c.id)
+        .join(transactions, transactions.c.id == journal_entries.c.transaction_id)
+        .where(journal_entries.c.transaction_id == transaction_id)
+        .order_by(journal_entries.c.id, postings.c.id)
         .limit(MAX_LEDGER_LINES)
-    )
+    )  # fmt: skip
     return [
         LedgerLineRow(
             at=row.at,
+            entry_id=row.entry_id,
             customer_id=row.customer_id,
-            currency=row.currency,
-            bucket=row.bucket,
-            delta=Money(row.delta_minor, row.currency),
+            account=Account(Holder(row.holder), row.owner, AccountName(row.name), row.currency),
+            posting_minor=row.delta_minor,
             reason=row.reason,
         )
         for row in rows
     ]
+
+
+# --- the ledger, for operators ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One ledger account with its stored (debit-positive) balance."""
+
+    account: Account
+    balance_minor: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    holder: Holder | None = None
+    owner: str | None = None
+    name: AccountName | None = None
+    currency: str | None = None
+
+
+AccountKey = tuple[str, str, str, str]
+
+
+async def ledger_account_page(
+    conn: AsyncConnection, where: AccountFilter, *, limit: int, after: AccountKey | None
+) -> tuple[list[AccountRow], AccountKey | None]:
+    """Accounts in key order (holder, owner, name, currency), after ``after``; returns the
+    page and the key to continue after (None at the end). Reads the primary key."""
+    table = ledger_accounts
+    key = (table.c.holder, table.c.owner, table.c.name, table.c.currency)
+    query = select(table).order_by(*key).limit(limit + 1)
+    for column, value in zip(
+        key,
+        (
+            where.holder and where.holder.value,
+            where.owner,
+            where.name and where.name.value,
+            where.currency,
+        ),
+        strict=True,
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after is not None:
+        query = query.where(tuple_(*key) > tuple_(*after))
+    rows = (await conn.execute(query)).all()
+    page = [
+        AccountRow(
+            Account(Holder(r.holder), r.owner, AccountName(r.name), r.currency),
+            r.balance_minor,
+            r.updated_at,
+        )
+        for r in rows[:limit]
+    ]
+    last = page[-1].account if page else None
+    more = len(rows) > limit and last is not None
+    return page, (
+        (last.holder.value, last.owner, last.name.value, last.currency)
+        if more and last is not None
+        else None
+    )
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """One journal entry with its postings."""
+
+    id: str
+    transaction_id: str | None
+    reason: str
+    currency: str
+    at: datetime
+    postings: tuple[tuple[Account, int], ...]
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    transaction_id: str | None = None
+    holder: Holder | None = None
+    owner: str | None = None
+    reason: str | None = None
+
+
+async def journal_page(
+    conn: AsyncConnection, where: JournalFilter, *, limit: int, cursor: str | None
+) -> tuple[list[JournalRow], str | None]:
+    """Journal entries newest first (ids sort by time), before ``cursor``; with their
+    postings. Returns the page and the next cursor (None at the end)."""
+    query = select(journal_entries).order_by(journal_entries.c.id.desc()).limit(limit + 1)
+    if where.transaction_id is not None:
+        query = query.where(journal_entries.c.transaction_id == where.transaction_id)
+    if where.reason is not None:
+        query = query.where(journal_entries.c.reason == where.reason)
+    if where.holder is not None or where.owner is not None:
+        touching = select(postings.c.entry_id)
+        if where.holder is not None:
+            touching = touching.where(postings.c.holder == where.holder.value)
+        if where.owner is not None:
+            touching = touching.where(postings.c.owner == where.owner)
+        query = query.where(journal_entries.c.id.in_(touching))
+    if cursor is not None:
+        query = query.where(journal_entries.c.id < cursor)
+    rows = (await conn.execute(query)).all()[: limit + 1]
+    page_rows = rows[:limit]
+    lines: dict[str, list[tuple[Account, int]]] = {row.id: [] for row in page_rows}
+    if page_rows:
+        found = await conn.execute(
+            select(postings).where(postings.c.entry_id.in_(list(lines))).order_by(postings.c.id)
+        )
+        for p in found:
+            lines[p.entry_id].append(
+                (Account(Holder(p.holder), p.owner, AccountName(p.name), p.currency),
+                 p.delta_minor)
+            )  # fmt: skip
+    page = [
+        JournalRow(r.id, r.transaction_id, r.reason, r.currency, r.at, tuple(lines[r.id]))
+        for r in page_rows
+    ]
+    return page, (page[-1].id if len(rows) > limit and page else None)

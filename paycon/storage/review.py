@@ -11,12 +11,13 @@ from sqlalchemy import Connection, insert, select, update
 
 from outbox import TaskState
 from outbox import tasks as outbox_tasks
-from paycon.domain.errors import Conflict, InsufficientFunds, NotFound
+from paycon.domain.balances import Payment
+from paycon.domain.errors import Conflict, NotFound
 from paycon.domain.review import ResolutionRefused, ReviewReason, resolve
 from paycon.domain.status import Kind, Status
 from paycon.storage.delivery import STATUS_CHECK_TASK, notify_merchant
 from paycon.storage.holds import hold_for_review
-from paycon.storage.ledger import apply_entries
+from paycon.storage.ledger import book_movement
 from paycon.storage.payments import SUBMIT_TASK, append_event
 from paycon.storage.schema import operator_audit, transactions
 
@@ -44,8 +45,9 @@ def resolve_held(
     The booking follows ``paycon.domain.review.resolve`` and the same ledger as
     a gateway's word, so a withdrawal's hold is released exactly once. A
     payment that reaches a final status this way notifies its merchant.
-    Raises NotFound, Conflict when the payment is not held (a second resolve)
-    or the decision cannot be booked (a reversal larger than ``available``).
+    A reversal larger than ``available`` takes ``available`` down to zero and
+    books the rest as ``owed``. Raises NotFound, Conflict when the payment is
+    not held (a second resolve) or the decision cannot be booked.
     """
     row = conn.execute(
         select(
@@ -54,6 +56,7 @@ def resolve_held(
             transactions.c.customer_id,
             transactions.c.amount_minor,
             transactions.c.currency,
+            transactions.c.gateway,
             transactions.c.review_reason,
         )
         .where(transactions.c.id == request.transaction_id)
@@ -65,22 +68,16 @@ def resolve_held(
         raise Conflict(f"transaction {request.transaction_id} is not held for review")
     current = Status(row.status)
     try:
-        resolution = resolve(Kind(row.kind), current, request.status, row.amount_minor)
-        apply_entries(
-            conn,
-            customer_id=row.customer_id,
-            currency=row.currency,
-            transaction_id=request.transaction_id,
-            entries=resolution.entries,
-            now=now,
-        )
+        resolution = resolve(Kind(row.kind), current, request.status)
     except ResolutionRefused as exc:
         raise Conflict(str(exc)) from None
-    except InsufficientFunds:
-        raise Conflict(
-            f"the customer's available balance does not cover {request.status.value} on a "
-            f"{current.value} {row.kind}; the payment stays held"
-        ) from None
+    book_movement(
+        conn,
+        resolution.movement,
+        Payment(row.customer_id, row.gateway, row.currency, row.amount_minor),
+        transaction_id=request.transaction_id,
+        now=now,
+    )
     values: dict[str, object] = {
         "review_reason": None, "review_detail": None, "review_since": None, "updated_at": now,
     }  # fmt: skip

@@ -77,32 +77,55 @@ transaction_events = Table(
     Index("ix_transaction_events_transaction_id", "transaction_id", "id"),
 )
 
-balances = Table(
-    "balances",
+# The double-entry ledger (see paycon.domain.balances). An account's balance is
+# the sum of its postings, debit positive; what paycon owes a customer is a
+# credit (negative) balance.
+ledger_accounts = Table(
+    "ledger_accounts",
     metadata,
-    Column("customer_id", String(64), primary_key=True),
+    Column("holder", String(16), primary_key=True),
+    Column("owner", String(64), primary_key=True),
+    Column("name", String(16), primary_key=True),
     Column("currency", String(3), primary_key=True),
-    Column("available_minor", BigInteger, nullable=False),
-    Column("held_minor", BigInteger, nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    # The last line of defence: the rules never let a bucket go negative.
-    CheckConstraint("available_minor >= 0", name="ck_balances_available_not_negative"),
-    CheckConstraint("held_minor >= 0", name="ck_balances_held_not_negative"),
+    # The last line of defence: the rules never let these go below zero as shown.
+    CheckConstraint(
+        "name NOT IN ('available', 'held') OR balance_minor <= 0",
+        name="ck_ledger_accounts_customer_funds_not_negative",
+    ),
+    CheckConstraint(
+        "name != 'owed' OR balance_minor >= 0", name="ck_ledger_accounts_owed_not_negative"
+    ),
+    # The periodic check reads the accounts that changed since its last run.
+    Index("ix_ledger_accounts_updated_at", "updated_at"),
 )
 
-ledger_entries = Table(
-    "ledger_entries",
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    # ``jrn_`` ids sort by creation time (paycon.ids).
+    Column("id", String(32), primary_key=True),
+    Column("transaction_id", String(32), ForeignKey("transactions.id"), nullable=True),
+    Column("reason", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_journal_entries_transaction_id", "transaction_id"),
+    Index("ix_journal_entries_at", "at"),
+)
+
+postings = Table(
+    "postings",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("customer_id", String(64), nullable=False),
+    Column("entry_id", String(32), ForeignKey("journal_entries.id"), nullable=False),
+    Column("holder", String(16), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("name", String(16), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("bucket", String(16), nullable=False),
     Column("delta_minor", BigInteger, nullable=False),
-    Column("reason", String(32), nullable=False),
-    Column("transaction_id", String(32), ForeignKey("transactions.id"), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Index("ix_ledger_entries_customer_currency", "customer_id", "currency"),
-    Index("ix_ledger_entries_transaction_id", "transaction_id"),
+    Index("ix_postings_entry_id", "entry_id"),
+    Index("ix_postings_account", "holder", "owner", "name", "currency"),
 )
 
 idempotency_keys = Table(

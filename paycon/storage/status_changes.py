@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from paycon.domain.balances import settlement_entries
+from paycon.domain.balances import Payment, settlement_movement
 from paycon.domain.errors import NotFound
 from paycon.domain.status import Kind, Status, Transition, decide_transition
-from paycon.storage.ledger import apply_entries
+from paycon.storage.ledger import book_movement
 from paycon.storage.payments import append_event
 from paycon.storage.schema import transactions
 from paycon.storage.status_counts import status_changed
@@ -27,8 +27,8 @@ def change_status(
 ) -> Transition:
     """Apply ``proposed`` if it moves the transaction forward; record it either way.
 
-    A final status settles the balance (ledger entries) in the same
-    transaction. A backwards or conflicting proposal changes nothing but the
+    A final status books its journal entry (paycon.domain.balances) in the
+    same transaction. A backwards or conflicting proposal changes nothing but the
     timeline. ``reason`` is a failure's reason (stored on the transaction);
     ``note`` only goes on the timeline. Raises NotFound for an unknown transaction.
     """
@@ -39,6 +39,7 @@ def change_status(
             transactions.c.customer_id,
             transactions.c.amount_minor,
             transactions.c.currency,
+            transactions.c.gateway,
         )
         .where(transactions.c.id == transaction_id)
         .with_for_update()
@@ -65,12 +66,11 @@ def change_status(
     )
     status_changed(conn, current.value, proposed.value)
     if proposed.is_final:
-        apply_entries(
+        book_movement(
             conn,
-            customer_id=row.customer_id,
-            currency=row.currency,
+            settlement_movement(Kind(row.kind), proposed),
+            Payment(row.customer_id, row.gateway, row.currency, row.amount_minor),
             transaction_id=transaction_id,
-            entries=settlement_entries(Kind(row.kind), proposed, row.amount_minor),
             now=now,
         )
     detail = f"{current.value} → {proposed.value}" + (f": {reason}" if reason else "")

@@ -64,6 +64,10 @@ class DashboardScreen(LiveScreen):
     DashboardScreen.compact .card { border: none; }
     DashboardScreen.compact #backlog { display: none; }
     DashboardScreen.compact .heading { margin: 0 1; }
+    DashboardScreen #ledger-banner {
+        display: none; background: $error; color: $text; text-style: bold; padding: 0 1;
+    }
+    DashboardScreen #ledger-banner.broken { display: block; }
     """
 
     def __init__(self, ctx: ConsoleContext) -> None:
@@ -74,6 +78,7 @@ class DashboardScreen(LiveScreen):
         self._gateways: tuple[GatewayStatus, ...] = ()
 
     def compose_body(self) -> ComposeResult:
+        yield Static(id="ledger-banner")
         with Horizontal(id="figures"):
             yield Static(id="traffic", classes="card")
             with Vertical(id="outbox-card", classes="card"):
@@ -105,7 +110,18 @@ class DashboardScreen(LiveScreen):
         self._backlog.append(float(overview.outbox.backlog))
         self.query_one("#backlog", Sparkline).data = list(self._backlog)
         self._show_gateways(overview.gateways)
+        self._show_ledger_breaks(overview.ledger_breaks)
         self._show_live([transaction_row(t, now) for t in message.transactions])
+
+    def _show_ledger_breaks(self, breaks: int | None) -> None:
+        """A red banner while the service's ledger check finds breaks."""
+        banner = self.query_one("#ledger-banner", Static)
+        banner.set_class(bool(breaks), "broken")
+        if breaks:
+            banner.update(
+                f"LEDGER: {breaks} broken invariant{'s' if breaks != 1 else ''} — "
+                "run `paycon ledger verify` to list them"
+            )
 
     def _show_live(self, rows: list[Row]) -> None:
         """The newest transactions on top, in view, unless the operator moved the cursor off

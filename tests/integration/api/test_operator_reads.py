@@ -19,7 +19,9 @@ async def test_overview_has_traffic_outbox_and_gateways(paycon: RunningPaycon) -
     assert status == 400
     status, body = await paycon.get("/v1/overview", token=OPERATOR_KEY)
     assert status == 200
-    assert set(body) == {"at", "traffic", "outbox", "gateways"}
+    assert set(body) == {"at", "traffic", "outbox", "gateways", "ledger_breaks"}
+    # None until a ledger check has run (processes with outbox workers run it).
+    assert body["ledger_breaks"] is None
     traffic = body["traffic"]
     # A service younger than the 60 s window divides by its age.
     assert 1.0 <= traffic["window_s"] < 60.0
@@ -40,9 +42,30 @@ async def test_a_transactions_ledger_and_tasks(paycon: RunningPaycon) -> None:
     await complete(paycon, tx["id"])
     status, ledger = await paycon.get(f"/v1/transactions/{tx['id']}/ledger")
     assert status == 200
-    assert [(x["bucket"], x["delta"], x["currency"]) for x in ledger["items"]] == [
-        ("available", "10.00", "EUR")
+    # One journal entry: the gateway's clearing account against the customer's available.
+    lines = ledger["items"]
+    assert [(x["account"], x["delta"], x["posting"], x["currency"]) for x in lines] == [
+        ({"holder": "gateway", "owner": "gateway_a", "name": "clearing"}, "10.00", "10.00", "EUR"),
+        ({"holder": "customer", "owner": "cus_1", "name": "available"}, "10.00", "-10.00", "EUR"),
     ]
+    assert len({x["entry_id"] for x in lines}) == 1
+    assert {(x["reason"], x["customer_id"]) for x in lines} == {("deposit_credit", "cus_1")}
+    status, journal = await paycon.get(
+        f"/v1/ledger/journal?transaction_id={tx['id']}", token=OPERATOR_KEY
+    )
+    assert status == 200
+    [entry] = journal["items"]
+    assert (entry["id"], entry["reason"], len(entry["postings"])) == (
+        lines[0]["entry_id"], "deposit_credit", 2,
+    )  # fmt: skip
+    assert journal["next_cursor"] is None
+    status, accounts = await paycon.get("/v1/ledger/accounts?owner=gateway_a", token=OPERATOR_KEY)
+    assert status == 200
+    assert [
+        (a["account"]["name"], a["balance"], a["debit_balance"]) for a in accounts["items"]
+    ] == [("clearing", "10.00", "10.00")]
+    assert (await paycon.get("/v1/ledger/accounts"))[0] == 403
+    assert (await paycon.get("/v1/ledger/journal?cursor=nope", token=OPERATOR_KEY))[0] == 400
     status, tasks = await paycon.get(f"/v1/transactions/{tx['id']}/tasks", token=OPERATOR_KEY)
     assert status == 200
     assert [t["dedupe_key"] for t in tasks["items"]] == [

@@ -25,13 +25,30 @@ def withdrawal(amount: str, customer: str = "cus_1") -> dict[str, Any]:
 
 
 def credit(paycon: RunningPaycon, customer: str, currency: str, minor: int) -> None:
-    """Give a customer an available balance (as a completed deposit would)."""
+    """Give a customer an available balance, booked as a completed deposit's journal entry."""
+    at = "2026-01-01 00:00:00.000000"
+    entry = f"jrn_{customer}"[:32]
     with sqlite3.connect(paycon.db_path) as conn:
         conn.execute(
-            "INSERT INTO balances (customer_id, currency, available_minor, held_minor, updated_at)"
-            " VALUES (?, ?, ?, 0, '2026-01-01 00:00:00.000000')",
-            (customer, currency, minor),
+            "INSERT INTO journal_entries (id, transaction_id, reason, currency, at) "
+            "VALUES (?, NULL, 'deposit_credit', ?, ?)",
+            (entry, currency, at),
         )
+        for holder, owner, name, delta in (
+            ("gateway", "gateway_a", "clearing", minor),
+            ("customer", customer, "available", -minor),
+        ):
+            conn.execute(
+                "INSERT INTO postings (entry_id, holder, owner, name, currency, delta_minor) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (entry, holder, owner, name, currency, delta),
+            )
+            conn.execute(
+                "INSERT INTO ledger_accounts (holder, owner, name, currency, balance_minor, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "balance_minor = balance_minor + excluded.balance_minor",
+                (holder, owner, name, currency, delta, at),
+            )
 
 
 async def test_deposit_is_accepted_with_its_submit_task(paycon: RunningPaycon) -> None:
@@ -147,13 +164,13 @@ async def test_exactly_the_covered_withdrawals_are_accepted(paycon: RunningPayco
     with sqlite3.connect(paycon.db_path) as conn:
         sums = dict(
             conn.execute(
-                "SELECT bucket, sum(delta_minor) FROM ledger_entries WHERE customer_id = ? "
-                "GROUP BY bucket",
+                "SELECT name, sum(delta_minor) FROM postings WHERE holder = 'customer' "
+                "AND owner = ? GROUP BY name",
                 ("cus_race",),
             ).fetchall()
         )
-    # The initial credit was written straight into the balance, not the ledger.
-    assert sums == {"available": -37000, "held": 37000}
+    # Postings are debit positive: the credit, then 37 holds moving it all to held.
+    assert sums == {"available": 0, "held": -37000}
     assert paycon.counts()["transactions"] == 37
 
 

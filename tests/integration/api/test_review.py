@@ -160,7 +160,7 @@ async def test_resolving_a_wrong_gateway_hold_books_the_payment_once(paycon: Run
     assert await available(paycon) == ("10.00", "0.00")
 
 
-async def test_a_reversal_the_balance_cannot_cover_is_refused_and_stays_held(
+async def test_a_reversal_beyond_available_books_the_rest_as_owed_and_the_next_deposit_pays_it(
     paycon: RunningPaycon,
 ) -> None:
     tx = await deposit(paycon, "k1")
@@ -168,11 +168,24 @@ async def test_a_reversal_the_balance_cannot_cover_is_refused_and_stays_held(
     status, _, _ = await paycon.post_json("/v1/withdrawals", WITHDRAWAL, key="w1")
     assert status == 202
     await callback_a(paycon, tx["id"], "a-2", "failure")
-    status, problem = await resolve(paycon, tx["id"], "failed")
-    assert status == 409
-    assert "available balance" in problem["detail"]
-    assert await held_ids(paycon) == [tx["id"]]
-    assert await available(paycon) == ("6.00", "4.00")
+    status, body = await resolve(paycon, tx["id"], "failed")
+    assert (status, body["status"]) == (200, "reversed")
+    assert await held_ids(paycon) == []
+    _, balances = await paycon.get("/v1/customers/cus_1/balances")
+    assert balances["balances"] == [
+        {"currency": "EUR", "available": "0.00", "held": "4.00", "owed": "4.00"}
+    ]
+    _, ledger = await paycon.get(f"/v1/transactions/{tx['id']}/ledger")
+    reversal = [
+        (line["account"]["name"], line["delta"])
+        for line in ledger["items"]
+        if line["reason"] == "deposit_reversal"
+    ]
+    assert reversal == [("available", "-6.00"), ("owed", "4.00"), ("clearing", "-10.00")]
+    again = await deposit(paycon, "k2")
+    await complete(paycon, again["id"], "ev-2")
+    _, balances = await paycon.get("/v1/customers/cus_1/balances")
+    assert balances["balances"] == [{"currency": "EUR", "available": "6.00", "held": "4.00"}]
 
 
 async def test_resolve_needs_an_operator_key_a_reason_and_a_held_payment(

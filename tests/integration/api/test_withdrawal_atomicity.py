@@ -22,7 +22,7 @@ WITHDRAWAL = {
 
 def ledger_rows(db_path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT * FROM ledger_entries ORDER BY id").fetchall()
+        return conn.execute("SELECT * FROM postings ORDER BY id").fetchall()
 
 
 async def balances(paycon: RunningPaycon) -> Any:
@@ -67,4 +67,4 @@ async def test_a_withdrawal_whose_write_fails_leaves_nothing_behind(
     after = paycon.counts()
     assert after["transactions"] == counts["transactions"] + 1
     assert after["outbox_tasks"] == counts["outbox_tasks"] + 1
-    assert after["ledger_entries"] > counts["ledger_entries"]
+    assert after["postings"] > counts["postings"]

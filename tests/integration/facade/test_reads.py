@@ -80,10 +80,12 @@ async def test_transaction_detail_has_timeline_ledger_and_tasks(
     assert detail.transaction.status == "completed"
     assert detail.events[0].type == "accepted"
     assert detail.events[-1].actor == "gateway:gateway_a"
+    # One journal entry: the gateway's clearing against the customer's available.
     assert [(line.bucket, line.delta) for line in detail.ledger] == [
-        ("available", Decimal("10.00"))
+        ("clearing", Decimal("10.00")),
+        ("available", Decimal("10.00")),
     ]
-    assert detail.ledger[0].customer_id == "cus_1"
+    assert {line.customer_id for line in detail.ledger} == {"cus_1"}
     assert [(t.kind, t.dedupe_key) for t in detail.tasks] == [
         ("submit", f"submit:gateway_a:{tx['id']}"),
         ("notify", f"notify:{tx['id']}"),

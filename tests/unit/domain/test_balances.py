@@ -1,3 +1,5 @@
+"""Ledger rules: each step's journal entry, signed the accountant's way, sums to zero."""
+
 from __future__ import annotations
 
 import pytest
@@ -5,77 +7,104 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paycon.domain.balances import (
-    Balance,
-    Bucket,
-    LedgerEntry,
-    acceptance_entries,
-    settlement_entries,
+    Account,
+    AccountName,
+    CustomerBalance,
+    EntryReason,
+    JournalEntry,
+    Movement,
+    Payment,
+    Posting,
+    acceptance_movement,
+    book,
+    settlement_movement,
 )
 from paycon.domain.errors import InsufficientFunds
 from paycon.domain.status import Kind, Status
 
+PAYMENT = Payment("alice", "gateway_a", "EUR", 300)
+AVAILABLE = Account.customer("alice", AccountName.AVAILABLE, "EUR")
+HELD = Account.customer("alice", AccountName.HELD, "EUR")
+OWED = Account.customer("alice", AccountName.OWED, "EUR")
+CLEARING = Account.gateway("gateway_a", AccountName.CLEARING, "EUR")
 
-def test_withdrawal_moves_amount_from_available_to_held() -> None:
-    balance = Balance(available_minor=1000).apply(acceptance_entries(Kind.WITHDRAWAL, 300))
-    assert balance == Balance(available_minor=700, held_minor=300)
+
+def changes(entry: JournalEntry) -> dict[AccountName, int]:
+    """Each account's change as people read it (positive: its balance grew)."""
+    return {p.account.name: p.account.shown(p.delta_minor) for p in entry.postings}
 
 
-def test_withdrawal_beyond_available_is_refused() -> None:
+def test_a_withdrawal_moves_its_amount_from_available_to_held() -> None:
+    assert acceptance_movement(Kind.WITHDRAWAL) is Movement.WITHDRAWAL_HOLD
+    entry = book(Movement.WITHDRAWAL_HOLD, PAYMENT, CustomerBalance(available_minor=1000))
+    assert entry.postings == (Posting(AVAILABLE, 300), Posting(HELD, -300))
+    assert changes(entry) == {AccountName.AVAILABLE: -300, AccountName.HELD: 300}
+
+
+def test_a_withdrawal_beyond_available_is_refused() -> None:
     with pytest.raises(InsufficientFunds):
-        Balance(available_minor=299).apply(acceptance_entries(Kind.WITHDRAWAL, 300))
+        book(Movement.WITHDRAWAL_HOLD, PAYMENT, CustomerBalance(available_minor=299))
 
 
-def test_deposit_credits_only_when_completed() -> None:
-    assert acceptance_entries(Kind.DEPOSIT, 500) == ()
-    assert settlement_entries(Kind.DEPOSIT, Status.FAILED, 500) == ()
-    assert Balance().apply(settlement_entries(Kind.DEPOSIT, Status.COMPLETED, 500)) == Balance(
-        available_minor=500
-    )
+def test_a_deposit_credits_available_against_the_gateways_clearing_when_completed() -> None:
+    assert acceptance_movement(Kind.DEPOSIT) is None
+    assert settlement_movement(Kind.DEPOSIT, Status.FAILED) is None
+    entry = book(Movement.DEPOSIT_CREDIT, PAYMENT, CustomerBalance())
+    assert entry.reason is EntryReason.DEPOSIT_CREDIT
+    assert entry.postings == (Posting(CLEARING, 300), Posting(AVAILABLE, -300))
 
 
-def test_withdrawal_completion_removes_hold_and_failure_releases_it() -> None:
-    held = Balance(available_minor=700, held_minor=300)
-    assert held.apply(settlement_entries(Kind.WITHDRAWAL, Status.COMPLETED, 300)) == Balance(700)
-    assert held.apply(settlement_entries(Kind.WITHDRAWAL, Status.FAILED, 300)) == Balance(1000)
+def test_a_deposit_pays_what_is_owed_first() -> None:
+    entry = book(Movement.DEPOSIT_CREDIT, PAYMENT, CustomerBalance(owed_minor=200))
+    assert changes(entry) == {AccountName.CLEARING: 300, AccountName.OWED: -200,
+                              AccountName.AVAILABLE: 100}  # fmt: skip
+
+
+def test_a_reversal_takes_available_down_to_zero_and_the_rest_becomes_owed() -> None:
+    entry = book(Movement.DEPOSIT_REVERSAL, PAYMENT, CustomerBalance(available_minor=120))
+    assert changes(entry) == {AccountName.AVAILABLE: -120, AccountName.OWED: 180,
+                              AccountName.CLEARING: -300}  # fmt: skip
+
+
+def test_a_withdrawal_pays_its_hold_out_or_releases_it() -> None:
+    assert settlement_movement(Kind.WITHDRAWAL, Status.COMPLETED) is Movement.WITHDRAWAL_SETTLE
+    settled = book(Movement.WITHDRAWAL_SETTLE, PAYMENT, CustomerBalance(held_minor=300))
+    assert settled.postings == (Posting(HELD, 300), Posting(CLEARING, -300))
+    assert settlement_movement(Kind.WITHDRAWAL, Status.FAILED) is Movement.WITHDRAWAL_RELEASE
+    released = book(Movement.WITHDRAWAL_RELEASE, PAYMENT, CustomerBalance(held_minor=300))
+    assert changes(released) == {AccountName.HELD: -300, AccountName.AVAILABLE: 300}
+
+
+def test_an_entry_that_does_not_balance_cannot_exist() -> None:
+    with pytest.raises(ValueError, match="do not balance"):
+        JournalEntry(EntryReason.DEPOSIT_CREDIT, (Posting(AVAILABLE, -1),))
 
 
 @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.REVERSED])
 def test_settlement_needs_a_gateways_final_status(status: Status) -> None:
     # A reversal is an operator's decision, booked by paycon.domain.review, never settled.
     with pytest.raises(ValueError, match="not a gateway's final status"):
-        settlement_entries(Kind.DEPOSIT, status, 1)
+        settlement_movement(Kind.DEPOSIT, status)
 
 
-steps = st.lists(
-    st.tuples(
-        st.sampled_from(["deposit", "withdraw"]),
-        st.integers(min_value=1, max_value=10_000),
-        st.sampled_from([Status.COMPLETED, Status.FAILED]),
-    ),
-    max_size=60,
+@given(
+    movement=st.sampled_from(list(Movement)),
+    amount=st.integers(1, 10_000),
+    available=st.integers(0, 10_000),
+    owed=st.integers(0, 10_000),
 )
-
-
-@given(steps)
-def test_any_sequence_keeps_balance_equal_to_entries_and_never_negative(
-    sequence: list[tuple[str, int, Status]],
+def test_every_entry_sums_to_zero_and_keeps_balances_from_going_below_zero(
+    movement: Movement, amount: int, available: int, owed: int
 ) -> None:
-    balance = Balance()
-    ledger: list[LedgerEntry] = []
-    for action, amount, outcome in sequence:
-        kind = Kind.DEPOSIT if action == "deposit" else Kind.WITHDRAWAL
-        try:
-            accepted = acceptance_entries(kind, amount)
-            balance = balance.apply(accepted)
-        except InsufficientFunds:
-            continue
-        ledger += accepted
-        settled = settlement_entries(kind, outcome, amount)
-        balance = balance.apply(settled)
-        ledger += settled
-        assert balance.available_minor >= 0
-        assert balance.held_minor == 0
-    assert balance.available_minor == sum(
-        e.delta_minor for e in ledger if e.bucket is Bucket.AVAILABLE
-    )
-    assert balance.held_minor == sum(e.delta_minor for e in ledger if e.bucket is Bucket.HELD)
+    balance = CustomerBalance(available_minor=available, held_minor=amount, owed_minor=owed)
+    try:
+        entry = book(movement, Payment("alice", "gateway_a", "EUR", amount), balance)
+    except InsufficientFunds:
+        assert movement is Movement.WITHDRAWAL_HOLD
+        assert available < amount
+        return
+    assert sum(p.delta_minor for p in entry.postings) == 0
+    moved = changes(entry)
+    assert available + moved.get(AccountName.AVAILABLE, 0) >= 0
+    assert owed + moved.get(AccountName.OWED, 0) >= 0
+    assert amount + moved.get(AccountName.HELD, 0) >= 0
