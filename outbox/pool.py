@@ -41,9 +41,8 @@ from outbox import retention, store, wakeup
 from outbox.config import PoolConfig
 from outbox.exceptions import HandlerAlreadyRegistered, PoolStateError
 from outbox.outcomes import Handler
-from outbox.retry import DeferUntil, MarkDead, MarkDone, RetryLater
 from outbox.store import Completion, Release, utcnow
-from outbox.tasks import AttemptOutcome, Task
+from outbox.tasks import Task
 from outbox.worker import Worker
 from outbox.writer import Writer
 
@@ -390,8 +389,7 @@ class Pool:
                 extra={"task_ids": [c.task.id for c in batch]},
             )
         else:
-            lost = set(report.lost)
-            self._outcomes.update(_outcome_name(c) for c in batch if c.task.id not in lost)
+            self._outcomes.update(report.outcomes)
         for completion in batch:
             if self._holds(completion.task):
                 del self._held[completion.task.id]
@@ -507,18 +505,3 @@ class Pool:
             exc_info=task.exception(),
             extra={"task": task.get_name(), "owner": self.owner},
         )
-
-
-def _outcome_name(completion: Completion) -> str:
-    """The attempt outcome a completion records (``done``, ``retry``, ...)."""
-    match completion.decision:
-        case MarkDone():
-            return AttemptOutcome.DONE.value
-        case RetryLater():
-            return AttemptOutcome.RETRY.value
-        case DeferUntil():
-            return AttemptOutcome.DEFERRED.value
-        case MarkDead():
-            return AttemptOutcome.DEAD.value
-        case _:
-            return AttemptOutcome.RELEASED.value

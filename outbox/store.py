@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,10 +77,13 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class CompletionReport:
-    """How many tasks were completed as done, and which ones this pool no longer held."""
+    """How many tasks were completed as done, which ones this pool no longer held, and
+    how the recorded runs ended (attempt outcome → count; a ``Done`` whose writes
+    failed counts as what the policy made of the failure, not as done)."""
 
     done: int
     lost: tuple[int, ...]
+    outcomes: Mapping[str, int] = field(default_factory=dict)
 
 
 # --- claiming ---------------------------------------------------------------
@@ -335,7 +339,8 @@ def complete(
             "outbox completions dropped: the lease was lost",
             extra={"task_ids": lost, "owner": owner},
         )
-    return CompletionReport(done=done, lost=tuple(lost))
+    outcomes = Counter(outcome_of(decision).value for _, decision in kept)
+    return CompletionReport(done=done, lost=tuple(lost), outcomes=dict(outcomes))
 
 
 _MARK_DONE = (
@@ -457,6 +462,22 @@ def _next_state(
             return TaskState.DEAD, task.attempts, task.run_at, error.summary + note
         case Release():
             return TaskState.PENDING, task.attempts - 1, task.run_at, task.last_error
+    raise TypeError(f"unknown decision {decision!r}")  # pragma: no cover
+
+
+def outcome_of(decision: Decision | Release) -> AttemptOutcome:
+    """The attempt outcome a decision is recorded as."""
+    match decision:
+        case MarkDone():
+            return AttemptOutcome.DONE
+        case RetryLater():
+            return AttemptOutcome.RETRY
+        case DeferUntil():
+            return AttemptOutcome.DEFERRED
+        case MarkDead():
+            return AttemptOutcome.DEAD
+        case Release():
+            return AttemptOutcome.RELEASED
     raise TypeError(f"unknown decision {decision!r}")  # pragma: no cover
 
 

@@ -112,12 +112,20 @@ async def test_writes_that_fail_keep_nothing_and_the_task_is_retried(
 
         return Done(writes=writes)
 
-    await make_pool({"pay": handle}).start()
+    pool = make_pool({"pay": handle})
+    await pool.start()
     task_id = await add(db, "pay")
 
     done = await wait_for_state(db, task_id, TaskState.DONE)
     assert await receipts(db) == [(task_id, "run 2")]
     assert await attempt_outcomes(db, task_id) == ["retry", "done"]
+
+    # The pool counts what was recorded: the first run's writes failed, so it is a retry.
+    async def settled() -> bool:
+        return pool.snapshot().held == 0
+
+    await wait_until(settled, what="the last completion")
+    assert pool.snapshot().outcomes == {"retry": 1, "done": 1}
     assert done.attempts == 2
     assert done.last_error is not None
     assert "ledger constraint violated" in done.last_error
