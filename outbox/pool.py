@@ -37,11 +37,11 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from outbox import retention, store, wakeup
+from outbox import claims, completions, retention, wakeup
 from outbox.config import PoolConfig
 from outbox.exceptions import HandlerAlreadyRegistered, PoolStateError
 from outbox.outcomes import Handler
-from outbox.store import Completion, Release, utcnow
+from outbox.runs import Completion, Release, utcnow
 from outbox.tasks import Task
 from outbox.worker import Worker
 from outbox.writer import Writer
@@ -273,7 +273,7 @@ class Pool:
             try:
                 result = await self._writer.write(
                     partial(
-                        store.claim,
+                        claims.claim,
                         owner=self.owner,
                         kinds=self.kinds,
                         limit=want,
@@ -372,7 +372,7 @@ class Pool:
         try:
             report = await self._writer.write(
                 partial(
-                    store.complete,
+                    completions.complete,
                     owner=self.owner,
                     completions=batch,
                     policy=self.config.retry,
@@ -458,7 +458,7 @@ class Pool:
             try:
                 still = await self._writer.write(
                     partial(
-                        store.renew_leases,
+                        claims.renew_leases,
                         owner=self.owner,
                         task_ids=ids,
                         lease_s=self.config.lease_s,
