@@ -220,7 +220,10 @@ class NotFinal:
 
 @dataclass(frozen=True)
 class RetryWithError:
-    """Retry later, keeping the last call's own error as the attempt's error."""
+    """Retry later, keeping the last call's own error as the attempt's error;
+    ``reached`` False when this run provably sent nothing to the gateway."""
+
+    reached: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -319,7 +322,7 @@ def _not_reached(facts: SubmitFacts, call: Call) -> Gather | Decision:
             return FailOver(facts.following, f"not reached: {call.detail}")
     until = _retry_at(call, facts.own_breaker)
     if until is None:
-        return RetryWithError()
+        return RetryWithError(reached=False)
     return WaitFor(facts.gateway, until, f"{facts.gateway} unavailable: {call.detail}")
 
 

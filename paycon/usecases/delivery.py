@@ -27,7 +27,7 @@ from gateways import (
     GatewayRequestRefused,
     SubmitRequest,
 )
-from outbox import Defer, Done, PermanentError, Task
+from outbox import Defer, Done, PermanentError, Retry, Task
 from paycon.domain.delivery import (
     AskStatus,
     Breaker,
@@ -70,16 +70,6 @@ log = logging.getLogger(__name__)
 
 # What a probe of a gateway on trial asks about: an id no payment has ("tx_" ids only).
 PROBE_TRANSACTION_ID = "paycon-breaker-probe"
-
-
-def _stored_name(error: type[BaseException]) -> str:
-    """An error class's name as a task's attempts store it."""
-    return f"{error.__module__}.{error.__qualname__}"
-
-
-# A submit run that ended in one of these never reached the gateway. The ambiguous
-# path never lets its status call's errors out under these names (see ``submit``).
-NOT_REACHED_ERRORS = frozenset(map(_stored_name, (GatewayNotReached, GatewayBreakerOpen)))
 
 
 def _now() -> datetime:
@@ -183,7 +173,7 @@ class Delivery:
 
         return Done(writes=writes)
 
-    async def submit(self, task: Task) -> Done | Defer:
+    async def submit(self, task: Task) -> Done | Defer | Retry:
         """Hand a pending transaction to its gateway and record the answer.
 
         What to do after each call is ``paycon.domain.delivery.decide_submit``'s
@@ -231,7 +221,7 @@ class Delivery:
                 case _:
                     return self._carry_out(tx, step, calls)
 
-    async def status_check(self, task: Task) -> Done | Defer:
+    async def status_check(self, task: Task) -> Done | Defer | Retry:
         """Ask the gateway about a submitted transaction until it is final."""
         tx = await self._transaction(task)
         gateway_name = str(task.payload.get("gateway", tx.gateway))
@@ -248,8 +238,11 @@ class Delivery:
             raise RuntimeError("a status check asked twice")
         return self._carry_out(tx, step, calls)
 
-    def _carry_out(self, tx: Transaction, decision: Decision, calls: _Calls) -> Done | Defer:
-        """Do what was decided. Raises NotFinalYet, or the last call's own error, to retry."""
+    def _carry_out(
+        self, tx: Transaction, decision: Decision, calls: _Calls
+    ) -> Done | Defer | Retry:
+        """Do what was decided. Raises NotFinalYet to retry; a retry with the last call's
+        own error is returned, with whether this run reached the gateway."""
         match decision:
             case NothingToDo():
                 return Done()  # already carried (a run's completion was lost)
@@ -260,28 +253,23 @@ class Delivery:
             case FailOver(to_gateway=to_gateway, why=why):
                 return self._fail_over(tx, to_gateway, why)
             case WaitFor(resource=resource, until=until, reason=reason):
-                return Defer(resource, until=until, reason=reason)
+                # Nothing was taken: recorded as not having reached the gateway.
+                return Defer(resource, until=until, reason=reason, touched=False)
             case HoldForReview(reason=reason, detail=detail):
                 return self._hold(tx, reason, detail)
             case NotFinal(message=message):
                 raise NotFinalYet(message) from calls.error
-            case RetryWithError() if calls.error is not None:
-                raise calls.error
+            case RetryWithError(reached=reached) if calls.error is not None:
+                return Retry(calls.error, touched=reached)
         raise TypeError(f"cannot carry out {decision!r}")  # pragma: no cover
 
     async def _never_sent(self, tx: Transaction) -> bool:
         """Whether no earlier run of the submit task can have reached ``tx.gateway``."""
-        return await self._db.lookup(
-            lambda conn: submit_never_ran_past(
-                conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS
-            )
-        )
+        return await self._db.lookup(lambda conn: submit_never_ran_past(conn, tx.id, tx.gateway))
 
     async def _last_send(self, tx: Transaction) -> datetime | None:
         """When the last run of the submit task that may have reached ``tx.gateway`` ended."""
-        return await self._db.lookup(
-            lambda conn: last_send_ended_at(conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS)
-        )
+        return await self._db.lookup(lambda conn: last_send_ended_at(conn, tx.id, tx.gateway))
 
 
 class _Calls:

@@ -126,7 +126,7 @@ def submit_facts(**changes: Any) -> SubmitFacts:
           "own_breaker": OPEN},
          WaitFor("gateway_a", LATER, "gateway_a unavailable: connection refused")),
         ({"submitted": NOT_REACHED, "next_breaker": CLOSED, "never_sent": False,
-          "own_breaker": CLOSED}, RetryWithError()),
+          "own_breaker": CLOSED}, RetryWithError(reached=False)),
         ({"submitted": BREAKER_OPEN, "next_breaker": CLOSED, "never_sent": False},
          WaitFor("gateway_a", LATER, "gateway_a unavailable: breaker open")),
         # ... the next gateway is down, or on trial (probed first), or there is none.
@@ -135,10 +135,10 @@ def submit_facts(**changes: Any) -> SubmitFacts:
         ({"submitted": NOT_REACHED, "next_breaker": DUE}, ProbeGateway("gateway_b")),
         ({"submitted": NOT_REACHED, "next_breaker": HALF_OPEN}, ProbeGateway("gateway_b")),
         ({"submitted": NOT_REACHED, "next_breaker": HALF_OPEN, "next_probed": True},
-         RetryWithError()),
+         RetryWithError(reached=False)),
         ({"submitted": NOT_REACHED, "next_breaker": CLOSED, "next_probed": True},
          CheckHistory()),
-        ({"submitted": NOT_REACHED, "following": None}, RetryWithError()),
+        ({"submitted": NOT_REACHED, "following": None}, RetryWithError(reached=False)),
         # Declines: final here, or elsewhere when the next gateway is up.
         ({"submitted": DECLINED_HERE}, RecordDecline("card_blocked")),
         ({"submitted": DECLINED_ELSEWHERE, "following": None},
