@@ -181,7 +181,6 @@ class Delivery:
         breakers, the submit task's history) and carries the decision out.
         """
         tx = await self._transaction(task)
-        gateway = self._gateway(tx.gateway)
         facts = SubmitFacts(
             transaction_id=tx.id, kind=tx.kind, status=tx.status, gateway=tx.gateway,
             following=next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled),
@@ -190,8 +189,11 @@ class Delivery:
             credentials_retry_s=self._credentials_retry_s,
         )  # fmt: skip
         calls = _Calls()
+        step = decide_submit(facts)
+        if isinstance(step, NothingToDo):
+            return Done()  # already carried (a run's completion was lost)
+        gateway = self._gateway(tx.gateway)
         while True:
-            step = decide_submit(facts)
             match step:
                 case SubmitIt():
                     request = SubmitRequest(
@@ -220,6 +222,8 @@ class Delivery:
                     facts = replace(facts, last_send=LastSend(await self._last_send(tx)))
                 case _:
                     return self._carry_out(tx, step, calls)
+            # Decided at the time the facts are complete, as after a call that took a while.
+            step = decide_submit(replace(facts, now=self._clock()))
 
     async def status_check(self, task: Task) -> Done | Defer | Retry:
         """Ask the gateway about a submitted transaction until it is final."""
@@ -233,7 +237,7 @@ class Delivery:
         step = decide_status_check(facts)
         if isinstance(step, AskStatus):
             asked = await calls.make(self._gateway(gateway_name).status(tx.id))
-            step = decide_status_check(replace(facts, asked=asked))
+            step = decide_status_check(replace(facts, asked=asked, now=self._clock()))
         if isinstance(step, AskStatus):  # pragma: no cover - the question was answered
             raise RuntimeError("a status check asked twice")
         return self._carry_out(tx, step, calls)
