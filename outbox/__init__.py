@@ -32,7 +32,7 @@ from outbox.exceptions import (
     TaskNotFound,
     TaskStateConflict,
 )
-from outbox.outcomes import Defer, Done, Handler, HandlerResult
+from outbox.outcomes import Defer, Done, Handler, HandlerResult, Retry
 from outbox.pool import Pool, PoolSnapshot
 from outbox.retention import prune
 from outbox.retry import Decision, RetryPolicy
@@ -74,6 +74,7 @@ __all__ = [
     "PoolSnapshot",
     "PoolStateError",
     "ResourceUnavailable",
+    "Retry",
     "RetryPolicy",
     "Task",
     "TaskDetail",

@@ -19,9 +19,10 @@ from sqlalchemy import ColumnElement, Connection, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from outbox import wakeup
+from outbox.counters import DONE_COUNTER, add_to_counter
 from outbox.exceptions import InvalidFilter, TaskNotFound, TaskStateConflict
+from outbox.runs import utcnow
 from outbox.schema import attempts, audit, tasks
-from outbox.store import DONE_COUNTER, add_to_counter, utcnow
 from outbox.tasks import (
     Attempt,
     AuditEntry,
@@ -45,15 +46,16 @@ class TaskFilter:
     """Which tasks a bulk replay takes; every field is matched without reading payloads.
 
     ``state`` is ``dead`` (replayed with fresh attempts) or ``pending`` (made
-    due now). ``dedupe_key_prefix`` matches the start of the dedupe key (a
-    caller can put what it wants to filter on there, e.g.
-    ``"submit:gateway_a:"``); ``error_contains`` a substring of the last error;
+    due now). ``resource`` matches the resource named at enqueue (an index
+    range); ``dedupe_key_prefix`` the start of the dedupe key;
+    ``error_contains`` a substring of the last error;
     ``unchanged_since`` leaves out tasks changed after that moment, so a replay
     bound to the moment of a count never takes a task that died since.
     """
 
     state: TaskState = TaskState.DEAD
     kind: str | None = None
+    resource: str | None = None
     dedupe_key_prefix: str | None = None
     error_contains: str | None = None
     created_after: datetime | None = None
@@ -65,6 +67,8 @@ class TaskFilter:
         found: list[ColumnElement[bool]] = [tasks.c.state == self.state.value]
         if self.kind is not None:
             found.append(tasks.c.kind == self.kind)
+        if self.resource is not None:
+            found.append(tasks.c.resource == self.resource)
         if self.dedupe_key_prefix is not None:
             found.append(tasks.c.dedupe_key.startswith(self.dedupe_key_prefix, autoescape=True))
         if self.error_contains is not None:
@@ -113,26 +117,29 @@ async def list_tasks(
     *,
     state: TaskState | None = None,
     kind: str | None = None,
+    resource: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> TaskPage:
-    """A page of tasks, newest first, optionally of one state and/or kind.
+    """A page of tasks, newest first, optionally of one state, kind and/or resource.
 
     Every page is an index range of at most ``limit + 1`` rows (per state when
-    only ``kind`` is given), whatever the table's size. Raises InvalidFilter
-    for a limit outside 1..500 or a cursor this function did not hand out.
+    no state is given), whatever the table's size; with both a kind and a
+    resource, the resource's range is read and other kinds skipped. Raises
+    InvalidFilter for a limit outside 1..500 or a cursor this function did not
+    hand out.
     """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidFilter(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     before = _parse_cursor(cursor)
     async with engine.connect() as conn:
-        if kind is not None and state is None:
-            # The (kind, state, id) index orders by id within one state: read
-            # each state's newest and merge.
-            pages = [await _page(conn, s, kind, before, limit + 1) for s in TaskState]
+        if (kind is not None or resource is not None) and state is None:
+            # The (kind, state, id) and (resource, state, id) indexes order by id
+            # within one state: read each state's newest and merge.
+            pages = [await _page(conn, s, kind, resource, before, limit + 1) for s in TaskState]
             rows = list(heapq.merge(*pages, key=lambda t: t.id, reverse=True))[: limit + 1]
         else:
-            rows = await _page(conn, state, kind, before, limit + 1)
+            rows = await _page(conn, state, kind, resource, before, limit + 1)
     items = tuple(rows[:limit])
     next_cursor = str(items[-1].id) if len(rows) > limit else None
     return TaskPage(items=items, next_cursor=next_cursor)
@@ -151,6 +158,7 @@ async def _page(
     conn: AsyncConnection,
     state: TaskState | None,
     kind: str | None,
+    resource: str | None,
     before: int | None,
     size: int,
 ) -> list[Task]:
@@ -159,6 +167,8 @@ async def _page(
         stmt = stmt.where(tasks.c.state == state.value)
     if kind is not None:
         stmt = stmt.where(tasks.c.kind == kind)
+    if resource is not None:
+        stmt = stmt.where(tasks.c.resource == resource)
     if before is not None:
         stmt = stmt.where(tasks.c.id < before)
     stmt = stmt.order_by(tasks.c.id.desc()).limit(size)

@@ -20,6 +20,7 @@ from outbox.writer import call_after_commit
 DEFAULT_MAX_ATTEMPTS = 10
 MAX_KIND_CHARS = 64
 MAX_DEDUPE_KEY_CHARS = 255
+MAX_RESOURCE_CHARS = 64
 
 _COLUMNS = (
     "kind",
@@ -31,6 +32,7 @@ _COLUMNS = (
     "run_at",
     "created_at",
     "updated_at",
+    "resource",
 )
 _INSERT = Prepared(insert(tasks).returning(tasks.c.id), _COLUMNS)
 # ON CONFLICT DO NOTHING keeps a concurrent duplicate (PostgreSQL, several
@@ -55,6 +57,7 @@ def enqueue(
     run_at: datetime | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     now: datetime | None = None,
+    resource: str | None = None,
 ) -> int:
     """Add a pending task in the transaction ``conn`` has open; never commits.
 
@@ -63,13 +66,18 @@ def enqueue(
     commits, idle pools in this process are woken at once (through the
     writer's after-commit callbacks).
 
+    ``resource`` names what the task works on (lists and bulk replays filter
+    on it with an index).
+
     Raises RuntimeError outside a transaction, InvalidTask for an empty or too
-    long kind or dedupe key, ``max_attempts < 1`` or a naive ``run_at``, and
+    long kind, dedupe key or resource, ``max_attempts < 1`` or a naive ``run_at``, and
     TypeError/ValueError when ``payload`` is not JSON-serialisable.
     """
     if not conn.in_transaction():
         raise RuntimeError("enqueue() must run inside the caller's open transaction")
     _check(kind, dedupe_key, run_at, max_attempts)
+    if resource is not None and not 0 < len(resource) <= MAX_RESOURCE_CHARS:
+        raise InvalidTask(f"resource must be 1 to {MAX_RESOURCE_CHARS} characters")
     stamp = now or datetime.now(UTC)
     row = {
         "kind": kind,
@@ -81,6 +89,7 @@ def enqueue(
         "run_at": run_at or stamp,
         "created_at": stamp,
         "updated_at": stamp,
+        "resource": resource,
     }
     task_id = _insert(conn, row) if dedupe_key is None else _insert_once(conn, row, dedupe_key)
     call_after_commit(conn, wakeup.notify)

@@ -9,7 +9,14 @@ A handler is ``async def handle(task: Task) -> Done | Defer | None``:
   named resource is unavailable: the task runs again at ``until`` and the
   attempt is not counted;
 - raise ``PermanentError`` when retrying cannot help: the task is dead;
-- raise anything else to retry with backoff (dead once attempts run out).
+- raise anything else to retry with backoff (dead once attempts run out), or
+  return ``Retry(error)`` to say more about the run than an exception can.
+
+Each outcome can carry ``touched``: whether the run reached the outside
+resource it works on (``False``: provably not — nothing was sent; ``True``:
+it did; ``None``: unknown). It is stored with the run's attempts row, so a
+later run can ask whether any earlier one may have reached the resource. A
+deferral is recorded as not touched unless the handler says otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ class Done:
     """The task succeeded; ``writes`` (if any) commits together with its completion."""
 
     writes: Callable[[Connection], object] | None = None
+    touched: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -37,11 +45,21 @@ class Defer:
     resource: str
     until: datetime
     reason: str = ""
+    touched: bool | None = False
 
     def __post_init__(self) -> None:
         if self.until.tzinfo is None:
             raise ValueError("until must be an aware datetime")
 
 
-HandlerResult = Done | Defer | None
+@dataclass(frozen=True)
+class Retry:
+    """The run failed with ``error``: as if the handler raised it (retried with backoff,
+    dead when it is a ``PermanentError`` or attempts ran out), with ``touched`` recorded."""
+
+    error: BaseException
+    touched: bool | None = None
+
+
+HandlerResult = Done | Defer | Retry | None
 Handler = Callable[[Task], Awaitable[HandlerResult]]

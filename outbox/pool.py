@@ -37,13 +37,12 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from outbox import retention, store, wakeup
+from outbox import claims, completions, retention, wakeup
 from outbox.config import PoolConfig
 from outbox.exceptions import HandlerAlreadyRegistered, PoolStateError
 from outbox.outcomes import Handler
-from outbox.retry import DeferUntil, MarkDead, MarkDone, RetryLater
-from outbox.store import Completion, Release, utcnow
-from outbox.tasks import AttemptOutcome, Task
+from outbox.runs import Completion, Release, utcnow
+from outbox.tasks import Task
 from outbox.worker import Worker
 from outbox.writer import Writer
 
@@ -274,7 +273,7 @@ class Pool:
             try:
                 result = await self._writer.write(
                     partial(
-                        store.claim,
+                        claims.claim,
                         owner=self.owner,
                         kinds=self.kinds,
                         limit=want,
@@ -373,7 +372,7 @@ class Pool:
         try:
             report = await self._writer.write(
                 partial(
-                    store.complete,
+                    completions.complete,
                     owner=self.owner,
                     completions=batch,
                     policy=self.config.retry,
@@ -390,8 +389,7 @@ class Pool:
                 extra={"task_ids": [c.task.id for c in batch]},
             )
         else:
-            lost = set(report.lost)
-            self._outcomes.update(_outcome_name(c) for c in batch if c.task.id not in lost)
+            self._outcomes.update(report.outcomes)
         for completion in batch:
             if self._holds(completion.task):
                 del self._held[completion.task.id]
@@ -460,7 +458,7 @@ class Pool:
             try:
                 still = await self._writer.write(
                     partial(
-                        store.renew_leases,
+                        claims.renew_leases,
                         owner=self.owner,
                         task_ids=ids,
                         lease_s=self.config.lease_s,
@@ -507,18 +505,3 @@ class Pool:
             exc_info=task.exception(),
             extra={"task": task.get_name(), "owner": self.owner},
         )
-
-
-def _outcome_name(completion: Completion) -> str:
-    """The attempt outcome a completion records (``done``, ``retry``, ...)."""
-    match completion.decision:
-        case MarkDone():
-            return AttemptOutcome.DONE.value
-        case RetryLater():
-            return AttemptOutcome.RETRY.value
-        case DeferUntil():
-            return AttemptOutcome.DEFERRED.value
-        case MarkDead():
-            return AttemptOutcome.DEAD.value
-        case _:
-            return AttemptOutcome.RELEASED.value

@@ -14,8 +14,9 @@ from functools import partial
 
 from sqlalchemy import Connection, delete, select
 
+from outbox.counters import DONE_COUNTER, add_to_counter
+from outbox.runs import utcnow
 from outbox.schema import attempts, tasks
-from outbox.store import DONE_COUNTER, add_to_counter, utcnow
 from outbox.tasks import TaskState
 from outbox.writer import Writer
 

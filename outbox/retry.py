@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from outbox.exceptions import ConfigError, PermanentError, ResourceUnavailable
-from outbox.outcomes import Defer, Done
+from outbox.outcomes import Defer, Done, Retry
 
 # Stored messages are for people reading a console, not for log archaeology.
 MAX_ERROR_MESSAGE_CHARS = 2000
@@ -50,6 +50,7 @@ class MarkDone:
     """Complete the task, committing ``writes`` in the same transaction."""
 
     writes: Callable[[Connection], object] | None = None
+    touched: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RetryLater:
 
     delay_s: float
     error: ErrorInfo
+    touched: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class DeferUntil:
     until: datetime
     resource: str
     reason: str
+    touched: bool | None = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class MarkDead:
 
     error: ErrorInfo
     exhausted: bool
+    touched: bool | None = None
 
 
 Decision = MarkDone | RetryLater | DeferUntil | MarkDead
@@ -121,23 +125,30 @@ class RetryPolicy:
     ) -> Decision:
         """What to do with a task after a run.
 
-        ``outcome`` is what the handler returned (``Done``, ``Defer`` or ``None``)
-        or the exception it raised; ``attempts`` counts the attempts used so far,
-        this run included. Never raises.
+        ``outcome`` is what the handler returned (``Done``, ``Defer``, ``Retry`` or
+        ``None``) or the exception it raised; ``attempts`` counts the attempts used
+        so far, this run included. The decision carries the outcome's ``touched``.
+        Never raises.
         """
+        touched: bool | None = None
         if outcome is None:
             return MarkDone()
         if isinstance(outcome, Done):
-            return MarkDone(outcome.writes)
+            return MarkDone(outcome.writes, outcome.touched)
         if isinstance(outcome, Defer):
-            return DeferUntil(outcome.until, outcome.resource, outcome.reason)
+            return DeferUntil(outcome.until, outcome.resource, outcome.reason, outcome.touched)
         if isinstance(outcome, ResourceUnavailable):
             return DeferUntil(outcome.until, outcome.resource, outcome.reason)
+        if isinstance(outcome, Retry):
+            touched = outcome.touched
+            outcome = outcome.error
         if not isinstance(outcome, BaseException):
-            outcome = TypeError(f"handler returned {type(outcome).__name__}, not Done or Defer")
+            outcome = TypeError(
+                f"handler returned {type(outcome).__name__}, not Done, Defer or Retry"
+            )
         error = ErrorInfo.of(outcome)
         if isinstance(outcome, PermanentError):
-            return MarkDead(error, exhausted=False)
+            return MarkDead(error, exhausted=False, touched=touched)
         if attempts >= max_attempts:
-            return MarkDead(error, exhausted=True)
-        return RetryLater(self.backoff_s(attempts, rng), error)
+            return MarkDead(error, exhausted=True, touched=touched)
+        return RetryLater(self.backoff_s(attempts, rng), error, touched)

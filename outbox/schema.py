@@ -1,7 +1,8 @@
 """The outbox's own tables: tasks, one attempts row per run, the operators' audit
 trail and a counter of done tasks.
 
-Kept identical to the migrations (``0001`` and ``0002_outbox_*``); a test compares them.
+Kept identical to paycon's migrations (``0001``, ``0002_outbox_*`` and
+``0006_outbox_resource_touched``); a test there compares them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -37,8 +39,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     On SQLite the value is stored exactly as SQLAlchemy's ``DateTime`` stores it
     (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC, no offset), but converted with the C
     ``isoformat``/``fromisoformat`` instead of SQLAlchemy's Python formatting
-    and regular expression: the outbox converts several datetimes per task and
-    this is most of the difference between 3k and 8k tasks/s.
+    and regular expression: the outbox converts several datetimes per task
+    (the README's design notes say what that is worth).
     """
 
     impl = DateTime(timezone=True)
@@ -106,11 +108,15 @@ tasks = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What the task works on, set at enqueue (paycon: the gateway), so lists and
+    # bulk actions filter on it with an index range.
+    Column("resource", String(64), nullable=True),
     # Claiming reads due tasks of one state in run_at order.
     Index("ix_outbox_tasks_state_run_at", "state", "run_at"),
     # Lists page newest first under a state, or a kind and a state.
     Index("ix_outbox_tasks_state_id", "state", "id"),
     Index("ix_outbox_tasks_kind_state_id", "kind", "state", "id"),
+    Index("ix_outbox_tasks_resource_state_id", "resource", "state", "id"),
 )
 
 attempts = Table(
@@ -130,6 +136,9 @@ attempts = Table(
     Column("error_class", String(255), nullable=True),
     Column("error_message", Text, nullable=True),
     Column("duration_ms", Integer, nullable=True),
+    # Whether the run reached the task's resource: False provably not, True it did,
+    # None unknown (see ``outbox.outcomes``).
+    Column("touched", Boolean, nullable=True),
     Index("ix_outbox_attempts_task_id", "task_id", "number"),
     # Throughput over the last minute counts recent done attempts.
     Index("ix_outbox_attempts_outcome_finished_at", "outcome", "finished_at"),

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from outbox.counters import DONE_COUNTER
+from outbox.runs import utcnow
 from outbox.schema import attempts, counters, tasks
-from outbox.store import DONE_COUNTER, utcnow
 from outbox.tasks import AttemptOutcome, TaskState
 
 THROUGHPUT_WINDOW_S = 60.0

@@ -60,6 +60,7 @@ class Task:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    resource: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Task:
@@ -78,6 +79,7 @@ class Task:
             last_error=row["last_error"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            resource=row.get("resource"),
         )
 
     def evolve(self, **changes: Any) -> Task:
@@ -87,7 +89,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One run of a task: when, how it ended, and the error if any."""
+    """One run of a task: when, how it ended, the error if any, and whether it reached
+    the task's resource (``touched``: False provably not, True it did, None unknown)."""
 
     id: int
     task_id: int
@@ -98,6 +101,7 @@ class Attempt:
     error_class: str | None
     error_message: str | None
     duration_ms: int | None
+    touched: bool | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Attempt:
@@ -113,7 +117,12 @@ class Attempt:
             error_class=row["error_class"],
             error_message=row["error_message"],
             duration_ms=row["duration_ms"],
+            touched=_optional_bool(row.get("touched")),
         )
+
+
+def _optional_bool(value: object) -> bool | None:
+    return None if value is None else bool(value)
 
 
 @dataclass(frozen=True)

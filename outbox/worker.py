@@ -17,7 +17,7 @@ from datetime import datetime
 
 from outbox.outcomes import Handler
 from outbox.retry import MarkDead, RetryLater, RetryPolicy
-from outbox.store import Completion, utcnow
+from outbox.runs import Completion, utcnow
 from outbox.tasks import Task
 
 log = logging.getLogger(__name__)

@@ -88,6 +88,7 @@ def record_gateway_status(
             run_at=now + timedelta(seconds=check_after_s),
             max_attempts=max_attempts,
             now=now,
+            resource=word.gateway,
         )
     return decision.value
 
@@ -122,6 +123,7 @@ def fail_over(
         dedupe_key=submit_dedupe_prefix(to_gateway) + transaction_id,
         max_attempts=max_attempts,
         now=now,
+        resource=to_gateway,
     )
 
 

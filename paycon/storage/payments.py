@@ -152,10 +152,11 @@ def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
         conn,
         SUBMIT_TASK,
         {"transaction_id": tx.id, "route": list(tx.route)},
-        # One submit per transaction and gateway; operators filter replays by gateway on it.
+        # One submit per transaction and gateway.
         dedupe_key=submit_dedupe_prefix(tx.gateway) + tx.id,
         max_attempts=acceptance.max_attempts,
         now=tx.created_at,
+        resource=tx.gateway,
     )
 
 

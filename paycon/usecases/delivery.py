@@ -1,17 +1,17 @@
 """Carrying payments to their gateways: the ``submit`` and ``status_check`` task handlers.
 
-Never guess: a transaction fails only on a gateway's definitive answer; an
-ambiguous outcome (sent, no answer) is settled by asking the same gateway's
-status before anything else; failover happens only when the previous gateway
-provably never took the payment.
+The rules (``paycon.domain.delivery``) decide; these handlers gather the facts
+the rules ask for — a gateway's answer or error, a breaker's state, the submit
+task's history — and carry the decision out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -27,11 +27,37 @@ from gateways import (
     GatewayRequestRefused,
     SubmitRequest,
 )
-from outbox import Defer, Done, PermanentError, Task
-from paycon.domain.delivery import next_gateway, status_from_gateway
+from outbox import Defer, Done, PermanentError, Retry, Task
+from paycon.domain.delivery import (
+    AskStatus,
+    Breaker,
+    Call,
+    CallResult,
+    CheckHistory,
+    CheckLastSend,
+    Decision,
+    FailOver,
+    HoldForReview,
+    LastSend,
+    LookAtBreaker,
+    NotFinal,
+    NothingToDo,
+    ProbeGateway,
+    RecordAnswer,
+    RecordDecline,
+    RetryWithError,
+    StatusFacts,
+    SubmitFacts,
+    SubmitIt,
+    WaitFor,
+    decide_status_check,
+    decide_submit,
+    next_gateway,
+    status_from_gateway,
+)
 from paycon.domain.errors import NotFinalYet
 from paycon.domain.review import GatewayWord, ReviewReason
-from paycon.domain.status import Kind, Status
+from paycon.domain.status import Status
 from paycon.domain.transactions import Transaction
 from paycon.storage import queries
 from paycon.storage.database import Database
@@ -44,28 +70,10 @@ log = logging.getLogger(__name__)
 
 # What a probe of a gateway on trial asks about: an id no payment has ("tx_" ids only).
 PROBE_TRANSACTION_ID = "paycon-breaker-probe"
-# How long to wait for a gateway whose breaker trial is under way elsewhere.
-_TRIAL_WAIT = timedelta(seconds=1)
-
-
-def _stored_name(error: type[BaseException]) -> str:
-    """An error class's name as a task's attempts store it."""
-    return f"{error.__module__}.{error.__qualname__}"
-
-
-# A submit run that ended in one of these never reached the gateway. The ambiguous
-# path never lets its status call's errors out under these names (see ``submit``).
-NOT_REACHED_ERRORS = frozenset(map(_stored_name, (GatewayNotReached, GatewayBreakerOpen)))
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _reopens_at(gateway: Gateway) -> datetime | None:
-    """When an open breaker may let a trial through; None while it is closed."""
-    state = gateway.breaker_state()
-    return state.may_half_open_at if state.state != "closed" else None
 
 
 class Delivery:
@@ -125,9 +133,9 @@ class Delivery:
 
         return Done(writes=writes)
 
-    def _decline(self, tx: Transaction, exc: GatewayDeclined) -> Done:
+    def _decline(self, tx: Transaction, reason: str | None) -> Done:
         """A definitive decline fails the payment (it names no amount: it is an error answer)."""
-        word = GatewayWord(tx.gateway, Status.FAILED, exc.reason)
+        word = GatewayWord(tx.gateway, Status.FAILED, reason)
         now = self._clock()
 
         def writes(conn: Connection) -> None:
@@ -165,172 +173,150 @@ class Delivery:
 
         return Done(writes=writes)
 
-    async def _up(self, name: str | None) -> str | None:
-        """``name`` if its breaker is closed: a payment never moves to a gateway on trial.
-
-        A breaker past its open time is closed (or not) first by a read-only
-        probe — a status question about no payment — so that failover to a
-        gateway nothing else calls does not wait forever for a trial.
-        """
-        if name is None:
-            return None
-        gateway = self._gateway(name)
-        state = gateway.breaker_state()
-        if state.state == "open" and (state.may_half_open_at or self._clock()) > self._clock():
-            return None
-        if state.state != "closed":
-            with contextlib.suppress(GatewayError):
-                await gateway.status(PROBE_TRANSACTION_ID)
-        return name if gateway.breaker_state().state == "closed" else None
-
-    def _credentials_refused(self, tx: Transaction, exc: GatewayCredentialsRefused) -> Defer:
-        """The gateway refuses our credentials: it is broken, the payment is not declined.
-        Wait for it without using an attempt, as for an open breaker."""
-        until = self._clock() + timedelta(seconds=self._credentials_retry_s)
-        return Defer(tx.gateway, until=until, reason=f"{tx.gateway} refuses our credentials: {exc}")
-
-    async def submit(self, task: Task) -> Done | Defer:
+    async def submit(self, task: Task) -> Done | Defer | Retry:
         """Hand a pending transaction to its gateway and record the answer.
 
-        The next gateway of the route (with a closed breaker) is tried only on
-        proof that this one never took the payment: nothing was sent (and no
-        earlier run may have sent it), or a documented decline that lets
-        another gateway try. Any other answer — a 5xx included — is ambiguous:
-        the same gateway is asked for the status and retried with the same id.
-        A request the gateway refused without a documented decline holds the
-        payment for review. A transaction whose gateway was taken out of
-        routing moves only on the same proof (see ``_leave_disabled``).
+        What to do after each call is ``paycon.domain.delivery.decide_submit``'s
+        decision; this gathers the facts it asks for (the gateway's answers,
+        breakers, the submit task's history) and carries the decision out.
         """
         tx = await self._transaction(task)
-        if tx.status is not Status.PENDING:
-            return Done()  # already carried (this task ran before and its completion was lost)
+        facts = SubmitFacts(
+            transaction_id=tx.id, kind=tx.kind, status=tx.status, gateway=tx.gateway,
+            following=next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled),
+            out_of_routing=tx.gateway in self._switches.disabled, now=self._clock(),
+            not_known_margin_s=self._not_known_margin_s,
+            credentials_retry_s=self._credentials_retry_s,
+        )  # fmt: skip
+        calls = _Calls()
+        step = decide_submit(facts)
+        if isinstance(step, NothingToDo):
+            return Done()  # already carried (a run's completion was lost)
         gateway = self._gateway(tx.gateway)
-        following = next_gateway(tx.route, tx.gateway, disabled=self._switches.disabled)
-        if tx.gateway in self._switches.disabled and following is not None:
-            return await self._leave_disabled(tx, gateway, following)
-        request = SubmitRequest(
-            transaction_id=tx.id,
-            amount=tx.money.amount,
-            currency=tx.money.currency,
-            kind=tx.kind.value,
-            callback_url=f"{self._callback_base_url}/v1/callbacks/{tx.gateway}",
-        )
-        try:
-            answer = await gateway.submit(request)
-        except GatewayCredentialsRefused as exc:
-            return self._credentials_refused(tx, exc)
-        except GatewayNotReached as exc:
-            # Fail over, unless the next gateway is not known to be up, or an earlier
-            # run may have reached this one (this run not reaching it proves nothing of those).
-            elsewhere = await self._up(following)
-            if elsewhere is not None and await self._never_sent(tx):
-                return self._fail_over(tx, elsewhere, f"not reached: {exc}")
-            # The gateway is down (its breaker opened): wait for it without using up
-            # attempts, instead of burning one on every trial call while it is down.
-            until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
-            if until is None:
-                raise
-            return Defer(tx.gateway, until=until, reason=f"{tx.gateway} unavailable: {exc}")
-        except GatewayDeclined as exc:
-            if not (exc.retry_elsewhere and following is not None):
-                return self._decline(tx, exc)
-            elsewhere = await self._up(following)
-            if elsewhere is None:
-                until = _reopens_at(self._gateway(following)) or self._clock() + _TRIAL_WAIT
-                return Defer(following, until=until, reason=f"declined; {following} down: {exc}")
-            return self._fail_over(tx, elsewhere, f"declined: {exc.reason}")
-        except GatewayRequestRefused as exc:
-            return self._hold(tx, ReviewReason.REQUEST_REFUSED, f"submit: {exc}")
-        except GatewayAmbiguous as exc:
-            # Sent, no usable answer: the gateway may have it. Ask before anything else.
-            try:
-                known = await gateway.status(tx.id)
-            except GatewayError as status_exc:
-                # Stored as "not final yet", never as the status call's own error: a
-                # "not reached" there would hide from the attempts that this run sent it.
-                raise NotFinalYet(
-                    f"{exc}; then asking {tx.gateway} for its status: {status_exc}"
-                ) from status_exc
-            if known is None:
-                raise NotFinalYet(  # not arrived (yet): resending is safe (idempotent on the id)
-                    f"{tx.gateway} does not know {tx.id} after an ambiguous submit"
-                ) from None
-            answer = known
-        return self._record(tx, tx.gateway, answer, "submit")
+        while True:
+            match step:
+                case SubmitIt():
+                    request = SubmitRequest(
+                        transaction_id=tx.id, amount=tx.money.amount,
+                        currency=tx.money.currency, kind=tx.kind.value,
+                        callback_url=f"{self._callback_base_url}/v1/callbacks/{tx.gateway}",
+                    )  # fmt: skip
+                    submitted = await calls.make(gateway.submit(request))
+                    facts = replace(facts, submitted=submitted, own_breaker=_breaker(gateway))
+                case AskStatus():
+                    asked = await calls.make(gateway.status(tx.id))
+                    facts = replace(facts, asked=asked, own_breaker=_breaker(gateway))
+                case LookAtBreaker(gateway=name):
+                    facts = replace(facts, next_breaker=_breaker(self._gateway(name)))
+                case ProbeGateway(gateway=name):
+                    # A status question about no payment: it closes (or not) a breaker past
+                    # its open time, so failover to a gateway nothing else calls does not
+                    # wait forever for a trial.
+                    probed = self._gateway(name)
+                    with contextlib.suppress(GatewayError):
+                        await probed.status(PROBE_TRANSACTION_ID)
+                    facts = replace(facts, next_breaker=_breaker(probed), next_probed=True)
+                case CheckHistory():
+                    facts = replace(facts, never_sent=await self._never_sent(tx))
+                case CheckLastSend():
+                    facts = replace(facts, last_send=LastSend(await self._last_send(tx)))
+                case _:
+                    return self._carry_out(tx, step, calls)
+            # Decided at the time the facts are complete, as after a call that took a while.
+            step = decide_submit(replace(facts, now=self._clock()))
+
+    async def status_check(self, task: Task) -> Done | Defer | Retry:
+        """Ask the gateway about a submitted transaction until it is final."""
+        tx = await self._transaction(task)
+        gateway_name = str(task.payload.get("gateway", tx.gateway))
+        facts = StatusFacts(
+            transaction_id=tx.id, status=tx.status, gateway=gateway_name, now=self._clock(),
+            credentials_retry_s=self._credentials_retry_s,
+        )  # fmt: skip
+        calls = _Calls()
+        step = decide_status_check(facts)
+        if isinstance(step, AskStatus):
+            asked = await calls.make(self._gateway(gateway_name).status(tx.id))
+            step = decide_status_check(replace(facts, asked=asked, now=self._clock()))
+        if isinstance(step, AskStatus):  # pragma: no cover - the question was answered
+            raise RuntimeError("a status check asked twice")
+        return self._carry_out(tx, step, calls)
+
+    def _carry_out(
+        self, tx: Transaction, decision: Decision, calls: _Calls
+    ) -> Done | Defer | Retry:
+        """Do what was decided. Raises NotFinalYet to retry; a retry with the last call's
+        own error is returned, with whether this run reached the gateway."""
+        match decision:
+            case NothingToDo():
+                return Done()  # already carried (a run's completion was lost)
+            case RecordAnswer(gateway=gateway, source=source) if calls.answer is not None:
+                return self._record(tx, gateway, calls.answer, source)
+            case RecordDecline(reason=reason):
+                return self._decline(tx, reason)
+            case FailOver(to_gateway=to_gateway, why=why):
+                return self._fail_over(tx, to_gateway, why)
+            case WaitFor(resource=resource, until=until, reason=reason):
+                # Nothing was taken: recorded as not having reached the gateway.
+                return Defer(resource, until=until, reason=reason, touched=False)
+            case HoldForReview(reason=reason, detail=detail):
+                return self._hold(tx, reason, detail)
+            case NotFinal(message=message):
+                raise NotFinalYet(message) from calls.error
+            case RetryWithError(reached=reached) if calls.error is not None:
+                return Retry(calls.error, touched=reached)
+        raise TypeError(f"cannot carry out {decision!r}")  # pragma: no cover
 
     async def _never_sent(self, tx: Transaction) -> bool:
         """Whether no earlier run of the submit task can have reached ``tx.gateway``."""
-        return await self._db.lookup(
-            lambda conn: submit_never_ran_past(
-                conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS
-            )
-        )
+        return await self._db.lookup(lambda conn: submit_never_ran_past(conn, tx.id, tx.gateway))
 
-    async def _not_known_proves(self, tx: Transaction) -> bool:
-        """Whether the gateway's "not known" now proves it never took the payment: the
-        last request that may have reached it ended more than the margin ago."""
-        ended = await self._db.lookup(
-            lambda conn: last_send_ended_at(conn, tx.id, tx.gateway, not_reached=NOT_REACHED_ERRORS)
-        )
-        margin = timedelta(seconds=self._not_known_margin_s)
-        return ended is None or self._clock() - ended > margin
+    async def _last_send(self, tx: Transaction) -> datetime | None:
+        """When the last run of the submit task that may have reached ``tx.gateway`` ended."""
+        return await self._db.lookup(lambda conn: last_send_ended_at(conn, tx.id, tx.gateway))
 
-    async def _leave_disabled(
-        self, tx: Transaction, gateway: Gateway, following: str
-    ) -> Done | Defer:
-        """Move a transaction off its gateway, out of routing, to the next one — only if
-        that gateway provably never took it and the next one's breaker is closed.
 
-        Proof is the submit task's history (every earlier run stopped before
-        sending) or, for a deposit, the gateway's own word that it does not
-        know the payment, asked past the margin after the last send. If it
-        knows it, its answer is recorded and the payment finishes there. A
-        withdrawal that may have reached it stays. If it cannot be asked, the
-        task waits for it, as for any gateway down.
-        """
-        elsewhere = await self._up(following)
-        if elsewhere is None:  # nothing was sent in this run: waiting uses no attempt
-            wait_until = _reopens_at(self._gateway(following)) or self._clock() + _TRIAL_WAIT
-            return Defer(
-                following,
-                until=wait_until,
-                reason=f"{tx.gateway} is out of routing; {following} down",
-            )
-        if await self._never_sent(tx):
-            return self._fail_over(tx, elsewhere, f"{tx.gateway} is out of routing; never sent")
+class _Calls:
+    """One run's gateway calls: the last answer and the last error, as the calls gave them."""
+
+    def __init__(self) -> None:
+        self.answer: GatewayAnswer | None = None
+        self.error: GatewayError | None = None
+
+    async def make(self, call: Awaitable[GatewayAnswer | None]) -> Call:
+        """Await ``call`` and classify what it came to."""
         try:
-            known = await gateway.status(tx.id)
-        except GatewayCredentialsRefused as exc:
-            return self._credentials_refused(tx, exc)
-        except GatewayNotReached as exc:
-            until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
-            reason = f"{tx.gateway} is out of routing and may hold {tx.id}; cannot ask it: {exc}"
-            if until is None:
-                # Kept as "not final": this run not reaching it says nothing of earlier runs.
-                raise NotFinalYet(reason) from exc
-            return Defer(tx.gateway, until=until, reason=reason)
-        if known is not None:
-            return self._record(tx, tx.gateway, known, "status check")
-        if tx.kind is Kind.WITHDRAWAL:
-            raise NotFinalYet(
-                f"{tx.gateway} is out of routing; a withdrawal that may have reached it stays"
-            )
-        if not await self._not_known_proves(tx):
-            raise NotFinalYet(f"{tx.gateway} does not know {tx.id} yet; asked inside the margin")
-        return self._fail_over(
-            tx, elsewhere, f"{tx.gateway} is out of routing and does not know the payment"
-        )
+            answer = await call
+        except GatewayError as exc:
+            self.error = exc
+            return _classified(exc)
+        if answer is None:
+            return Call(CallResult.UNKNOWN)
+        self.answer = answer
+        return Call(CallResult.ANSWERED, answer_status=answer.status)
 
-    async def status_check(self, task: Task) -> Done | Defer:
-        """Ask the gateway about a submitted transaction until it is final."""
-        tx = await self._transaction(task)
-        if tx.status.is_final:
-            return Done()
-        gateway_name = str(task.payload.get("gateway", tx.gateway))
-        try:
-            answer = await self._gateway(gateway_name).status(tx.id)
-        except GatewayCredentialsRefused as exc:
-            return self._credentials_refused(tx, exc)
-        if answer is None or answer.status == "pending":
-            raise NotFinalYet(f"{gateway_name} has no final status for {tx.id} yet")
-        return self._record(tx, gateway_name, answer, "status check")
+
+def _classified(exc: GatewayError) -> Call:
+    """A gateway error as the delivery decisions see it."""
+    detail = str(exc)
+    match exc:
+        case GatewayCredentialsRefused():
+            return Call(CallResult.CREDENTIALS_REFUSED, detail)
+        case GatewayBreakerOpen():
+            return Call(CallResult.BREAKER_OPEN, detail, retry_at=exc.retry_at)
+        case GatewayNotReached():
+            return Call(CallResult.NOT_REACHED, detail)
+        case GatewayDeclined():
+            return Call(
+                CallResult.DECLINED, detail, reason=exc.reason, retry_elsewhere=exc.retry_elsewhere
+            )
+        case GatewayRequestRefused():
+            return Call(CallResult.REQUEST_REFUSED, detail)
+        case GatewayAmbiguous():
+            return Call(CallResult.AMBIGUOUS, detail)
+    return Call(CallResult.OTHER, detail)
+
+
+def _breaker(gateway: Gateway) -> Breaker:
+    state = gateway.breaker_state()
+    return Breaker(state.state, state.may_half_open_at)

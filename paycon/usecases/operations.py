@@ -16,11 +16,8 @@ from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.domain.reasons import check_reason
 from paycon.domain.review import ReviewReason
 from paycon.storage.database import Database
-from paycon.storage.outbox_reads import gateway_task_page
-from paycon.storage.payments import SUBMIT_TASK, submit_dedupe_prefix
+from paycon.storage.payments import SUBMIT_TASK
 from paycon.storage.review import CARRYING_TASKS, hold_stranded
-
-MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,26 +65,21 @@ class OutboxOperations:
         cursor: str | None,
         gateway: str | None = None,
     ) -> TaskPage:
-        """A page of tasks, newest first; ``gateway`` selects submit tasks bound for it.
+        """A page of tasks, newest first; ``gateway`` selects submit tasks bound for it
+        (the tasks' resource: an index range, as every other filter).
 
-        A gateway-filtered page may hold fewer tasks than ``limit`` and still
-        have a next page (it reads a bounded index range). Raises InvalidInput
-        for a bad cursor or limit, or a gateway with another kind than submit.
+        Raises InvalidInput for a bad cursor or limit, or a gateway with another
+        kind than submit.
         """
-        if gateway is None:
-            async with _translated():
-                return await outbox.list_tasks(
-                    self._db.read_engine, state=state, kind=kind, limit=limit, cursor=cursor
-                )
-        if kind not in (None, SUBMIT_TASK):
-            raise InvalidInput("the gateway filter selects submit tasks; leave out the kind")
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        before = _parse_cursor(cursor)
-        async with self._db.read() as conn:
-            return await gateway_task_page(
-                conn, gateway=gateway, state=state, limit=limit, before=before
-            )
+        if gateway is not None:
+            if kind not in (None, SUBMIT_TASK):
+                raise InvalidInput("the gateway filter selects submit tasks; leave out the kind")
+            kind = SUBMIT_TASK
+        async with _translated():
+            return await outbox.list_tasks(
+                self._db.read_engine, state=state, kind=kind, resource=gateway, limit=limit,
+                cursor=cursor,
+            )  # fmt: skip
 
     async def task(self, task_id: int) -> TaskDetail:
         """A task with its attempts and audit trail. Raises NotFound."""
@@ -175,16 +167,6 @@ def _filter(
     return TaskFilter(
         state=state,
         kind=SUBMIT_TASK,
-        dedupe_key_prefix=submit_dedupe_prefix(gateway),
+        resource=gateway,
         unchanged_since=as_of,
     )
-
-
-def _parse_cursor(cursor: str | None) -> int | None:
-    """A task list's cursor (a task id). Raises InvalidInput for anything else."""
-    if cursor is None:
-        return None
-    before = outbox.task_id_from_text(cursor)
-    if before is None:
-        raise InvalidInput("cursor is not one this list handed out")
-    return before

@@ -15,12 +15,13 @@ from gateways import (
     GatewayAnswer,
     GatewayDeclined,
     GatewayError,
+    GatewayNotReached,
     GatewayRequestRefused,
     SubmitRequest,
 )
 from gateways.breaker import BreakerState, BreakerStateName
 from gateways.stats import GatewayStats
-from outbox import Defer, Done, Task
+from outbox import Defer, Done, Retry, Task
 from outbox import tasks as outbox_tasks
 from paycon.usecases.delivery import Delivery
 from tests.integration.facade.support import deposit
@@ -74,7 +75,7 @@ class ScriptedGateway:
 
 async def run_submit(
     paycon: RunningPaycon, a: ScriptedGateway, b: ScriptedGateway
-) -> tuple[dict[str, Any], Done | Defer]:
+) -> tuple[dict[str, Any], Done | Defer | Retry]:
     tx = await deposit(paycon, "k1")
     db = paycon.service.db
     row = await db.lookup(
@@ -142,3 +143,19 @@ async def test_a_definitive_decline_fails_the_payment(paycon: RunningPaycon) -> 
     tx, _ = await run_submit(paycon, a, b)
     assert (tx["status"], tx["failure_reason"], tx["review"]) == ("failed", "do_not_honor", None)
     assert b.submits == []
+
+
+async def test_a_run_that_never_reached_the_gateway_says_so_with_its_error(
+    paycon: RunningPaycon,
+) -> None:
+    not_reached = GatewayNotReached(
+        "gateway_a submit: connection refused", gateway="gateway_a", operation="submit"
+    )
+    # The next gateway is down: no failover; this one's breaker is closed: no time to wait for.
+    a = ScriptedGateway("gateway_a", not_reached)
+    b = ScriptedGateway("gateway_b", breaker="open")
+    tx, outcome = await run_submit(paycon, a, b)
+    assert isinstance(outcome, Retry)
+    assert outcome.error is not_reached
+    assert outcome.touched is False
+    assert (tx["status"], tx["gateway"]) == ("pending", "gateway_a")

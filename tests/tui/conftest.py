@@ -292,15 +292,15 @@ def seed_dead_tasks(db_path: Path, count: int, *, gateway: str) -> list[int]:
             """
             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
             INSERT INTO outbox_tasks (kind, payload, dedupe_key, state, attempts, max_attempts,
-                last_error, run_at, created_at, updated_at)
+                last_error, run_at, created_at, updated_at, resource)
             SELECT 'submit',
                 json_object('transaction_id', printf('tx_seed_%d_%d', ?, i)),
                 printf('submit:%s:tx_seed_%d_%d', ?, ?, i), 'dead', 10, 10,
                 'GatewayTransient: 502 from gateway', '2026-01-01 00:00:00.000000',
-                '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000'
+                '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', ?
             FROM n
             """,
-            (count, first, gateway, first),
+            (count, first, gateway, first, gateway),
         )
         rows = conn.execute("SELECT id FROM outbox_tasks WHERE id >= ? ORDER BY id", (first,))
         return [row[0] for row in rows]

@@ -1,4 +1,4 @@
-"""Fixtures: a real SQLite file through paycon's Database, and pools that stop themselves."""
+"""Fixtures: a real SQLite file through ``outbox.testing``, and pools that stop themselves."""
 
 from __future__ import annotations
 
@@ -10,24 +10,27 @@ from typing import Any, Protocol
 import pytest
 
 from outbox import Handler, Pool
-from paycon.config import DatabaseSettings
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.support import FAST
 
 
 class MakePool(Protocol):
     def __call__(
-        self, handlers: Mapping[str, Handler], *, db: Database | None = None, **config: Any
+        self,
+        handlers: Mapping[str, Handler],
+        *,
+        db: SqliteOutboxDatabase | None = None,
+        **config: Any,
     ) -> Pool: ...
 
 
-def database(path: Path) -> Database:
-    return Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"))
+def database(path: Path) -> SqliteOutboxDatabase:
+    return SqliteOutboxDatabase(path)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database in tmp_path, with paycon's group-commit writer."""
+async def db(tmp_path: Path) -> AsyncIterator[SqliteOutboxDatabase]:
+    """A SQLite database in tmp_path with the outbox tables, and its writer."""
     database_ = database(tmp_path / "outbox.db")
     await database_.open()
     yield database_
@@ -35,13 +38,15 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def make_pool(db: Database) -> AsyncIterator[MakePool]:
+async def make_pool(db: SqliteOutboxDatabase) -> AsyncIterator[MakePool]:
     """Build pools with the FAST config (overridable); every pool is stopped after the test."""
     made: list[Pool] = []
 
     default_db = db
 
-    def make(handlers: Mapping[str, Handler], *, db: Database | None = None, **config: Any) -> Pool:
+    def make(
+        handlers: Mapping[str, Handler], *, db: SqliteOutboxDatabase | None = None, **config: Any
+    ) -> Pool:
         pool = Pool(db or default_db, dataclasses.replace(FAST, **config), handlers=handlers)
         made.append(pool)
         return pool

@@ -18,14 +18,13 @@ import sys
 from pathlib import Path
 
 from outbox import Pool, PoolConfig, RetryPolicy, Task, TaskState, outbox_stats
-from paycon.config import DatabaseSettings
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 
 LEASE_S = 1.0
 
 
 async def main(db_path: Path, seen_path: Path, mode: str) -> int:
-    db = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{db_path}"))
+    db = SqliteOutboxDatabase(db_path)
     await db.open()
     seen = os.open(seen_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 

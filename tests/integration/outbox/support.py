@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from outbox import PoolConfig, RetryPolicy, Task, TaskState, enqueue, get_task
 from outbox.schema import attempts, tasks
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 
 # Short everything, so a test waits milliseconds where production waits seconds.
 FAST = PoolConfig(
@@ -28,7 +28,7 @@ FAST = PoolConfig(
 
 
 async def add(
-    db: Database,
+    db: SqliteOutboxDatabase,
     kind: str,
     payload: Mapping[str, Any] | None = None,
     *,
@@ -51,7 +51,9 @@ async def add(
     return await db.write(work)
 
 
-async def add_many(db: Database, kind: str, count: int, *, chunk: int = 2000) -> list[int]:
+async def add_many(
+    db: SqliteOutboxDatabase, kind: str, count: int, *, chunk: int = 2000
+) -> list[int]:
     """Enqueue ``count`` tasks ``{"n": i}``, ``chunk`` per commit; returns their ids."""
     ids: list[int] = []
     for start in range(0, count, chunk):
@@ -64,18 +66,18 @@ async def add_many(db: Database, kind: str, count: int, *, chunk: int = 2000) ->
     return ids
 
 
-async def load(db: Database, task_id: int) -> Task:
+async def load(db: SqliteOutboxDatabase, task_id: int) -> Task:
     return (await get_task(db.read_engine, task_id)).task
 
 
-async def state_counts(db: Database) -> Counter[str]:
+async def state_counts(db: SqliteOutboxDatabase) -> Counter[str]:
     """Tasks per state, counted straight from the table."""
     async with db.read() as conn:
         rows = await conn.execute(select(tasks.c.state, func.count()).group_by(tasks.c.state))
         return Counter({state: count for state, count in rows})
 
 
-async def attempt_outcomes(db: Database, task_id: int) -> list[str]:
+async def attempt_outcomes(db: SqliteOutboxDatabase, task_id: int) -> list[str]:
     """The task's attempt outcomes, oldest first."""
     async with db.read() as conn:
         rows = await conn.execute(
@@ -96,7 +98,7 @@ async def wait_until(
 
 
 async def wait_for_state(
-    db: Database, task_id: int, state: TaskState, *, timeout_s: float = 10.0
+    db: SqliteOutboxDatabase, task_id: int, state: TaskState, *, timeout_s: float = 10.0
 ) -> Task:
     async def reached() -> bool:
         return (await load(db, task_id)).state is state
@@ -105,7 +107,7 @@ async def wait_for_state(
     return await load(db, task_id)
 
 
-async def wait_all_done(db: Database, *, timeout_s: float = 30.0) -> None:
+async def wait_all_done(db: SqliteOutboxDatabase, *, timeout_s: float = 30.0) -> None:
     async def drained() -> bool:
         counts = await state_counts(db)
         return counts["pending"] == 0 and counts["running"] == 0

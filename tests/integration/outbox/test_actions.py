@@ -25,7 +25,7 @@ from outbox import (
     run_now,
 )
 from outbox.schema import tasks
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import (
     add,
@@ -36,7 +36,7 @@ from tests.integration.outbox.support import (
 )
 
 
-async def force(db: Database, task_id: int, **values: object) -> None:
+async def force(db: SqliteOutboxDatabase, task_id: int, **values: object) -> None:
     """Put a task in a given state directly, as if it had got there by itself."""
 
     def work(conn: Connection) -> None:
@@ -45,14 +45,14 @@ async def force(db: Database, task_id: int, **values: object) -> None:
     await db.write(work)
 
 
-async def dead_task(db: Database, kind: str = "pay", error: str = "boom") -> int:
+async def dead_task(db: SqliteOutboxDatabase, kind: str = "pay", error: str = "boom") -> int:
     task_id = await add(db, kind)
     await force(db, task_id, state="dead", attempts=10, last_error=error)
     return task_id
 
 
 async def test_replaying_a_dead_task_runs_it_again_with_fresh_attempts(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs: list[int] = []
 
@@ -78,7 +78,9 @@ async def test_replaying_a_dead_task_runs_it_again_with_fresh_attempts(
 
 
 @pytest.mark.parametrize("state", ["running", "done"])
-async def test_replaying_a_running_or_done_task_is_refused(db: Database, state: str) -> None:
+async def test_replaying_a_running_or_done_task_is_refused(
+    db: SqliteOutboxDatabase, state: str
+) -> None:
     task_id = await add(db, "pay")
     await force(db, task_id, state=state)
 
@@ -90,7 +92,7 @@ async def test_replaying_a_running_or_done_task_is_refused(db: Database, state: 
     assert (await get_task(db.read_engine, task_id)).audit == ()
 
 
-async def test_actions_on_a_missing_task_raise_task_not_found(db: Database) -> None:
+async def test_actions_on_a_missing_task_raise_task_not_found(db: SqliteOutboxDatabase) -> None:
     with pytest.raises(TaskNotFound):
         await replay(db, 404, actor="ops", reason="r")
     with pytest.raises(TaskNotFound):
@@ -102,7 +104,7 @@ async def test_actions_on_a_missing_task_raise_task_not_found(db: Database) -> N
 
 
 async def test_run_now_makes_a_scheduled_task_due_at_once(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> None:
         return None
@@ -121,7 +123,7 @@ async def test_run_now_makes_a_scheduled_task_due_at_once(
         await run_now(db, done_id, actor="ops:bob", reason="again")
 
 
-async def test_replay_of_a_scheduled_task_runs_it_now(db: Database) -> None:
+async def test_replay_of_a_scheduled_task_runs_it_now(db: SqliteOutboxDatabase) -> None:
     task_id = await add(db, "later", run_at=datetime.now(UTC) + timedelta(hours=1))
 
     replayed = await replay(db, task_id, actor="ops", reason="now please")
@@ -131,7 +133,7 @@ async def test_replay_of_a_scheduled_task_runs_it_now(db: Database) -> None:
     assert (await load(db, task_id)).run_at == replayed.run_at
 
 
-async def test_discard_closes_a_dead_task_without_running_it(db: Database) -> None:
+async def test_discard_closes_a_dead_task_without_running_it(db: SqliteOutboxDatabase) -> None:
     task_id = await dead_task(db, error="ValueError: bad iban")
 
     closed = await discard(db, task_id, actor="ops:carol", reason="refunded by hand")
@@ -148,7 +150,9 @@ async def test_discard_closes_a_dead_task_without_running_it(db: Database) -> No
         await discard(db, await dead_task(db), actor="ops:carol", reason=" ")
 
 
-async def test_bulk_replay_takes_exactly_the_filtered_set_and_counts_it(db: Database) -> None:
+async def test_bulk_replay_takes_exactly_the_filtered_set_and_counts_it(
+    db: SqliteOutboxDatabase,
+) -> None:
     gateway_a = [await dead_task(db, "submit", "GatewayDown: a") for _ in range(3)]
     gateway_b = [await dead_task(db, "submit", "GatewayDown: b") for _ in range(2)]
     other_kind = await dead_task(db, "notify", "GatewayDown: a")
@@ -173,13 +177,13 @@ async def test_bulk_replay_takes_exactly_the_filtered_set_and_counts_it(db: Data
     assert await replay_matching(db, TaskFilter(kind="nothing"), actor="ops", reason="r") == 0
 
 
-async def test_bulk_replay_refuses_running_or_done_filters(db: Database) -> None:
+async def test_bulk_replay_refuses_running_or_done_filters(db: SqliteOutboxDatabase) -> None:
     for state in (TaskState.RUNNING, TaskState.DONE):
         with pytest.raises(InvalidFilter):
             await replay_matching(db, TaskFilter(state=state), actor="ops", reason="r")
 
 
-async def test_bulk_replay_filters_on_the_dedupe_key_prefix(db: Database) -> None:
+async def test_bulk_replay_filters_on_the_dedupe_key_prefix(db: SqliteOutboxDatabase) -> None:
     ids = []
     for n, gateway in enumerate(["gateway_a", "gateway_b", "gateway_a_x"]):
         task_id = await add(db, "submit", dedupe_key=f"submit:{gateway}:{n}")
@@ -197,7 +201,9 @@ async def test_bulk_replay_filters_on_the_dedupe_key_prefix(db: Database) -> Non
     assert [(await load(db, i)).state for i in ids] == ["pending", "dead", "dead"]
 
 
-async def test_get_task_shows_attempts_with_their_errors(db: Database, make_pool: MakePool) -> None:
+async def test_get_task_shows_attempts_with_their_errors(
+    db: SqliteOutboxDatabase, make_pool: MakePool
+) -> None:
     async def handle(task: Task) -> None:
         if task.attempts == 1:
             raise TimeoutError("gateway took 30 s")
@@ -219,7 +225,7 @@ async def test_get_task_shows_attempts_with_their_errors(db: Database, make_pool
         assert attempt.duration_ms >= 0
 
 
-async def test_lists_page_newest_first_under_every_filter(db: Database) -> None:
+async def test_lists_page_newest_first_under_every_filter(db: SqliteOutboxDatabase) -> None:
     pays = [await add(db, "pay") for _ in range(5)]
     notes = [await add(db, "notify") for _ in range(3)]
     for task_id in pays[:3]:
@@ -247,14 +253,14 @@ async def test_lists_page_newest_first_under_every_filter(db: Database) -> None:
     ("limit", "cursor"), [(0, None), (501, None), (10, "abc"), (10, "-1"), (10, "0")]
 )
 async def test_lists_refuse_bad_limits_and_cursors(
-    db: Database, limit: int, cursor: str | None
+    db: SqliteOutboxDatabase, limit: int, cursor: str | None
 ) -> None:
     with pytest.raises(InvalidFilter):
         await list_tasks(db.read_engine, limit=limit, cursor=cursor)
 
 
 async def test_stats_count_states_and_measure_backlog_and_throughput(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> None:
         return None

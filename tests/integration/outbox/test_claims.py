@@ -11,14 +11,14 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from outbox import Handler, Pool, Task, enqueue
+from outbox.testing import SqliteOutboxDatabase
 from outbox.writer import AFTER_COMMIT
-from paycon.storage.database import Database
 from tests.integration.outbox.conftest import MakePool, database
 from tests.integration.outbox.support import FAST, add_many, state_counts, wait_all_done
 
 
 async def test_eight_workers_run_each_of_20000_tasks_exactly_once(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     ids = await add_many(db, "noop", 20_000)
     seen: Counter[int] = Counter()
@@ -35,7 +35,7 @@ async def test_eight_workers_run_each_of_20000_tasks_exactly_once(
 
 
 async def test_two_processes_sharing_the_file_never_run_a_task_twice(tmp_path: Path) -> None:
-    """Two Database objects are two writer connections, as two processes would have;
+    """Two SqliteOutboxDatabase objects are two writer connections, as two processes would have;
     SQLite's write lock serialises their claims."""
     first, second = database(tmp_path / "shared.db"), database(tmp_path / "shared.db")
     await first.open()
@@ -74,7 +74,7 @@ async def test_two_processes_sharing_the_file_never_run_a_task_twice(tmp_path: P
 
 
 async def test_a_commit_that_enqueues_wakes_an_idle_pool_at_once(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     """With a whole second between polls, a task still starts within milliseconds."""
     started: dict[int, float] = {}

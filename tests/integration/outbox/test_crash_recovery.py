@@ -19,8 +19,8 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import Connection
 
-from outbox import Pool, Task, TaskState, store
-from paycon.storage.database import Database
+from outbox import Pool, Task, TaskState, claims
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool, database
 from tests.integration.outbox.support import (
     FAST,
@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 
 async def test_a_pool_killed_mid_handler_has_its_task_run_again_after_the_lease(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs: list[str] = []
     stuck = asyncio.Event()
@@ -67,7 +67,7 @@ async def test_a_pool_killed_mid_handler_has_its_task_run_again_after_the_lease(
 
 
 async def test_a_task_that_keeps_killing_its_worker_ends_dead(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     stuck = asyncio.Event()
 
@@ -92,7 +92,7 @@ async def test_a_task_that_keeps_killing_its_worker_ends_dead(
 
 
 async def test_a_long_handler_keeps_its_lease_while_others_look_for_work(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs: Counter[str] = Counter()
 
@@ -182,17 +182,17 @@ class NoRenewals:
     """The database as the pool sees it, except that lease renewals fail (a stalled
     or partitioned process): the boundary faked, not the pool."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteOutboxDatabase) -> None:
         self._db = db
 
     async def write(self, work: Callable[[Connection], T]) -> T:
-        if isinstance(work, functools.partial) and work.func is store.renew_leases:
+        if isinstance(work, functools.partial) and work.func is claims.renew_leases:
             raise OSError("database unreachable")
         return await self._db.write(work)
 
 
 async def test_a_run_whose_lease_expired_is_superseded_not_completed_twice(
-    db: Database,
+    db: SqliteOutboxDatabase,
 ) -> None:
     runs: list[int] = []
     first_running = asyncio.Event()

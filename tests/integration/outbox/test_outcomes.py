@@ -19,7 +19,7 @@ from outbox import (
     TaskState,
 )
 from outbox.schema import tasks
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import (
     add,
@@ -30,14 +30,14 @@ from tests.integration.outbox.support import (
 )
 
 
-async def receipts(db: Database) -> list[tuple[int, str]]:
+async def receipts(db: SqliteOutboxDatabase) -> list[tuple[int, str]]:
     async with db.read() as conn:
         rows = await conn.execute(text("SELECT task_id, note FROM receipts ORDER BY task_id"))
         return [(int(task_id), str(note)) for task_id, note in rows]
 
 
 @pytest.fixture
-async def receipts_table(db: Database) -> None:
+async def receipts_table(db: SqliteOutboxDatabase) -> None:
     """A domain table the handlers write to."""
 
     def create(conn: Connection) -> None:
@@ -57,7 +57,7 @@ def receipt(task: Task, note: str) -> Done:
 
 
 async def test_a_task_runs_once_with_its_payload_and_is_done(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     seen: list[Task] = []
 
@@ -79,7 +79,7 @@ async def test_a_task_runs_once_with_its_payload_and_is_done(
 
 @pytest.mark.usefixtures("receipts_table")
 async def test_done_commits_the_handlers_writes_with_the_completion(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> Done:
         return receipt(task, "paid")
@@ -93,7 +93,7 @@ async def test_done_commits_the_handlers_writes_with_the_completion(
 
 @pytest.mark.usefixtures("receipts_table")
 async def test_writes_that_fail_keep_nothing_and_the_task_is_retried(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs = 0
 
@@ -112,12 +112,20 @@ async def test_writes_that_fail_keep_nothing_and_the_task_is_retried(
 
         return Done(writes=writes)
 
-    await make_pool({"pay": handle}).start()
+    pool = make_pool({"pay": handle})
+    await pool.start()
     task_id = await add(db, "pay")
 
     done = await wait_for_state(db, task_id, TaskState.DONE)
     assert await receipts(db) == [(task_id, "run 2")]
     assert await attempt_outcomes(db, task_id) == ["retry", "done"]
+
+    # The pool counts what was recorded: the first run's writes failed, so it is a retry.
+    async def settled() -> bool:
+        return pool.snapshot().held == 0
+
+    await wait_until(settled, what="the last completion")
+    assert pool.snapshot().outcomes == {"retry": 1, "done": 1}
     assert done.attempts == 2
     assert done.last_error is not None
     assert "ledger constraint violated" in done.last_error
@@ -125,7 +133,7 @@ async def test_writes_that_fail_keep_nothing_and_the_task_is_retried(
 
 @pytest.mark.usefixtures("receipts_table")
 async def test_a_completion_that_fails_leaves_no_domain_write(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     """The lease is taken away inside the same transaction, after the domain write:
     the completion finds no lease, so the domain write must go too."""
@@ -164,7 +172,7 @@ async def test_a_completion_that_fails_leaves_no_domain_write(
 
 
 async def test_a_failing_handler_is_retried_with_backoff_until_it_succeeds(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs: list[datetime] = []
 
@@ -185,7 +193,7 @@ async def test_a_failing_handler_is_retried_with_backoff_until_it_succeeds(
 
 
 async def test_exhausted_attempts_make_the_task_dead_with_its_last_error(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs = 0
 
@@ -206,7 +214,7 @@ async def test_exhausted_attempts_make_the_task_dead_with_its_last_error(
 
 
 async def test_a_permanent_error_makes_the_task_dead_at_once(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     runs = 0
 
@@ -227,7 +235,7 @@ async def test_a_permanent_error_makes_the_task_dead_at_once(
 
 
 async def test_defer_waits_for_the_resource_without_using_attempts(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     """Five deferrals of a task allowed only two attempts, then it succeeds."""
     runs: list[datetime] = []
@@ -252,7 +260,9 @@ async def test_defer_waits_for_the_resource_without_using_attempts(
     assert all(gap >= 0.05 for gap in gaps_s), gaps_s
 
 
-async def test_a_task_scheduled_later_waits_for_its_time(db: Database, make_pool: MakePool) -> None:
+async def test_a_task_scheduled_later_waits_for_its_time(
+    db: SqliteOutboxDatabase, make_pool: MakePool
+) -> None:
     started: list[datetime] = []
 
     async def handle(task: Task) -> None:
@@ -270,7 +280,7 @@ async def test_a_task_scheduled_later_waits_for_its_time(db: Database, make_pool
 
 
 async def test_tasks_of_kinds_without_a_handler_are_left_for_others(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> None:
         return None
@@ -286,7 +296,7 @@ async def test_tasks_of_kinds_without_a_handler_are_left_for_others(
     assert other.attempts == 0
 
 
-async def test_a_dedupe_key_enqueues_once(db: Database, make_pool: MakePool) -> None:
+async def test_a_dedupe_key_enqueues_once(db: SqliteOutboxDatabase, make_pool: MakePool) -> None:
     runs: list[int] = []
 
     async def handle(task: Task) -> None:

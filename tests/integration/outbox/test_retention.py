@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, select, update
 
 from outbox import Task, TaskState, outbox_stats, prune
 from outbox.schema import attempts, tasks
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import add, add_many, wait_all_done, wait_until
 
@@ -16,7 +16,12 @@ DAY = timedelta(days=1)
 
 
 async def age(
-    db: Database, task_ids: list[int], state: str, by: timedelta, *, due_by: timedelta | None = None
+    db: SqliteOutboxDatabase,
+    task_ids: list[int],
+    state: str,
+    by: timedelta,
+    *,
+    due_by: timedelta | None = None,
 ) -> None:
     """Move tasks to ``state`` as if that had happened ``by`` ago (and they had been
     due ``due_by`` ago, by default as long)."""
@@ -32,18 +37,18 @@ async def age(
     await db.write(work)
 
 
-async def surviving(db: Database) -> set[int]:
+async def surviving(db: SqliteOutboxDatabase) -> set[int]:
     async with db.read() as conn:
         return set((await conn.execute(select(tasks.c.id))).scalars())
 
 
-async def attempt_count(db: Database) -> int:
+async def attempt_count(db: SqliteOutboxDatabase) -> int:
     async with db.read() as conn:
         return int((await conn.execute(select(func.count()).select_from(attempts))).scalar_one())
 
 
 async def test_prune_deletes_only_done_tasks_older_than_the_retention(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> None:
         return None
@@ -73,7 +78,7 @@ async def test_prune_deletes_only_done_tasks_older_than_the_retention(
     assert await prune(db, older_than_s=7 * DAY.total_seconds()) == 0
 
 
-async def test_the_pool_prunes_on_its_own(db: Database, make_pool: MakePool) -> None:
+async def test_the_pool_prunes_on_its_own(db: SqliteOutboxDatabase, make_pool: MakePool) -> None:
     async def handle(task: Task) -> None:
         return None
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from outbox import HandlerAlreadyRegistered, Pool, PoolStateError, Task, TaskState
-from paycon.storage.database import Database
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import (
     add,
@@ -20,7 +20,7 @@ from tests.integration.outbox.support import (
 
 
 async def test_stop_lets_a_running_handler_finish_within_the_grace_period(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     started = asyncio.Event()
 
@@ -40,7 +40,7 @@ async def test_stop_lets_a_running_handler_finish_within_the_grace_period(
 
 
 async def test_stop_gives_back_a_handler_that_outlives_the_grace_period(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     started = asyncio.Event()
     cancelled = asyncio.Event()
@@ -77,7 +77,7 @@ async def test_stop_gives_back_a_handler_that_outlives_the_grace_period(
 
 
 async def test_stop_gives_back_claimed_tasks_that_never_started(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     gate = asyncio.Event()
 
@@ -104,7 +104,7 @@ async def test_stop_gives_back_claimed_tasks_that_never_started(
 
 
 async def test_stop_is_idempotent_and_a_stopped_pool_claims_nothing(
-    db: Database, make_pool: MakePool
+    db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
     async def handle(task: Task) -> None:
         return None
@@ -118,7 +118,9 @@ async def test_stop_is_idempotent_and_a_stopped_pool_claims_nothing(
     assert (await load(db, task_id)).state is TaskState.PENDING
 
 
-async def test_concurrent_stops_both_wait_for_the_end(db: Database, make_pool: MakePool) -> None:
+async def test_concurrent_stops_both_wait_for_the_end(
+    db: SqliteOutboxDatabase, make_pool: MakePool
+) -> None:
     started = asyncio.Event()
 
     async def slow(task: Task) -> None:
@@ -136,7 +138,7 @@ async def test_concurrent_stops_both_wait_for_the_end(db: Database, make_pool: M
     assert pool.snapshot().held == 0
 
 
-async def test_a_pool_starts_once_with_its_handlers_fixed(db: Database) -> None:
+async def test_a_pool_starts_once_with_its_handlers_fixed(db: SqliteOutboxDatabase) -> None:
     async def handle(task: Task) -> None:
         return None
 

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 
-from outbox import ConfigError, Defer, Done, PermanentError, ResourceUnavailable, RetryPolicy
+from outbox import (
+    ConfigError,
+    Defer,
+    Done,
+    PermanentError,
+    ResourceUnavailable,
+    Retry,
+    RetryPolicy,
+)
 from outbox.retry import DeferUntil, ErrorInfo, MarkDead, MarkDone, RetryLater
 
 UNTIL = datetime(2030, 1, 1, tzinfo=UTC)
@@ -107,7 +115,7 @@ def test_nonsense_settings_are_refused(base_s: float, max_s: float) -> None:
 def test_a_handler_returning_something_else_is_a_failed_attempt() -> None:
     decision = RetryPolicy(base_s=1, max_s=1).decide("ok", attempts=1, max_attempts=3)
     assert decision == RetryLater(
-        1.0, ErrorInfo("TypeError", "handler returned str, not Done or Defer")
+        1.0, ErrorInfo("TypeError", "handler returned str, not Done, Defer or Retry")
     )
 
 
@@ -131,3 +139,34 @@ def test_defer_and_resource_unavailable_need_an_aware_time() -> None:
     with pytest.raises(ValueError, match="aware"):
         ResourceUnavailable("gateway_a", naive)
     assert "until" in str(ResourceUnavailable("gateway_a", UNTIL + timedelta(seconds=1)))
+
+
+@pytest.mark.parametrize("touched", [True, False, None])
+def test_every_decision_carries_what_the_run_touched(touched: bool | None) -> None:
+    policy = RetryPolicy(base_s=1, max_s=1)
+    error = OSError("refused")
+    assert policy.decide(Done(touched=touched), attempts=1, max_attempts=3) == MarkDone(
+        None, touched
+    )
+    assert policy.decide(
+        Defer("gateway", UNTIL, "down", touched=touched), attempts=1, max_attempts=3
+    ) == DeferUntil(UNTIL, "gateway", "down", touched)
+    assert policy.decide(Retry(error, touched), attempts=1, max_attempts=3) == RetryLater(
+        1.0, ErrorInfo.of(error), touched
+    )
+    assert policy.decide(Retry(error, touched), attempts=3, max_attempts=3) == MarkDead(
+        ErrorInfo.of(error), exhausted=True, touched=touched
+    )
+    permanent = PermanentError("no")
+    assert policy.decide(Retry(permanent, touched), attempts=1, max_attempts=3) == MarkDead(
+        ErrorInfo.of(permanent), exhausted=False, touched=touched
+    )
+
+
+def test_a_deferral_has_not_touched_its_resource_unless_the_handler_says_so() -> None:
+    policy = RetryPolicy()
+    assert policy.decide(Defer("r", UNTIL), attempts=1, max_attempts=3).touched is False
+    unavailable = ResourceUnavailable("r", UNTIL, "down")
+    assert policy.decide(unavailable, attempts=1, max_attempts=3).touched is False
+    # A raised error says nothing of it.
+    assert policy.decide(OSError("x"), attempts=1, max_attempts=3).touched is None

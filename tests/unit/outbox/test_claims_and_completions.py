@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select, update
 
-from outbox import TaskState, counters, enqueue, tasks
+from outbox import Attempt, TaskState, counters, enqueue, tasks
+from outbox.claims import claim, renew_leases
+from outbox.completions import complete
 from outbox.retry import ErrorInfo, MarkDone, RetryLater, RetryPolicy
+from outbox.runs import Completion, Release
 from outbox.schema import attempts
-from outbox.store import Completion, Release, claim, complete, renew_leases
 
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 POLICY = RetryPolicy(base_s=1, max_s=1)
@@ -128,3 +130,43 @@ def test_renewal_extends_only_the_leases_still_held(engine: Engine) -> None:
 
     assert still == {held.id}
     assert expires == later + timedelta(seconds=10)
+
+
+def test_each_attempt_stores_what_its_run_touched_and_the_report_counts_what_was_recorded(
+    engine: Engine,
+) -> None:
+    def failing_writes(conn: Connection) -> None:
+        raise RuntimeError("constraint violated")
+
+    with engine.begin() as conn:
+        ids = [add(conn) for _ in range(3)]
+        claimed = claim(conn, owner="w1", kinds=["job"], limit=3, lease_s=10, now=NOW).tasks
+        error = ErrorInfo("OSError", "refused")
+        report = complete(
+            conn,
+            owner="w1",
+            completions=[
+                Completion(claimed[0], MarkDone(touched=True), NOW, 5),
+                Completion(claimed[1], RetryLater(2.0, error, touched=False), NOW, 5),
+                # Its writes fail: a retry, still saying what the run touched.
+                Completion(claimed[2], MarkDone(failing_writes, touched=True), NOW, 5),
+            ],
+            policy=POLICY,
+            now=NOW,
+        )
+        rows = conn.execute(select(attempts.c.task_id, attempts.c.touched))
+        stored = {task_id: touched for task_id, touched in rows}
+        details = [Attempt.from_row(row) for row in conn.execute(select(attempts)).mappings()]
+
+    assert stored == {ids[0]: True, ids[1]: False, ids[2]: True}
+    assert {a.task_id: a.touched for a in details} == stored
+    assert report.done == 1
+    assert report.outcomes == {"done": 1, "retry": 2}
+
+
+def test_a_task_names_its_resource_at_enqueue(engine: Engine) -> None:
+    with engine.begin() as conn:
+        task_id = enqueue(conn, "job", {}, resource="gateway_a", now=NOW)
+        plain = add(conn)
+        claimed = claim(conn, owner="w1", kinds=["job"], limit=2, lease_s=10, now=NOW).tasks
+    assert {task.id: task.resource for task in claimed} == {task_id: "gateway_a", plain: None}

@@ -1,5 +1,4 @@
-"""The migrations build exactly ``outbox.schema``; the hot queries stay index lookups
-with a million done tasks in the table."""
+"""The hot queries stay index lookups with a million done tasks in the table."""
 
 from __future__ import annotations
 
@@ -7,62 +6,19 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from outbox import TaskState, list_tasks, metadata, outbox_stats, store
+from outbox import TaskState, claims, list_tasks, outbox_stats
 from outbox.retention import prune_batch
-from paycon.storage.database import Database
-from paycon.storage.migrate import alembic_config
+from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.support import add_many
-
-OUTBOX_TABLES = {"outbox_tasks", "outbox_attempts", "outbox_audit", "outbox_counters"}
-
-
-def _only_outbox(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
-    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return table in OUTBOX_TABLES
-
-
-def _outbox_diff(conn: Connection) -> list[Any]:
-    """What autogenerate would change in the outbox tables to match the metadata."""
-    context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "include_object": _only_outbox}
-    )
-    return list(compare_metadata(context, metadata))
-
-
-@pytest.fixture
-def sync_engine(db: Database, tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
-    yield engine
-    engine.dispose()
-
-
-def test_the_migrated_schema_matches_the_outbox_metadata(sync_engine: Engine) -> None:
-    with sync_engine.connect() as conn:
-        assert _outbox_diff(conn) == []
-        tables = set(conn.dialect.get_table_names(conn))
-    assert tables >= OUTBOX_TABLES
-
-
-def test_migration_0002_downgrades_and_upgrades_again(sync_engine: Engine) -> None:
-    with sync_engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0001")
-        assert "outbox_audit" not in conn.dialect.get_table_names(conn)
-        command.upgrade(alembic_config(conn), "head")
-    with sync_engine.connect() as conn:
-        assert _outbox_diff(conn) == []
-
 
 # --- a million done tasks ---------------------------------------------------
 
@@ -122,7 +78,7 @@ async def _timed_ms(call: Callable[[], Awaitable[object]]) -> float:
 
 @pytest.mark.slow
 async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_tasks(
-    db: Database, tmp_path: Path
+    db: SqliteOutboxDatabase, tmp_path: Path
 ) -> None:
     path = tmp_path / "outbox.db"
     _fill(path)
@@ -134,7 +90,7 @@ async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_ta
     try:
         with writer_engine.begin() as conn:
             began = time.perf_counter()
-            claimed = store.claim(conn, owner="t", kinds=["kind1"], limit=100, lease_s=30)
+            claimed = claims.claim(conn, owner="t", kinds=["kind1"], limit=100, lease_s=30)
             claim_ms = (time.perf_counter() - began) * 1000
             cutoff = datetime.now(UTC) - timedelta(days=1)
             began = time.perf_counter()
