@@ -48,7 +48,7 @@ def test_the_migrated_schema_matches_the_outbox_metadata(sync_engine: Engine) ->
 
 
 @pytest.mark.parametrize(
-    ("revision", "gone"), [("0001", "outbox_audit"), ("0005", "ix_outbox_tasks_resource_state_id")]
+    ("revision", "gone"), [("0001", "outbox_audit"), ("0006", "ix_outbox_tasks_resource_state_id")]
 )
 def test_outbox_migrations_downgrade_and_upgrade_again(
     sync_engine: Engine, revision: str, gone: str

@@ -76,8 +76,8 @@ def test_only_runs_that_stopped_before_sending_prove_it_never_arrived(
         assert not submit_never_ran_past(conn, transaction_id, "gateway_b")
 
 
-def test_migration_0006_reads_old_runs_as_paycon_read_them(tmp_path: Path) -> None:
-    """Before 0006, a run provably never reached its gateway when it was deferred, or
+def test_migration_0007_reads_old_runs_as_paycon_read_them(tmp_path: Path) -> None:
+    """Before 0007, a run provably never reached its gateway when it was deferred, or
     retried or dead with a "not reached" error; a task's gateway was in its dedupe key."""
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     not_reached = [
@@ -97,7 +97,7 @@ def test_migration_0006_reads_old_runs_as_paycon_read_them(tmp_path: Path) -> No
     ]
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0005")
+            command.upgrade(alembic_config(conn), "0006")
             stamp = "2026-01-01 00:00:00.000000"
             for key in ("submit:gateway_b:tx_1", "status_check:gateway_a:tx_1", "notify:tx_1"):
                 conn.execute(

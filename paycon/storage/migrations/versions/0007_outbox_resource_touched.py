@@ -1,7 +1,7 @@
 """outbox: each task's resource (paycon: its gateway) and whether each run touched it
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Existing rows are filled as paycon read them before: a submit or status-check
 task's gateway from its dedupe key (``submit:<gateway>:<tx>``,
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
