@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         settle_timeout_s=args.settle_timeout,
         keep=args.keep,
     )
-    report = asyncio.run(run_chaos(options))
+    report = asyncio.run(run_chaos(options, out=lambda line: print(line, flush=True)))
     return 0 if report.passed else 1
 
 

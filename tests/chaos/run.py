@@ -199,9 +199,10 @@ def _fingerprint(ledgers: dict[str, list[Json]]) -> tuple[int, ...]:
 
 
 async def settle(paycon: Paycon, mocks: Mocks, *, timeout_s: float, out: Out) -> bool:
-    """Wait until nothing moves: no payment in flight at paycon or at the gateways, no task
-    running or pending, every callback delivered or given up, and the gateways' ledgers the
-    same on two reads in a row. Prints progress; returns False at the deadline."""
+    """Wait until nothing moves: no task running or pending, no payment in flight at the
+    gateways, every callback delivered or given up, and the gateways' ledgers and the number
+    of payments in flight at paycon the same on two reads in a row. Prints progress; returns
+    False at the deadline."""
     deadline = time.monotonic() + timeout_s
     next_report = time.monotonic() + 5
     last: tuple[int, ...] | None = None
@@ -215,8 +216,11 @@ async def settle(paycon: Paycon, mocks: Mocks, *, timeout_s: float, out: Out) ->
         pending_at_gateways = sum(e["status"] == "pending" for v in ledgers.values() for e in v)
         callbacks = _callbacks_in_flight(ledgers)
         fingerprint = _fingerprint(ledgers)
+        # Payments still in flight with no task left to move them (their task died) do not
+        # hold this up: they are the operator's to replay, after this wait.
+        fingerprint = (*fingerprint, in_flight)
         quiet = (
-            in_flight == 0 and counts.get("running", 0) == 0 and counts.get("pending", 0) == 0
+            counts.get("running", 0) == 0 and counts.get("pending", 0) == 0
             and pending_at_gateways == 0 and callbacks == 0 and fingerprint == last
         )  # fmt: skip
         if quiet:
@@ -320,6 +324,9 @@ async def run_chaos(options: ChaosOptions, out: Out = print) -> ChaosReport:
     workdir = Path(tempfile.mkdtemp(prefix="paycon-chaos-"))
     try:
         await _run_in(workdir, options, schedule, report, say)
+    except Exception as exc:  # a run that breaks off is a failed run, with its seed printed
+        report.checks.append(Check("run", False, f"broke off: {type(exc).__name__}: {exc}"))
+        say(report.checks[-1].line())
     finally:
         if report.passed and not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -417,7 +424,9 @@ async def _settle_and_check(
             "/v1/outbox/replay", {"state": "dead", "reason": "chaos: replayed after the incident"}
         )
         kinds = Counter(t["kind"] for t in dead)
-        say(f"replayed {replayed['replayed']} dead tasks ({checks.counts(kinds)}); settling again")
+        errors = Counter(str(t["last_error"])[:60] for t in dead).most_common(3)
+        say(f"replayed {replayed['replayed']} dead tasks ({checks.counts(kinds)}; last errors:"
+            f" {'; '.join(f'{n}x {e}' for e, n in errors)}); settling again")  # fmt: skip
         settled = (
             await settle(paycon, mocks, timeout_s=options.settle_timeout_s, out=say) and settled
         )
