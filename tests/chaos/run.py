@@ -430,7 +430,14 @@ async def _settle_and_check(
         settled = (
             await settle(paycon, mocks, timeout_s=options.settle_timeout_s, out=say) and settled
         )
-    say(f"settled in {time.monotonic() - started:.0f} s" if settled else "did not settle")
+    settled_check = Check(
+        "settled",
+        settled,
+        f"nothing moved any more {time.monotonic() - started:.0f} s after the faults were lifted"
+        f" ({len(dead)} dead tasks replayed on the way)"
+        if settled
+        else f"still moving after {options.settle_timeout_s:.0f} s",
+    )
 
     transactions = await paycon.transactions()
     ledgers = await mocks.ledgers()
@@ -441,6 +448,7 @@ async def _settle_and_check(
     stats = await paycon.get("/v1/outbox/stats")
     restarts = paycon.restart_s[1:]
     report.checks += [
+        settled_check,
         Check(
             "kills",
             not paycon.exits and len(restarts) == options.kills,

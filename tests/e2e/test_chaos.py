@@ -22,4 +22,14 @@ async def test_paycon_survives_kills_and_misbehaving_gateways() -> None:
     report = await run_chaos(SHORT, out=lambda line: None)
     assert report.passed, "\n".join(report.lines)
     names = [check.name for check in report.checks if check.ok]
-    assert names == ["kills", "accepted", "final", "held", "charges", "balances", "outbox", "logs"]
+    assert names == [
+        "settled",
+        "kills",
+        "accepted",
+        "final",
+        "held",
+        "charges",
+        "balances",
+        "outbox",
+        "logs",
+    ]
