@@ -331,6 +331,14 @@ class Delivery:
             answer = await self._gateway(gateway_name).status(tx.id)
         except GatewayCredentialsRefused as exc:
             return self._credentials_refused(tx, exc)
+        except GatewayNotReached as exc:
+            # The gateway is down (its breaker opened): ask again when it may take a trial,
+            # without using up the attempts whose end would hold the payment for review.
+            gateway = self._gateway(gateway_name)
+            until = exc.retry_at if isinstance(exc, GatewayBreakerOpen) else _reopens_at(gateway)
+            if until is None:
+                raise
+            return Defer(gateway_name, until=until, reason=f"{gateway_name} unavailable: {exc}")
         if answer is None or answer.status == "pending":
             raise NotFinalYet(f"{gateway_name} has no final status for {tx.id} yet")
         return self._record(tx, gateway_name, answer, "status check")
