@@ -18,8 +18,8 @@ subprocess on a SQLite file in a temporary folder, on free loopback ports.
 A seeded load of deposits and withdrawals for several customers is posted,
 each with its idempotency key and retried with the same key on connection
 errors, 409 and 5xx. Meanwhile paycon is SIGKILLed at seeded moments and
-started again, and the gateways' faults change on a seeded schedule (30 %%
-errors, 10 %% timeouts, an outage of one gateway, 20 %% dropped, 10 %%
+started again, and the gateways' faults change on a seeded schedule (30 %
+errors, 10 % timeouts, an outage of one gateway, 20 % dropped, 10 %
 duplicated and reordered callbacks, skewed amounts, callbacks on the wrong
 route, late failures, 503s after charging, refused credentials).
 
@@ -32,8 +32,9 @@ should hold; nothing charged twice or on two gateways; balances equal
 completed deposits minus completed withdrawals; no task running or due; no
 IBAN, API key or secret in paycon's log.
 
-Exits 1 if any check fails, and prints the seed and the command to repeat
-the run; the run's files (logs, database) are kept then.
+`make chaos` runs it with the defaults. Exits 1 if any check fails, and
+prints the seed and the command to repeat the run; the run's files (logs,
+database) are kept then.
 """
 
 
