@@ -31,7 +31,7 @@ def entry(id_: str, status: str = "success", *, charges: int = 1, amount: str = 
 def callback(
     amount: str = "10.00", *, delivered: bool = True, as_gateway: str | None = None
 ) -> Json:
-    return {"amount": amount, "delivered": delivered, "as_gateway": as_gateway}
+    return {"status": "success", "amount": amount, "delivered": delivered, "as_gateway": as_gateway}
 
 
 def test_a_valid_german_iban_is_generated() -> None:
@@ -72,10 +72,23 @@ def test_holds_must_match_the_misbehaviours_that_reached_paycon() -> None:
 
 
 def test_a_late_failure_holds_only_a_payment_paycon_had_completed() -> None:
-    late = {"gateway_a": [entry("t1", "failure", injected={"late_failure": 1})]}
+    turned = [callback(), {**callback(), "status": "failure"}]
+    late = {"gateway_a": [entry("t1", "failure", callbacks=turned, injected={"late_failure": 1})]}
     assert not checks.check_holds([tx("t1", "completed")], late, []).ok
+    assert not checks.check_final([tx("t1", "completed")], late).ok
     assert checks.check_holds([tx("t1", "completed", review="conflicting_status")], late, []).ok
     assert checks.check_holds([tx("t1", "failed")], late, []).ok
+
+
+def test_a_late_failure_that_never_reached_paycon_is_counted_apart() -> None:
+    lost = [callback(), {**callback(delivered=False), "status": "failure"}]
+    late = {"gateway_a": [entry("t1", "failure", callbacks=lost, injected={"late_failure": 1})]}
+    final = checks.check_final([tx("t1", "completed")], late)
+    assert final.ok
+    assert "1 completed whose late failure never reached paycon" in final.numbers
+    assert checks.check_holds([tx("t1", "completed")], late, []).ok
+    plain = {"gateway_a": [entry("t1", "failure", charges=0, callbacks=lost)]}
+    assert not checks.check_final([tx("t1", "completed")], plain).ok  # not a late failure
 
 
 def test_charges_fail_on_a_double_charge_and_on_two_gateways() -> None:
