@@ -189,13 +189,14 @@ def check_holds(
     unexplained = sorted(set(held) - set(expected))
     by_cause = Counter(cause for causes in expected.values() for cause in causes)
     overlapping = sum(1 for causes in expected.values() if len(causes) > 1)
-    late_failed = 0
-    for entries in ledgers.values():
-        for entry in entries:
-            if entry["injected_faults"].get("late_failure") and not any(
-                "late_failure" in c for c in expected.get(entry["transaction_id"], set())
-            ):
-                late_failed += 1
+    status = {t["id"]: t["status"] for t in transactions}
+    late_failed = sum(
+        1
+        for entries in ledgers.values()
+        for entry in entries
+        if entry["injected_faults"].get("late_failure")
+        and status.get(entry["transaction_id"]) == "failed"
+    )
     examples = ", ".join([*(f"missed {t}" for t in missed[:3]),
                           *(f"unexplained {t} ({held[t]})" for t in unexplained[:3])])  # fmt: skip
     return Check(
