@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz bench install clean
+.PHONY: run test lint fuzz chaos bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: lint
 FUZZ_MAX_EXAMPLES ?= 150
 fuzz: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT_S=1800 $(BIN)/pytest tests/fuzz -p no:randomly -v -rP
+
+# paycon SIGKILLed under load while the mock gateways misbehave, then checked against their
+# ledger (python -m tests.chaos --help). CHAOS_ARGS="--seed N" repeats a run.
+CHAOS_ARGS ?=
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

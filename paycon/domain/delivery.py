@@ -132,6 +132,7 @@ class StatusFacts:
     now: datetime
     credentials_retry_s: float
     asked: Call | None = None
+    own_breaker: Breaker | None = None  # the gateway's breaker, read after the call
 
 
 # Facts to gather next.
@@ -289,6 +290,12 @@ def decide_status_check(facts: StatusFacts) -> AskStatus | Decision:
         return RecordAnswer(facts.gateway, "status check")
     if asked.result in (CallResult.ANSWERED, CallResult.UNKNOWN):
         return NotFinal(f"{facts.gateway} has no final status for {facts.transaction_id} yet")
+    if asked.result in (CallResult.BREAKER_OPEN, CallResult.NOT_REACHED):
+        # The gateway is down: ask again when it may take a trial, without using up the
+        # attempts whose end would hold the payment for review.
+        until = _retry_at(asked, facts.own_breaker)
+        if until is not None:
+            return WaitFor(facts.gateway, until, f"{facts.gateway} unavailable: {asked.detail}")
     return RetryWithError()
 
 

@@ -236,8 +236,10 @@ class Delivery:
         calls = _Calls()
         step = decide_status_check(facts)
         if isinstance(step, AskStatus):
-            asked = await calls.make(self._gateway(gateway_name).status(tx.id))
-            step = decide_status_check(replace(facts, asked=asked, now=self._clock()))
+            gateway = self._gateway(gateway_name)
+            asked = await calls.make(gateway.status(tx.id))
+            facts = replace(facts, asked=asked, now=self._clock(), own_breaker=_breaker(gateway))
+            step = decide_status_check(facts)
         if isinstance(step, AskStatus):  # pragma: no cover - the question was answered
             raise RuntimeError("a status check asked twice")
         return self._carry_out(tx, step, calls)

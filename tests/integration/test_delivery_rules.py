@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateways import (
     CallbackEvent,
     GatewayAnswer,
+    GatewayBreakerOpen,
     GatewayDeclined,
     GatewayError,
     GatewayNotReached,
@@ -36,6 +37,7 @@ class ScriptedGateway:
 
     name: str
     submit_error: GatewayError | None = None
+    status_error: GatewayError | None = None
     breaker: BreakerStateName = "closed"
     submits: list[str] = field(default_factory=list)
 
@@ -52,6 +54,8 @@ class ScriptedGateway:
         )
 
     async def status(self, transaction_id: str) -> GatewayAnswer | None:
+        if self.status_error is not None:
+            raise self.status_error
         return None
 
     def parse_callback(
@@ -159,3 +163,32 @@ async def test_a_run_that_never_reached_the_gateway_says_so_with_its_error(
     assert outcome.error is not_reached
     assert outcome.touched is False
     assert (tx["status"], tx["gateway"]) == ("pending", "gateway_a")
+
+
+async def test_a_status_check_waits_for_an_open_breaker_without_using_an_attempt(
+    paycon: RunningPaycon,
+) -> None:
+    # A gateway's outage opens its breaker; status checks that burnt an attempt on every
+    # refusal died within seconds and held their payments for review.
+    a, b = ScriptedGateway("gateway_a"), ScriptedGateway("gateway_b")
+    tx, _ = await run_submit(paycon, a, b)
+    assert tx["status"] == "submitted"
+    row = await paycon.service.db.lookup(
+        lambda conn: (
+            conn.execute(select(outbox_tasks).where(outbox_tasks.c.kind == "status_check"))
+            .mappings()
+            .one()
+        )
+    )
+    retry_at = NOW + timedelta(seconds=30)
+    a.status_error = GatewayBreakerOpen(
+        "gateway_a: circuit breaker open", gateway="gateway_a", operation="status",
+        retry_at=retry_at,
+    )  # fmt: skip
+    delivery = Delivery(
+        paycon.service.db, {"gateway_a": a, "gateway_b": b},
+        callback_base_url="http://127.0.0.1:1", status_check_after_s=60, max_attempts=5,
+    )  # fmt: skip
+    outcome = await delivery.status_check(Task.from_row(row))
+    assert isinstance(outcome, Defer)
+    assert (outcome.resource, outcome.until) == ("gateway_a", retry_at)

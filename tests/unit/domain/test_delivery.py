@@ -243,3 +243,14 @@ def test_what_follows_a_status_question(
 ) -> None:
     facts = StatusFacts("tx_1", status, "gateway_b", NOW, 30.0, asked)
     assert decide_status_check(facts) == expected
+
+
+def test_a_status_check_refused_by_an_open_breaker_waits_without_an_attempt() -> None:
+    retry_at = NOW + timedelta(seconds=30)
+    facts = StatusFacts(
+        transaction_id="tx_1", status=Status.SUBMITTED, gateway="gateway_a", now=NOW,
+        credentials_retry_s=30, asked=Call(CallResult.BREAKER_OPEN, "open", retry_at=retry_at),
+    )  # fmt: skip
+    decision = decide_status_check(facts)
+    assert isinstance(decision, WaitFor)
+    assert (decision.resource, decision.until) == ("gateway_a", retry_at)
