@@ -398,6 +398,8 @@ async def _run_in(
                 await paycon.child.stop()
         finally:
             await mocks.child.stop()
+    report.checks.append(checks.check_ledger(workdir / "chaos.db"))
+    say(report.checks[-1].line())
     log_lines = paycon_log.read_text(errors="replace").splitlines()
     ibans = [iban_for(c) for c in customer_ids(options.customers)]
     secrets_ = [client_key, operator_key, secret_a, secret_b, *config_secrets]
@@ -461,7 +463,6 @@ async def _settle_and_check(
         checks.check_holds(transactions, ledgers, dead_ids),
         checks.check_charges(ledgers),
         checks.check_balances(transactions, balances),
-        checks.check_ledger(),
         checks.check_outbox(stats),
     ]
     for check in report.checks:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
+from paycon.storage.migrate import upgrade_to_head
 from tests.chaos import checks
 from tests.chaos.load import Answer, PlannedPayment, iban_de
 
@@ -121,3 +125,32 @@ def test_the_outbox_check_fails_on_work_due() -> None:
     idle = {"counts": {"done": 3}, "backlog": 0, "scheduled": 0}
     assert checks.check_outbox(idle).ok
     assert not checks.check_outbox({**idle, "backlog": 1}).ok
+
+
+def test_the_ledger_check_fails_on_an_entry_that_does_not_balance(tmp_path: Path) -> None:
+    db_path = tmp_path / "chaos.db"
+    engine = create_engine(f"sqlite:///{db_path}")
+    with engine.begin() as conn:
+        upgrade_to_head(conn)
+    engine.dispose()
+    clean = checks.check_ledger(db_path)
+    assert clean.ok is True
+    assert "0 breaks" in clean.numbers
+    engine = create_engine(f"sqlite:///{db_path}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO journal_entries (id, transaction_id, reason, currency, at)"
+                " VALUES ('je_1', NULL, 'deposit_credit', 'EUR', '2026-01-01 00:00:00.000000')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO postings (entry_id, holder, owner, name, currency, delta_minor)"
+                " VALUES ('je_1', 'customer', 'cus_1', 'available', 'EUR', 500)"
+            )
+        )
+    engine.dispose()
+    broken = checks.check_ledger(db_path)
+    assert broken.ok is False
+    assert "2 breaks" in broken.numbers  # the entry does not sum to zero, nor the balance
