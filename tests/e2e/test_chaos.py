@@ -33,6 +33,7 @@ async def test_paycon_survives_kills_and_misbehaving_gateways() -> None:
         "charges",
         "balances",
         "outbox",
+        "ledger",
         "logs",
     ]
     # Not vacuous: the gateways' misbehaviours reached paycon and held payments.
