@@ -529,6 +529,7 @@ class OverviewOut(BaseModel):
     traffic: TrafficOut
     outbox: OutboxStatsOut
     gateways: list[GatewayOut]
+    held_for_review: int = Field(ge=0, description="payments held for review, waiting for a person")
 
 
 class HealthOut(BaseModel):

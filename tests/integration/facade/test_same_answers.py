@@ -46,6 +46,7 @@ async def test_every_read_is_the_same_through_both(paycon: RunningPaycon) -> Non
         local_view, remote_view = await local.overview(), await remote.overview()
         moment_free = dataclasses.replace(local_view.outbox, oldest_due_age_s=None)
         assert moment_free == dataclasses.replace(remote_view.outbox, oldest_due_age_s=None)
+        assert local_view.held_for_review == remote_view.held_for_review == 0
         assert (local_view.traffic, local_view.gateways) == (
             remote_view.traffic,
             remote_view.gateways,
