@@ -7,8 +7,9 @@ from typing import Any
 
 from textual.widgets import Input, RadioButton, Static
 
+from paycon.domain.review import ReviewReason
 from paycon.tui.app import PayconConsole
-from paycon.tui.screens.resolve import ResolveScreen
+from paycon.tui.screens.resolve import REVIEW_REASONS, ResolveScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.screens.transactions import TransactionsScreen
 from paycon.tui.widgets.cards import held_line
@@ -74,6 +75,10 @@ async def open_transaction(pilot: Any, transaction_id: str) -> None:
         lambda: isinstance(app.screen, TransactionDetailScreen) and "customer " in screen_text(app),
         what="the transaction's fields",
     )
+
+
+def test_every_review_reason_is_told_in_words() -> None:
+    assert set(REVIEW_REASONS) == {reason.value for reason in ReviewReason}
 
 
 def test_the_held_figure_is_red_only_while_payments_are_held() -> None:

@@ -88,11 +88,11 @@ def held_text(detail: TransactionDetail, now: datetime) -> Text:
 
 def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
     """A timeline entry; holds for review stand out."""
-    style = "yellow" if event.type == HELD_EVENT else ""
+    held = event.type == HELD_EVENT
     return (
         plain(fmt.clock(event.at)),
-        Text(event.type, style=f"bold {style}".strip() if style else ""),
-        Text(event.detail, style=style),
+        Text(event.type, style="bold yellow" if held else ""),
+        Text(event.detail, style="yellow" if held else ""),
         plain(event.actor),
     )
 
