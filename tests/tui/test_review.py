@@ -67,6 +67,24 @@ async def balance(paycon: RunningPaycon) -> Any:
     return body["balances"]
 
 
+async def submit(pilot: Any) -> None:
+    """Press enter in the resolve dialog's reason line."""
+    pilot.app.screen.query_one("#answer", Input).focus()
+    await pilot.pause()
+    await pilot.press("enter")
+
+
+async def choose(pilot: Any, outcome: str) -> None:
+    """Choose ``outcome`` in the resolve dialog and wait until it says what that books."""
+    dialog = pilot.app.screen
+    dialog.query_one(f"#{outcome}", RadioButton).value = True
+    await until(
+        pilot,
+        lambda: not str(dialog.query_one("#effect").render()).startswith("Choose one"),
+        what=f"{outcome} chosen",
+    )
+
+
 async def open_transaction(pilot: Any, transaction_id: str) -> None:
     app = pilot.app
     app.push_screen(TransactionDetailScreen(app.ctx, transaction_id))
@@ -150,23 +168,25 @@ async def test_resolving_a_held_payment_books_it_once_with_a_reason(
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, ResolveScreen), what="the dialog")
         dialog = app.screen
+
+        def error_line() -> str:
+            return str(dialog.query_one("#error", Static).render())
+
         assert "gateway_b says completed for 0.01 JPY" in screen_text(app)
         # Neither an outcome nor a reason: nothing is decided.
-        await pilot.click("#ok")
-        await pilot.pause()
-        assert "Choose the outcome" in str(dialog.query_one("#error", Static).render())
+        await submit(pilot)
+        await until(pilot, lambda: "Choose the outcome" in error_line(), what="the outcome asked")
         dialog.query_one("#completed", RadioButton).value = True
-        await pilot.pause()
-        assert "Settles the payment as completed" in str(dialog.query_one("#effect").render())
-        await pilot.pause()
-        await pilot.click("#ok")
-        await pilot.pause()
-        assert "Please give one" in str(dialog.query_one("#error", Static).render())
+        await until(
+            pilot,
+            lambda: "Settles the payment as completed" in str(dialog.query_one("#effect").render()),
+            what="what completing books",
+        )
+        await submit(pilot)
+        await until(pilot, lambda: "Please give one" in error_line(), what="the reason asked")
         assert await balance(paycon) == []
-        answer = dialog.query_one("#answer", Input)
-        answer.value = "gateway_b confirmed 1.00 EUR, OPS-7"
-        answer.focus()
-        await pilot.press("enter")
+        dialog.query_one("#answer", Input).value = "gateway_b confirmed 1.00 EUR, OPS-7"
+        await submit(pilot)
         await actions_finished(pilot)
 
         assert await balance(paycon) == [{"currency": "EUR", "available": "1.00", "held": "0.00"}]
@@ -205,9 +225,9 @@ async def test_a_payment_resolved_meanwhile_is_not_resolved_twice(
             token=OPERATOR_KEY,
         )
         assert status == 200
-        app.screen.query_one("#completed", RadioButton).value = True
+        await choose(pilot, "completed")
         app.screen.query_one("#answer", Input).value = "gateway_b confirmed it"
-        await pilot.click("#ok")
+        await submit(pilot)
         await actions_finished(pilot)
         [(title, message)] = notices(app)
         assert title == "Not resolved"
@@ -228,9 +248,9 @@ async def test_an_invalid_reason_is_told_and_changes_nothing(
         await open_transaction(pilot, held)
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, ResolveScreen), what="the dialog")
-        app.screen.query_one("#failed", RadioButton).value = True
+        await choose(pilot, "failed")
         app.screen.query_one("#answer", Input).value = "x" * 300
-        await pilot.click("#ok")
+        await submit(pilot)
         await actions_finished(pilot)
         [(title, message)] = notices(app)
         assert title == "Not resolved: invalid input"
@@ -252,13 +272,12 @@ async def test_failing_a_completed_payment_says_it_is_a_reversal() -> None:
         await pilot.press("escape", "v")
         await settle(pilot)
         assert isinstance(app.screen, ResolveScreen)
-        app.screen.query_one("#failed", RadioButton).value = True
-        await pilot.pause()
+        await choose(pilot, "failed")
         effect = str(app.screen.query_one("#effect").render())
         assert effect.startswith("A REVERSAL: the completed payment becomes reversed")
         assert "credit of 25.00 EUR is taken back" in effect
         app.screen.query_one("#answer", Input).value = "returned, R05"
-        await pilot.click("#ok")
+        await submit(pilot)
         await actions_finished(pilot)
         assert facade.calls == [("resolve", (held.id, "failed", "returned, R05"))]
 
