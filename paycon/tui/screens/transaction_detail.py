@@ -230,10 +230,10 @@ class TransactionDetailScreen(ConsoleScreen):
                 title="Resolved",
                 markup=False,
             )
-            if self.is_attached:
-                self.post_message(TransactionFetched(detail))
-        elif self.is_attached:
-            self._load()  # show it as it is now (someone may have resolved it meanwhile)
+        if self.is_attached:
+            # Read it again rather than show the answer: a read started when the dialog
+            # closed may end after it, and must not leave the payment shown as held.
+            self._load()
 
     async def _resolve_call(self, outcome: str, reason: str) -> TransactionDetail | None:
         """The facade's resolve; a refusal is told in the operator's terms (None)."""
