@@ -359,7 +359,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/v1/overview",
         handler=operator.overview,
         role=Role.OPERATOR,
-        summary="The dashboard in one read: traffic, outbox figures, every gateway",
+        summary="The dashboard in one read: traffic, outbox figures, every gateway, payments held",
         responses={200: OverviewOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),

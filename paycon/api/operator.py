@@ -205,13 +205,15 @@ async def list_gateways(request: web.Request) -> web.Response:
 
 
 async def overview_json(ctx: ApiContext, *, now: datetime) -> dict[str, Any]:
-    """Traffic, outbox figures and every gateway: what the dashboard shows, in one read."""
+    """Traffic, outbox figures, every gateway and how many payments are held for review:
+    what the dashboard shows, in one read (the held count reads only the held rows' index)."""
     stats = await ctx.operations.stats()
     return {
         "at": rfc3339(now),
         "traffic": ctx.metrics.traffic.as_json(),
         "outbox": stats_json(stats),
         "gateways": await ctx.gateway_control.statuses_json(),
+        "held_for_review": await ctx.queries.held_count(),
         "ledger_breaks": ctx.metrics.ledger_breaks_found,
     }
 

@@ -600,6 +600,7 @@ class OverviewOut(BaseModel):
     traffic: TrafficOut
     outbox: OutboxStatsOut
     gateways: list[GatewayOut]
+    held_for_review: int = Field(ge=0, description="payments held for review, waiting for a person")
     ledger_breaks: int | None = Field(
         ge=0,
         description="broken ledger invariants found by the service's last check "

@@ -399,12 +399,16 @@ class Traffic:
 
 @dataclass(frozen=True)
 class Overview:
-    """Everything the dashboard shows except the live transactions, in one read."""
+    """Everything the dashboard shows except the live transactions, in one read.
+
+    ``held_for_review`` counts the payments waiting for a person's decision.
+    """
 
     at: datetime
     traffic: Traffic
     outbox: OutboxFigures
     gateways: tuple[GatewayStatus, ...]
+    held_for_review: int
     # Broken ledger invariants found by the service's last check (None: not checked yet).
     ledger_breaks: int | None = None
 
@@ -415,6 +419,7 @@ class Overview:
             traffic=Traffic.from_json(body["traffic"]),
             outbox=OutboxFigures.from_json(body["outbox"]),
             gateways=tuple(GatewayStatus.from_json(g) for g in body["gateways"]),
+            held_for_review=int(body["held_for_review"]),
             ledger_breaks=body.get("ledger_breaks"),
         )
 

@@ -26,6 +26,7 @@ from paycon.tui.screens.gateways import HEALTHY, GatewaysScreen
 from paycon.tui.screens.help import HelpScreen
 from paycon.tui.screens.outbox import STATES, OutboxScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
+from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.screens.transactions import TransactionsScreen
 from paycon.tui.widgets.log_panel import LogPanel
 from paycon.tui.widgets.nav import SCREENS as NAV
@@ -144,6 +145,13 @@ class PayconConsole(App[None]):
         if isinstance(outbox, OutboxScreen):
             self.call_after_refresh(outbox.show_state, state)
 
+    def show_transactions(self, filter_text: str) -> None:
+        """The transactions list under the filter ``filter_text`` (``review:held``)."""
+        self.switch_mode("transactions")
+        transactions = self._bases.get("transactions")
+        if isinstance(transactions, TransactionsScreen):
+            self.call_after_refresh(transactions.show_filter, filter_text)
+
     def action_help(self) -> None:
         if isinstance(self.screen, ConsoleScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -166,6 +174,11 @@ class PayconConsole(App[None]):
             yield SystemCommand(
                 f"Outbox: {state} tasks", f"List the {state} outbox tasks", self._outbox(state)
             )
+        yield SystemCommand(
+            "Transactions: held for review",
+            "List the payments waiting for a person's decision",
+            lambda: self.show_transactions("review:held"),
+        )
         if isinstance(screen, ConsoleScreen):
             yield SystemCommand("Help", "What this screen shows and its keys", self.action_help)
         if self.ctx.logs is not None:
@@ -216,6 +229,12 @@ class PayconConsole(App[None]):
             )
         if isinstance(screen, GatewaysScreen):
             yield from gateway_commands(screen)
+        if isinstance(screen, TransactionDetailScreen) and screen.held():
+            yield SystemCommand(
+                f"Resolve transaction {screen.transaction_id}…",
+                "Decide the held payment's outcome (completed or failed), with a reason",
+                screen.action_resolve,
+            )
 
 
 def gateway_commands(screen: GatewaysScreen) -> Iterable[SystemCommand]:

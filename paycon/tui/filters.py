@@ -15,6 +15,8 @@ from paycon.facade.models import TaskQuery, TransactionQuery, TransactionSummary
 
 TASK_STATES = ("pending", "running", "dead", "done")
 TASK_KINDS = ("submit", "status_check", "notify")
+# ``review:held``: only the payments held for review.
+REVIEW_VALUES = ("held",)
 
 
 class FilterError(ValueError):
@@ -36,6 +38,7 @@ class TransactionFilter:
             and query.kind in (None, transaction.kind)
             and query.gateway in (None, transaction.gateway)
             and query.customer_id in (None, transaction.customer_id)
+            and (not query.review or transaction.review is not None)
         )
 
 
@@ -80,10 +83,10 @@ def _unknown(named: dict[str, str], known: tuple[str, ...]) -> None:
 
 
 def parse_transaction_filter(text: str) -> TransactionFilter:
-    """``status:failed kind:deposit gateway:gateway_a customer:cus_42`` and an optional id or
-    reference to search for. Raises FilterError."""
+    """``status:failed kind:deposit gateway:gateway_a customer:cus_42 review:held`` and an
+    optional id or reference to search for. Raises FilterError."""
     named, bare = _words(text)
-    _unknown(named, ("status", "kind", "gateway", "customer"))
+    _unknown(named, ("status", "kind", "gateway", "customer", "review"))
     if len(bare) > 1:
         raise FilterError("search for one id or reference at a time")
     status = named.get("status")
@@ -93,6 +96,7 @@ def parse_transaction_filter(text: str) -> TransactionFilter:
         kind=None if kind is None else _one_of("kind", kind, tuple(Kind)),
         gateway=named.get("gateway"),
         customer_id=named.get("customer"),
+        review="review" in named and bool(_one_of("review", named["review"], REVIEW_VALUES)),
     )
     return TransactionFilter(query, bare[0] if bare else None)
 
@@ -125,6 +129,8 @@ def describe_transaction_filter(chosen: TransactionFilter) -> str:
         )
         if value is not None
     ]
+    if query.review:
+        parts.insert(0, "held for review")
     if chosen.search is not None:
         parts.insert(0, f"id or reference {chosen.search}")
     return " · ".join(parts) if parts else "all"

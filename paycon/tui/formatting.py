@@ -16,7 +16,12 @@ STATUS_STYLES = {
     "submitted": "cyan",
     "completed": "green",
     "failed": "bold red",
+    "reversed": "bold magenta",
 }
+# A payment held for review: it waits for a person. One cell, so a narrow terminal keeps
+# its columns.
+HELD_MARK = "⚑"
+HELD_STYLE = "bold black on yellow"
 TASK_STATE_STYLES = {
     "pending": "yellow",
     "running": "cyan",

@@ -26,6 +26,7 @@ from paycon.facade.models import (
     OutboxFigures,
     Overview,
     Page,
+    ReviewView,
     TaskDetailView,
     TaskQuery,
     TaskSummary,
@@ -41,6 +42,11 @@ NOW = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
 CUSTOMERS = ("cus_42", "cus_7", "cus_1001")
 STATUSES = ("completed", "completed", "submitted", "pending", "failed", "completed")
 FAILED_ERROR = "GatewayTransient: 502 from gateway_b [bold]not markup[/bold]"
+# Held for review: a late failure after success, and a callback with another amount.
+HELD = {
+    1: ("conflicting_status", "gateway_a says failed for 25.00 EUR (R05 return)", 6),
+    2: ("amount_mismatch", "gateway_b says completed for 0.01 JPY", 13),
+}
 
 
 def at(seconds_ago: float) -> datetime:
@@ -65,9 +71,17 @@ def _transactions() -> list[TransactionSummary]:
                 failure_reason="declined by gateway_b" if status == "failed" else None,
                 created_at=at(3 + 7 * n),
                 updated_at=at(1 + 7 * n),
+                review=_review(n),
             )
         )
     return found
+
+
+def _review(n: int) -> ReviewView | None:
+    if n not in HELD:
+        return None
+    reason, detail, seconds_ago = HELD[n]
+    return ReviewView(reason, detail, at(seconds_ago))
 
 
 def _task(
@@ -133,7 +147,12 @@ def _gateways() -> list[GatewayStatus]:
             enabled=True,
             breaker=BreakerView("closed", 0, 5, None, None),
             recent=healthy,
-            recent_errors=("GatewayUnavailable: connection reset by peer",),
+            recent_errors=(
+                "GatewayCredentialsRefused: 401 from gateway_a",
+                "GatewayUnavailable: connection reset by peer",
+            ),
+            # Its payments wait: a rotated secret, say (the breaker is not what holds them).
+            credentials_refused_since=at(420),
             faults=dict(faults),
         ),
         GatewayStatus(
@@ -213,6 +232,7 @@ class StaticFacade:
             traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),
             outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60, scheduled=scheduled),
             gateways=tuple(self.gateways_),
+            held_for_review=sum(1 for t in self.transactions_ if t.review is not None),
         )
 
     async def transactions(
@@ -243,7 +263,7 @@ class StaticFacade:
         found = next((t for t in self.transactions_ if t.id == transaction_id), None)
         if found is None:
             raise NotFound(f"no transaction {transaction_id}")
-        events = (
+        events: tuple[TimelineEvent, ...] = (
             TimelineEvent(found.created_at, "accepted", "deposit accepted", "client:key_shop"),
             TimelineEvent(
                 found.created_at + timedelta(seconds=1),
@@ -253,6 +273,15 @@ class StaticFacade:
             ),
             TimelineEvent(found.updated_at, found.status, "callback applied", "gateway"),
         )
+        if found.review is not None:
+            events += (
+                TimelineEvent(
+                    found.review.since,
+                    "held_for_review",
+                    f"{found.review.reason}: {found.review.detail}",
+                    "gateway",
+                ),
+            )
         ledger = (
             LedgerLine(
                 found.updated_at,

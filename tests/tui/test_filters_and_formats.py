@@ -43,12 +43,19 @@ def test_transaction_filters_and_a_search_word() -> None:
     assert describe_transaction_filter(TransactionFilter()) == "all"
 
 
+def test_the_held_for_review_filter() -> None:
+    parsed = parse_transaction_filter("review:held kind:deposit")
+    assert parsed == TransactionFilter(TransactionQuery(kind="deposit", review=True))
+    assert describe_transaction_filter(parsed) == "held for review · kind deposit"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("status:lost", "status: 'lost' is not one of pending, submitted, completed, failed"),
         ("kind:refund", "kind: 'refund' is not one of deposit, withdrawal"),
-        ("colour:blue", "colour: unknown filter (known: status, kind, gateway, customer)"),
+        ("colour:blue", "colour: unknown filter (known: status, kind, gateway, customer, review)"),
+        ("review:yes", "review: 'yes' is not one of held"),
         ("status:", "status: needs a value"),
         ("kind:deposit kind:withdrawal", "kind: given twice"),
         ("tx_1 tx_2", "one id or reference at a time"),

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, RadioButton
 
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
@@ -124,3 +124,13 @@ def test_help_on_the_outbox(snap_compare: SnapCompare) -> None:
 
 def test_dashboard_in_an_80_by_24_terminal(snap_compare: SnapCompare) -> None:
     assert snap_compare(console(), terminal_size=(80, 24), run_before=backlog_trend)
+
+
+def test_held_transaction_resolve_dialog_warning_of_a_reversal(snap_compare: SnapCompare) -> None:
+    async def steps(pilot: Pilot[None]) -> None:
+        await keys("2", "down", "enter", "v")(pilot)
+        pilot.app.screen.query_one("#failed", RadioButton).value = True
+        pilot.app.screen.query_one("#answer", Input).value = "late return R05, OPS-9"
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=steps)

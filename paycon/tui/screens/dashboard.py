@@ -17,7 +17,7 @@ from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OverviewFetched
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
-from paycon.tui.widgets.cards import gateway_card, outbox_card, traffic_card
+from paycon.tui.widgets.cards import gateway_card, held_line, outbox_card, traffic_card
 from paycon.tui.widgets.rows import transaction_row, transaction_table
 from paycon.tui.widgets.tables import Row, RowTable, refill, selected_key
 
@@ -38,13 +38,15 @@ class DashboardScreen(LiveScreen):
         "Live view of the service. The newest transactions, kept on top as they come "
         "in (enter opens one; move the cursor down and it stays on that row while the "
         "heading counts the newer ones above it, home jumps back to the newest), the "
-        "outbox by state with the backlog's trend, and one panel per gateway with its "
-        "circuit breaker, latency, success rate and routing."
+        "outbox by state with the backlog's trend, how many payments are held for review "
+        "(red while any are; h lists them), and one panel per gateway with its circuit "
+        "breaker, latency, success rate, routing and whether it refuses our credentials."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open transaction", show=False),
         # Before the table's own home (scroll left), which means nothing on one column.
         Binding("home", "newest", "Newest", show=False, priority=True),
+        Binding("h", "held", "Held payments"),
         QUIT,
     ]
 
@@ -56,6 +58,7 @@ class DashboardScreen(LiveScreen):
         height: auto;
         width: 1fr;
     }
+    DashboardScreen #traffic-card { height: auto; }
     DashboardScreen #outbox-card { height: auto; width: 2fr; }
     DashboardScreen #backlog { height: 2; margin-top: 1; }
     DashboardScreen #gateways { height: auto; }
@@ -80,7 +83,9 @@ class DashboardScreen(LiveScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="ledger-banner")
         with Horizontal(id="figures"):
-            yield Static(id="traffic", classes="card")
+            with Vertical(id="traffic-card", classes="card"):
+                yield Static(id="traffic")
+                yield Static(id="held")
             with Vertical(id="outbox-card", classes="card"):
                 yield Static(id="outbox")
                 yield Sparkline([], id="backlog", summary_function=max)
@@ -106,6 +111,7 @@ class DashboardScreen(LiveScreen):
         now = self.ctx.now()
         overview = message.overview
         self.query_one("#traffic", Static).update(traffic_card(overview.traffic))
+        self.query_one("#held", Static).update(held_line(overview.held_for_review))
         self.query_one("#outbox", Static).update(outbox_card(overview.outbox))
         self._backlog.append(float(overview.outbox.backlog))
         self.query_one("#backlog", Sparkline).data = list(self._backlog)
@@ -151,6 +157,13 @@ class DashboardScreen(LiveScreen):
         table.scroll_home(animate=False, immediate=True)
         self._newer = 0
         self._show_heading()
+
+    def action_held(self) -> None:
+        """The transactions list, showing only the payments held for review."""
+        from paycon.tui.app import PayconConsole
+
+        if isinstance(self.app, PayconConsole):
+            self.app.show_transactions("review:held")
 
     def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
         self._gateways = gateways

@@ -22,7 +22,7 @@ from paycon.tui.messages import GatewaysFetched
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.screens.modals import AskScreen, share
-from paycon.tui.widgets.cards import breaker_line, routing
+from paycon.tui.widgets.cards import breaker_line, credentials_refused, routing
 from paycon.tui.widgets.phrases import Phrases
 from paycon.tui.widgets.tables import RowTable, plain, refill, selected_key
 
@@ -43,11 +43,16 @@ SHOWN_FAULTS = (
 
 def gateway_cells(gateway: GatewayStatus, now: datetime) -> tuple[Text, ...]:
     recent = gateway.recent
+    health = breaker_line(gateway, now)
+    if gateway.credentials_refused_since is not None:
+        # Its payments wait as behind an open breaker: the same column says so, first.
+        health = Text("credentials refused", style="bold red").append(" · ", style="dim")
+        health.append_text(breaker_line(gateway, now))
     return (
         Text(gateway.name, style="bold"),
         plain(gateway.protocol),
         routing(gateway),
-        breaker_line(gateway, now),
+        health,
         Text(fmt.millis(recent.latency_p50_ms), justify="right"),
         Text(fmt.millis(recent.latency_p99_ms), justify="right"),
         Text(fmt.percent(recent.success_rate), justify="right"),
@@ -82,11 +87,19 @@ def change_lines(changes: Sequence[AuditView]) -> list[Text]:
     return lines
 
 
-def gateway_detail(gateway: GatewayStatus) -> Group:
-    """Recent errors, routing changes and (for an embedded mock) its faults and their changes."""
-    parts: list[RenderableType] = [
-        Text(f"{gateway.name} — recent errors, newest first", style="bold")
-    ]
+def gateway_detail(gateway: GatewayStatus, now: datetime) -> Group:
+    """Refused credentials, recent errors, routing changes and (for an embedded mock) its
+    faults and their changes."""
+    parts: list[RenderableType] = []
+    refused = credentials_refused(gateway, now)
+    if refused.plain:
+        refused.append(
+            "\n  401/403: its payments wait, using no attempt, until it accepts paycon's "
+            "credentials (check its secret)\n",
+            style="red",
+        )
+        parts.append(refused)
+    parts.append(Text(f"{gateway.name} — recent errors, newest first", style="bold"))
     if gateway.recent_errors:
         parts += [Text(f"  {error}", style="red") for error in gateway.recent_errors]
     else:
@@ -108,15 +121,16 @@ class GatewaysScreen(LiveScreen):
 
     MODE = "gateways"
     HELP = (
-        "Each gateway's circuit breaker (closed with its failures so far; open: for how "
-        "long, how many trials failed and when the next one is; half-open while a trial "
-        "runs), latency, success rate and recent errors. e takes the "
-        "selected gateway out of routing for new payments, or brings it back (asks why; "
-        "audited). With embedded mock gateways: o switches an outage on or off, f sets "
-        "the error rate, c the callback drop rate, h makes it healthy again — the "
-        "fastest way to watch the breaker open and new payments go elsewhere. Fault "
-        "changes lists every switch of the mock's faults, whoever made it (the console, "
-        "the operator API, the demo, a PUT /_mock/faults), newest first."
+        "Each gateway's routing and whether it refuses paycon's credentials (401/403: "
+        "'credentials refused since …'; its payments wait), its circuit breaker (closed "
+        "with its failures so far; open: for how long, how many trials failed and when "
+        "the next one is; half-open while a trial runs), latency, success rate and recent"
+        " errors. e takes the selected gateway out of routing for new payments, or brings"
+        " it back (asks why; audited). With embedded mock gateways: o switches an outage "
+        "on or off, f sets the error rate, c the callback drop rate, h makes it healthy "
+        "again — the fastest way to watch the breaker open and new payments go elsewhere."
+        " Fault changes lists every switch of the mock's faults, whoever made it (the "
+        "console, the operator API, the demo, a PUT /_mock/faults), newest first."
     )
     CHANGES: ClassVar[frozenset[str]] = frozenset({"toggle_routing"} | FAULT_ACTIONS)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -170,7 +184,7 @@ class GatewaysScreen(LiveScreen):
     def _show_detail(self) -> None:
         gateway = self.selected()
         detail = self.query_one("#detail", Static)
-        detail.update(Text("") if gateway is None else gateway_detail(gateway))
+        detail.update(Text("") if gateway is None else gateway_detail(gateway, self.ctx.now()))
 
     def known_gateways(self) -> tuple[GatewayStatus, ...]:
         """The gateways as last read."""

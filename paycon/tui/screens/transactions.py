@@ -18,13 +18,17 @@ from paycon.tui.filters import (
     describe_transaction_filter,
     parse_transaction_filter,
 )
+from paycon.tui.formatting import HELD_MARK
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.widgets.rows import transaction_row, transaction_table
 from paycon.tui.widgets.tables import Row, selected_key
 
-FILTER_HINT = "status:failed kind:deposit gateway:gateway_a customer:cus_42 — or an id / reference"
+FILTER_HINT = (
+    "status:failed kind:deposit gateway:gateway_a customer:cus_42 review:held — "
+    "or an id / reference"
+)
 
 
 class TransactionsScreen(PagedListScreen[TransactionSummary]):
@@ -37,9 +41,11 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
     HELP = (
         "Every transaction, newest first. Press / and type filters such as "
         "'status:failed gateway:gateway_b customer:cus_42', or an id or merchant "
-        "reference to find it; enter applies, an empty line shows all. Enter on a "
-        "row opens the transaction: its timeline, the balances it touched and the "
-        "outbox tasks that carried it."
+        "reference to find it; enter applies, an empty line shows all. 'review:held' "
+        f"shows only the payments held for review (flagged {HELD_MARK} in every list), "
+        "which wait for a person's decision. Enter on a row opens the transaction: its "
+        "timeline, the balances it touched and the outbox tasks that carried it; a held "
+        "one is resolved there."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
@@ -66,8 +72,16 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
     @on(Input.Submitted, "#filter")
     def apply_filter(self, event: Input.Submitted) -> None:
         event.stop()
+        self._apply(event.value)
+
+    def show_filter(self, text: str) -> None:
+        """List what the filter line ``text`` chooses, with the line showing it."""
+        self.query_one("#filter", Input).value = text
+        self._apply(text)
+
+    def _apply(self, text: str) -> None:
         try:
-            self._filter = parse_transaction_filter(event.value)
+            self._filter = parse_transaction_filter(text)
         except FilterError as exc:
             self.notify(str(exc), title="Filter not applied", severity="error", markup=False)
             return
@@ -95,7 +109,10 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
         return transaction_row(item, now)
 
     def describe(self) -> str:
-        return describe_transaction_filter(self._filter)
+        text = describe_transaction_filter(self._filter)
+        if any(item.review is not None for item in self._shown.values()):
+            text += f" · {HELD_MARK} held for review"
+        return text
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

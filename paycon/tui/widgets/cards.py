@@ -31,6 +31,17 @@ def traffic_card(traffic: Traffic) -> Text:
     return text
 
 
+def held_line(held_for_review: int) -> Text:
+    """How many payments are held for review, in the attention colour while any are."""
+    text = Text()
+    text.append(fmt.count(held_for_review), style="bold red" if held_for_review else "bold")
+    _label(text, " held for review")
+    if held_for_review:
+        text.append(" ")
+        text.append(fmt.HELD_MARK, style=fmt.HELD_STYLE)
+    return text
+
+
 def outbox_card(figures: OutboxFigures) -> Text:
     """Tasks by state, the backlog (due work), scheduled tasks apart, the oldest due task's age
     and throughput."""
@@ -64,6 +75,23 @@ def routing(gateway: GatewayStatus) -> Text:
     return Text("routing off", style="bold red")
 
 
+def credentials_refused(gateway: GatewayStatus, now: datetime, *, short: bool = False) -> Text:
+    """``credentials refused since 2026-11-27 09:27:10 (3 min ago)`` (``short``:
+    ``credentials refused for 3 min``) while the gateway refuses paycon's credentials
+    (401/403: its payments wait), else nothing."""
+    since = gateway.credentials_refused_since
+    if since is None:
+        return Text()
+    if short:
+        return Text(
+            f"credentials refused for {fmt.span((now - since).total_seconds())}",
+            style="bold red",
+        )
+    return Text(
+        f"credentials refused since {fmt.clock(since)} ({fmt.age(since, now)})", style="bold red"
+    )
+
+
 def breaker_phrases(gateway: GatewayStatus, now: datetime) -> Phrases:
     """What an operator needs of a breaker: ``closed 2/5 failures``; ``open for 3 min ·
     2 trials failed · next trial in 12 s``; ``half-open for 3 min · trial under way``."""
@@ -85,8 +113,8 @@ def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
 
 
 def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False) -> Group:
-    """A gateway at a glance: routing, breaker, latency and success rate (``compact``:
-    routing and breaker only)."""
+    """A gateway at a glance: routing, refused credentials, breaker, latency and success rate
+    (``compact``: routing, refused credentials and breaker only)."""
     recent = gateway.recent
     head = Text()
     head.append(gateway.name, style="bold")
@@ -94,8 +122,10 @@ def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False
     head.append_text(routing(gateway))
     breaker = breaker_phrases(gateway, now)
     breaker.lead = Text("breaker ", style="dim")
+    refused = credentials_refused(gateway, now, short=True)
+    top = [head, refused] if refused.plain else [head]
     if compact:
-        return Group(head, breaker)
+        return Group(*top, breaker)
     text = Text()
     _label(text, "latency p50 ")
     text.append(fmt.millis(recent.latency_p50_ms), style="bold")
@@ -108,7 +138,7 @@ def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False
     _label(text, f" of {fmt.count(recent.calls)} calls")
     if gateway.faults is not None and _faulty(gateway):
         text.append("\nmock faults on", style="magenta")
-    return Group(head, breaker, text)
+    return Group(*top, breaker, text)
 
 
 def _faulty(gateway: GatewayStatus) -> bool:

@@ -25,13 +25,23 @@ TRANSACTION_DROP_ORDER = (7, 6, 2, 4, 0)  # Reference, Gateway, Kind, Customer, 
 TASK_COLUMNS = ("ID", "Kind", "State", "Attempts", "Runs", "Updated", "Key", "Last error")
 
 
+def status_cell(transaction: TransactionSummary) -> Text:
+    """The status in its colour, flagged (``HELD_MARK``) while the payment is held for
+    review."""
+    cell = fmt.styled(transaction.status, fmt.STATUS_STYLES)
+    if transaction.review is not None:
+        cell.append(" ")
+        cell.append(fmt.HELD_MARK, style=fmt.HELD_STYLE)
+    return cell
+
+
 def transaction_row(transaction: TransactionSummary, now: datetime) -> Row:
-    """A transaction as a row keyed by its id, its status in colour."""
+    """A transaction as a row keyed by its id, its status in colour (marked while held)."""
     return transaction.id, (
         Text(fmt.age(transaction.created_at, now)),
         plain(transaction.id),
         plain(transaction.kind),
-        fmt.styled(transaction.status, fmt.STATUS_STYLES),
+        status_cell(transaction),
         plain(transaction.customer_id),
         Text(fmt.money(transaction.amount, transaction.currency), justify="right"),
         plain(transaction.gateway),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -13,13 +14,14 @@ BAD_DEPOSIT = {"customer_id": "cus 1", "amount": "1.00", "currency": "EUR", "cou
 
 
 async def test_overview_has_traffic_outbox_and_gateways(paycon: RunningPaycon) -> None:
-    await deposit(paycon, "k1")
+    first = await deposit(paycon, "k1")
     await deposit(paycon, "k2")
     status, _, _ = await paycon.post_json("/v1/deposits", BAD_DEPOSIT, key="bad")
     assert status == 400
     status, body = await paycon.get("/v1/overview", token=OPERATOR_KEY)
     assert status == 200
-    assert set(body) == {"at", "traffic", "outbox", "gateways", "ledger_breaks"}
+    assert set(body) == {"at", "traffic", "outbox", "gateways", "held_for_review", "ledger_breaks"}
+    assert body["held_for_review"] == 0
     # None until a ledger check has run (processes with outbox workers run it).
     assert body["ledger_breaks"] is None
     traffic = body["traffic"]
@@ -33,6 +35,19 @@ async def test_overview_has_traffic_outbox_and_gateways(paycon: RunningPaycon) -
     assert (gateway["enabled"], gateway["recent_errors"], gateway["faults"]) == (True, [], None)
     status, _ = await paycon.get("/v1/overview", token=CLIENT_KEY)
     assert status == 403
+    hold(paycon, first["id"])
+    _, body = await paycon.get("/v1/overview", token=OPERATOR_KEY)
+    assert body["held_for_review"] == 1
+
+
+def hold(paycon: RunningPaycon, transaction_id: str) -> None:
+    """Hold a payment for review, as the review watch would for a dead task."""
+    with closing(sqlite3.connect(paycon.db_path)) as conn, conn:
+        conn.execute(
+            "UPDATE transactions SET review_reason = 'task_dead', review_detail = 'x', "
+            "review_since = '2026-01-01 00:00:00.000000' WHERE id = ?",
+            (transaction_id,),
+        )
 
 
 async def test_a_transactions_ledger_and_tasks(paycon: RunningPaycon) -> None:

@@ -52,6 +52,7 @@ async def test_every_read_is_the_same_through_both(paycon: RunningPaycon) -> Non
         local_view, remote_view = await local.overview(), await remote.overview()
         moment_free = dataclasses.replace(local_view.outbox, oldest_due_age_s=None)
         assert moment_free == dataclasses.replace(remote_view.outbox, oldest_due_age_s=None)
+        assert local_view.held_for_review == remote_view.held_for_review == 0
         assert local_view.gateways == remote_view.gateways
         assert payments_in(local_view.traffic) == payments_in(remote_view.traffic)
         assert local_view.traffic.error_rate == remote_view.traffic.error_rate
