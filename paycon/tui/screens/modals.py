@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -57,14 +57,40 @@ def share(value: str) -> str | None:
     return None if 0 <= number <= 1 else "A number from 0 to 1, for example 0.3"
 
 
-class AskScreen(ModalScreen[str | None]):
+T = TypeVar("T")
+
+
+class AnswerDialog(ModalScreen[T]):
+    """A dialog answered from its line (enter) or its ``ok`` button, cancelled by escape
+    or any other button; ``_submit`` checks what was entered and dismisses with it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+
+class AskScreen(AnswerDialog[str | None]):
     """Asks for one line; answers it (checked by ``check``), or None when cancelled.
 
     ``ok`` labels the button that submits it (say what it will do: "Replay 12 tasks").
     """
 
     DEFAULT_CSS = MODAL_CSS.format(name="AskScreen")
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
         self,
@@ -93,20 +119,6 @@ class AskScreen(ModalScreen[str | None]):
             with Horizontal():
                 yield Button(self._ok, variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def _submit(self) -> None:
         value = self.query_one("#answer", Input).value.strip()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from paycon.facade.models import TransactionSummary
 from paycon.tui import formatting as fmt
-from paycon.tui.screens.modals import MODAL_CSS, required
+from paycon.tui.screens.modals import MODAL_CSS, AnswerDialog, required
 
 OUTCOMES = ("completed", "failed")
 
@@ -67,7 +63,7 @@ def resolution_effect(transaction: TransactionSummary, outcome: str) -> str:
     return f"Settles the payment as failed{released}."
 
 
-class ResolveScreen(ModalScreen[tuple[str, str] | None]):
+class ResolveScreen(AnswerDialog[tuple[str, str] | None]):
     """Asks a held payment's outcome and the reason; answers ``(outcome, reason)``, or None
     when cancelled. No outcome is chosen beforehand: enter alone decides nothing."""
 
@@ -80,7 +76,6 @@ class ResolveScreen(ModalScreen[tuple[str, str] | None]):
     ResolveScreen #effect { height: auto; margin-bottom: 1; }
     """
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, transaction: TransactionSummary) -> None:
         super().__init__()
@@ -131,20 +126,6 @@ class ResolveScreen(ModalScreen[tuple[str, str] | None]):
         reversal = effect.startswith("A REVERSAL")
         self.query_one("#effect", Static).update(Text(effect, style="bold red" if reversal else ""))
         self.query_one("#error", Static).update("")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def _submit(self) -> None:
         reason = self.query_one("#answer", Input).value.strip()
