@@ -42,18 +42,18 @@ def resolution_effect(transaction: TransactionSummary, outcome: str) -> str:
         return f"Confirms the recorded status ({current}): no money moves, the hold is lifted."
     if current == "completed":
         taken = (
-            f"the deposit's credit of {amount} is taken back from available (refused when "
-            "available does not cover it)"
+            f"the deposit's credit of {amount} is taken back from available (what "
+            "available does not cover becomes owed)"
             if deposit
-            else f"the payout of {amount} returns to available"
+            else f"the payout of {amount} returns to the customer (paying owed first)"
         )
         return f"A REVERSAL: the completed payment becomes reversed and {taken}."
     if current == "failed":
         paid = (
             f"the deposit credits {amount} to available"
             if deposit
-            else f"the withdrawal of {amount} is paid out of available (refused when "
-            "available does not cover it)"
+            else f"the withdrawal of {amount} is paid out of available (what available "
+            "does not cover becomes owed)"
         )
         return f"The failed payment becomes completed: {paid}."
     if outcome == "completed":
