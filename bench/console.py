@@ -37,7 +37,7 @@ from bench.seed import seed
 from paycon.config import Settings
 from paycon.facade.local import LocalFacade
 from paycon.facade.models import TaskQuery, TransactionQuery
-from paycon.service import Service
+from paycon.runtime.service import Service
 
 CLIENT_KEY = "pk_bench_client_key_000000000000"
 OPERATOR_KEY = "ok_bench_operator_key_00000000000"

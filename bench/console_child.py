@@ -13,10 +13,10 @@ import asyncio
 import os
 import signal
 
-from paycon import heap
 from paycon.config import DEFAULT_CONFIG_PATH, ensure_config_file, load_settings
 from paycon.facade.local import LocalFacade
-from paycon.service import Service
+from paycon.runtime import heap
+from paycon.runtime.service import Service
 
 
 async def serve(with_console: bool) -> None:

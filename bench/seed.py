@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from paycon.config import Settings
-from paycon.ids import _base32
+from paycon.domain.ids import _base32
 from paycon.storage.database import Database
 
 STATUSES = ("completed",) * 8 + ("failed", "submitted", "pending")

@@ -2,6 +2,6 @@
 
 import sys
 
-from paycon.cli import main
+from paycon.cli.main import main
 
 sys.exit(main())

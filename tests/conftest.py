@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paycon import heap
+from paycon.runtime import heap
 
 pytest_plugins = ["tests.paycon_fixtures"]
 
@@ -28,7 +28,7 @@ def _settled_heap() -> None:
     A full collection stops the event loop of whichever test triggers it, and over
     the whole suite the heap grows to some 600,000 objects: one such collection
     took 0.7 s, longer than the leases and bounds some tests use. paycon freezes
-    its own heap once started (``paycon.heap``); the suite does the same for itself,
+    its own heap once started (``paycon.runtime.heap``); the suite does the same for itself,
     module by module, so a collection only ever scans one module's objects.
     """
     heap.settle()

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 from multidict import CIMultiDict
 
 from paycon.config import Settings
-from paycon.service import Service
+from paycon.runtime.service import Service
 
 CLIENT_KEY = "pk_test_client_key_0123456789"
 OPERATOR_KEY = "ok_test_operator_key_0123456789"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from paycon.api.context import context
 from paycon.api.responses import json_response
 from paycon.api.schemas import CUSTOMER_ID_PATTERN, parse_model
+from paycon.api.views import account_ref_json
 from paycon.domain.balances import Account, AccountName, EntryReason, Holder
 from paycon.domain.errors import InvalidInput
 from paycon.domain.money import Money
@@ -22,7 +23,6 @@ from paycon.storage.queries import (
     journal_page,
     ledger_account_page,
 )
-from paycon.views import account_ref_json
 
 JOURNAL_ID_PATTERN = r"^jrn_[0-9A-HJKMNP-TV-Z]{26}$"
 # holder/owner/name/currency of the last account of the previous page.

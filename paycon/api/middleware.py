@@ -16,8 +16,8 @@ from paycon.api.context import CONTEXT, PRINCIPAL
 from paycon.api.payments import is_soap
 from paycon.api.responses import PROBLEM_JSON, json_response, soap_response
 from paycon.domain.errors import PayconError, Unauthorized
+from paycon.domain.problems import problem_body, problem_for
 from paycon.logs import request_id_var
-from paycon.problems import problem_body, problem_for
 
 log = logging.getLogger(__name__)
 

@@ -22,17 +22,17 @@ from paycon.api.schemas import (
     parse_model,
 )
 from paycon.api.transactions import transaction_path_id
-from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
-from paycon.domain.errors import FieldError, InvalidInput
-from paycon.domain.status import Status
-from paycon.domain.transactions import rfc3339
-from paycon.views import (
+from paycon.api.views import (
     replay_count_json,
     stats_json,
     task_detail_json,
     task_json,
     transaction_detail_json,
 )
+from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
+from paycon.domain.errors import FieldError, InvalidInput
+from paycon.domain.status import Status
+from paycon.domain.transactions import rfc3339
 
 
 class TaskListQuery(BaseModel):

@@ -12,11 +12,11 @@ from paycon.api.auth import Role
 from paycon.api.context import context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import CUSTOMER_ID_PATTERN, CustomerId, parse_model
+from paycon.api.views import ledger_line_json, task_json, transaction_detail_json
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import TRANSACTION_ID_PATTERN, is_transaction_id
 from paycon.storage.queries import TransactionFilter
-from paycon.views import ledger_line_json, task_json, transaction_detail_json
 
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 

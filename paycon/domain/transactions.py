@@ -14,7 +14,7 @@ from paycon.domain.masking import mask_holder, mask_iban
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
 
-# A transaction id: "tx_" and a ULID in Crockford base32 (see paycon.ids).
+# A transaction id: "tx_" and a ULID in Crockford base32 (see paycon.domain.ids).
 TRANSACTION_ID_PATTERN = r"^tx_[0-9A-HJKMNP-TV-Z]{26}$"
 _TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
 # The longest merchant reference a payment may carry (and a search may look for).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +21,13 @@ from paycon.api.context import ApiContext
 from paycon.api.operator import TaskListQuery, overview_json
 from paycon.api.schemas import ResolveIn, parse_model
 from paycon.api.transactions import TransactionListQuery
+from paycon.api.views import (
+    ledger_line_json,
+    replay_count_json,
+    task_detail_json,
+    task_json,
+    transaction_detail_json,
+)
 from paycon.domain.errors import FacadeUnavailable, NotFound
 from paycon.domain.status import Status
 from paycon.domain.transactions import is_transaction_id
@@ -40,18 +47,21 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
-from paycon.storage.database import DatabaseUnavailable
+from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.storage.queries import TransactionFilter
-from paycon.views import (
-    ledger_line_json,
-    replay_count_json,
-    task_detail_json,
-    task_json,
-    transaction_detail_json,
-)
 
-if TYPE_CHECKING:
-    from paycon.service import Service
+
+class Started(Protocol):
+    """What the facade needs of a started service (``paycon.runtime.service.Service``)."""
+
+    @property
+    def context(self) -> ApiContext | None: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def db(self) -> Database: ...
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,7 +81,7 @@ class LocalFacade:
         self._where = where
 
     @classmethod
-    def for_service(cls, service: Service, *, actor: str) -> LocalFacade:
+    def for_service(cls, service: Started, *, actor: str) -> LocalFacade:
         """The facade of a started ``service``. Raises RuntimeError before ``start``."""
         if service.context is None:
             raise RuntimeError("the service is not started")

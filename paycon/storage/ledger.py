@@ -30,7 +30,7 @@ from paycon.domain.balances import (
     book,
 )
 from paycon.domain.errors import InsufficientFunds
-from paycon.ids import journal_ids
+from paycon.domain.ids import journal_ids
 from paycon.storage.schema import journal_entries, ledger_accounts, postings
 
 _KEY = ("holder", "owner", "name", "currency")

@@ -15,9 +15,9 @@ from outbox.prepared import Prepared
 from paycon.domain.balances import Payment, acceptance_movement
 from paycon.domain.errors import InsufficientFunds
 from paycon.domain.fingerprints import KEYED_PREFIX
+from paycon.domain.problems import problem_for
 from paycon.domain.status import Kind
 from paycon.domain.transactions import Transaction
-from paycon.problems import problem_for
 from paycon.storage.ledger import book_movement
 from paycon.storage.prepared import prepared_insert, raw
 from paycon.storage.schema import idempotency_keys, transaction_events, transactions

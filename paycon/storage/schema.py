@@ -104,7 +104,7 @@ ledger_accounts = Table(
 journal_entries = Table(
     "journal_entries",
     metadata,
-    # ``jrn_`` ids sort by creation time (paycon.ids).
+    # ``jrn_`` ids sort by creation time (paycon.domain.ids).
     Column("id", String(32), primary_key=True),
     Column("transaction_id", String(32), ForeignKey("transactions.id"), nullable=True),
     Column("reason", String(32), nullable=False),

@@ -19,6 +19,7 @@ from paycon.domain.masking import mask_key
 from paycon.facade.protocol import OperatorFacade
 from paycon.logs import LogBuffer
 from paycon.tui.context import ClientKey, ConsoleContext
+from paycon.tui.messages import OpenTask, OpenTransaction, ShowTransactions
 from paycon.tui.screens.base import ConsoleScreen
 from paycon.tui.screens.client_key import ClientKeyScreen
 from paycon.tui.screens.dashboard import DashboardScreen
@@ -124,6 +125,15 @@ class PayconConsole(App[None]):
                 markup=False,
                 timeout=12,
             )
+
+    def on_show_transactions(self, message: ShowTransactions) -> None:
+        self.show_transactions(message.filter_text)
+
+    def on_open_transaction(self, message: OpenTransaction) -> None:
+        self.push_screen(TransactionDetailScreen(self.ctx, message.transaction_id))
+
+    def on_open_task(self, message: OpenTask) -> None:
+        self.push_screen(TaskDetailScreen(self.ctx, message.task_id))
 
     def action_client_key(self) -> None:
         """The client key, masked, with where it is kept and a copy action."""

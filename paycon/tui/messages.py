@@ -58,3 +58,27 @@ class GatewaysFetched(Message):
     def __init__(self, gateways: tuple[GatewayStatus, ...]) -> None:
         super().__init__()
         self.gateways = gateways
+
+
+class OpenTransaction(Message):
+    """Asks the app to show a transaction's detail screen (screens do not import each other)."""
+
+    def __init__(self, transaction_id: str) -> None:
+        super().__init__()
+        self.transaction_id = transaction_id
+
+
+class OpenTask(Message):
+    """Asks the app to show a task's detail screen."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__()
+        self.task_id = task_id
+
+
+class ShowTransactions(Message):
+    """Asks the app to show the transactions list under a filter (``review:held``)."""
+
+    def __init__(self, filter_text: str) -> None:
+        super().__init__()
+        self.filter_text = filter_text

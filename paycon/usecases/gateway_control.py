@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from paycon.api.views import gateway_json, operator_action_json
 from paycon.domain.errors import NotFound
 from paycon.domain.fault_text import describe_changes
 from paycon.domain.reasons import check_reason
@@ -23,7 +24,6 @@ from paycon.storage.gateway_switches import (
     recent_actions,
     switch_gateway,
 )
-from paycon.views import gateway_json, operator_action_json
 
 if TYPE_CHECKING:  # the gateway clients (aiohttp) are not needed to name one
     from gateways import Gateway

@@ -5,7 +5,7 @@ with the webhook secrets (never an API key). It goes through a client of
 its own (``paycon.network.guarded``), which connects only to addresses it
 has just checked, follows no redirect, and is bounded by one deadline per
 delivery; at most ``MAX_ANSWER_BYTES`` of the merchant's answer are read.
-The ``notify`` tasks run on workers of their own (``paycon.tasks``), so a
+The ``notify`` tasks run on workers of their own (``paycon.runtime.pools``), so a
 slow merchant only ever holds those.
 """
 

@@ -19,10 +19,10 @@ from paycon.domain.errors import (
     RoutingPaused,
 )
 from paycon.domain.fingerprints import RequestFingerprints
+from paycon.domain.ids import transaction_ids
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
 from paycon.domain.transactions import PaymentRequest, Transaction
-from paycon.ids import transaction_ids
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.storage.payments import (

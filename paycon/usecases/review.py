@@ -13,11 +13,11 @@ from functools import partial
 from sqlalchemy import Connection
 
 from paycon.domain.errors import InvalidInput
+from paycon.domain.ids import id_bound_at
 from paycon.domain.reasons import check_reason
 from paycon.domain.review import ReviewReason
 from paycon.domain.status import Status
 from paycon.domain.transactions import Transaction
-from paycon.ids import id_bound_at
 from paycon.storage import queries
 from paycon.storage.database import Database
 from paycon.storage.review import (

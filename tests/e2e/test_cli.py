@@ -187,8 +187,15 @@ def stop(process: subprocess.Popen[str], signum: signal.Signals = signal.SIGTERM
 def test_the_commands_load_no_server_client_or_console_until_they_need_one() -> None:
     """What keeps ``paycon tasks`` and ``paycon --help`` quick to start: the service, the
     gateway clients, HTTP and the console load only for the commands that use them."""
-    heavy = ["aiohttp", "httpx", "textual", "paycon.service", "gateways", "mock_gateways.server"]
-    probe = f"import sys, paycon.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    heavy = [
+        "aiohttp",
+        "httpx",
+        "textual",
+        "paycon.runtime.service",
+        "gateways",
+        "mock_gateways.server",
+    ]
+    probe = f"import sys, paycon.cli.main; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )

@@ -29,7 +29,7 @@ from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY
 CTRL_Q = b"\x11"
 ENTER_ALT_SCREEN = b"\x1b[?1049h"
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
-# A line of paycon's log format: "<time> INFO    paycon.service [-] ...".
+# A line of paycon's log format: "<time> INFO    paycon.runtime.service [-] ...".
 LOG_LINE = re.compile(rb"(DEBUG|INFO|WARNING|ERROR) +[a-z_.]+ \[[^\]]*\] ")
 
 

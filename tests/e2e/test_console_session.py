@@ -18,10 +18,10 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from paycon.config import Settings
-from paycon.demo import Demo, Phase, TrafficShape
 from paycon.logs import LogBuffer
-from paycon.service import Service
-from paycon.session import serve_console
+from paycon.runtime.demo import Demo, Phase, TrafficShape
+from paycon.runtime.service import Service
+from paycon.runtime.session import serve_console
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.client_key import ClientKeyScreen
 from tests.paycon_fixtures import CLIENT_KEY, make_settings

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from paycon.cli import main
+from paycon.cli.main import main
 from paycon.config import ensure_config_file
 from tests.e2e.test_tasks_cli import CLIENT, DEPOSIT, OPERATOR, Headless, headless
 

@@ -21,7 +21,7 @@ from aiohttp import web
 from gateways.errors import CallbackRejected
 from gateways.signatures import verify
 from mock_gateways.server import MockGateways
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.mock_gateway_fixtures import GATEWAY_A_SECRET, GATEWAY_B_SECRET
 from tests.notify_fakes import PUBLIC_V4, PUBLIC_V6, FakeResolver, ScriptedNetwork
 from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon, make_settings

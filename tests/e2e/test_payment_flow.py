@@ -21,7 +21,7 @@ from gateways.signatures import sign, verify
 from mock_gateways.faults import Faults
 from mock_gateways.server import MockGateways
 from paycon.logs import setup_logging
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.mock_gateway_fixtures import (
     GATEWAY_A_SECRET,
     GATEWAY_B_SECRET,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paycon.cli import main
+from paycon.cli.main import main
 from tests.e2e.test_cli import free_port, paycon, wait_until_serving
 
 

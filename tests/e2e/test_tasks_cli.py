@@ -24,9 +24,9 @@ import aiohttp
 import httpx
 import pytest
 
-from paycon.cli import main
+from paycon.cli.main import main
 from paycon.config import ensure_config_file
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import RunningPaycon, make_settings
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from paycon.cli import main
+from paycon.cli.main import main
 from paycon.config import ensure_config_file
 from tests.integration.api.test_review import available, callback_b, transaction
 from tests.integration.facade.support import deposit

@@ -14,7 +14,9 @@ import aiohttp
 import pytest
 
 from paycon.config import Settings
-from paycon.demo import (
+from paycon.domain.errors import ConfigError
+from paycon.domain.masking import is_valid_iban
+from paycon.runtime.demo import (
     DEFAULT_CUSTOMERS,
     DEFAULT_SCHEDULE,
     Customer,
@@ -25,9 +27,7 @@ from paycon.demo import (
     demo_for,
     usable_customers,
 )
-from paycon.domain.errors import ConfigError
-from paycon.domain.masking import is_valid_iban
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, make_settings
 
 # Short phases: every fault the default cycle uses, a second or so each.
@@ -221,7 +221,7 @@ async def test_stop_before_the_first_phase_ends_is_prompt(service: Service) -> N
 async def test_faults_switched_by_hand_stop_the_cycle_and_stay(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="paycon.demo")
+    caplog.set_level(logging.INFO, logger="paycon.runtime.demo")
     mocks = mocks_of(service)
     schedule = (Phase("calm", 0.3), Phase("a down", 0.3, {"gateway_a": {"outage": "503"}}))
     demo = Demo(

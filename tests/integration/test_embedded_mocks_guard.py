@@ -11,9 +11,9 @@ import pytest
 
 from paycon.config import Settings
 from paycon.domain.errors import ConfigError
-from paycon.embedded_mocks import check_api_is_private
-from paycon.service import Service
-from paycon.session import serve_console
+from paycon.runtime.embedded_mocks import check_api_is_private
+from paycon.runtime.service import Service
+from paycon.runtime.session import serve_console
 from paycon.tui.app import MOCK_GATEWAYS_TITLE, PayconConsole
 from tests.integration.test_demo import embedded_settings
 from tests.paycon_fixtures import make_settings
@@ -65,7 +65,7 @@ async def _title_of_console(service: Service) -> str:
 async def test_a_paycon_with_embedded_mocks_says_so_in_its_log_and_console(
     db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="paycon.service"):
+    with caplog.at_level(logging.WARNING, logger="paycon.runtime.service"):
         title = await _title_of_console(Service(embedded_settings(db_path)))
     assert title.startswith(f"paycon · {MOCK_GATEWAYS_TITLE} · http://127.0.0.1:")
     assert any(

@@ -6,7 +6,7 @@ are generous: they catch a refresh that scans tables or blocks the event loop
 (seconds), not a slow machine (milliseconds).
 
 The heap is settled before the timed part, as ``paycon run`` does once it has
-started (``paycon.heap``). Here it also holds what every earlier test left, and
+started (``paycon.runtime.heap``). Here it also holds what every earlier test left, and
 a full collection of it (over 0.7 s late in the suite) would be timed as the
 console's.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from paycon import heap
+from paycon.runtime import heap
 from paycon.tui.screens.dashboard import DashboardScreen
 from tests.paycon_fixtures import RunningPaycon
 from tests.tui.conftest import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from paycon.cli import main
+from paycon.cli.main import main
 from paycon.config import ensure_config_file, load_settings
 from paycon.domain.errors import ConfigError
 

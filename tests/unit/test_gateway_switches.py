@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateways import build_gateways
 from paycon.config import DatabaseSettings
-from paycon.gateway_wiring import gateway_configs
-from paycon.service import Service
+from paycon.runtime.gateway_wiring import gateway_configs
+from paycon.runtime.service import Service
 from paycon.storage.database import Database
 from paycon.usecases.gateway_control import SWITCH_REFRESH_S, GatewayControl, RoutingSwitches
 from tests.paycon_fixtures import make_settings

@@ -4,8 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from paycon.domain.errors import ConfigError
+from paycon.domain.ids import IdFactory
 from paycon.domain.transactions import Destination
-from paycon.ids import IdFactory
 from paycon.sealing import Sealer
 
 

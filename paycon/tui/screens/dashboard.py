@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from paycon.facade.models import GatewayStatus, TransactionQuery
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
-from paycon.tui.messages import OverviewFetched
+from paycon.tui.messages import OpenTransaction, OverviewFetched, ShowTransactions
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.live import LiveScreen
 from paycon.tui.widgets.cards import gateway_card, held_line, outbox_card, traffic_card
@@ -160,10 +160,7 @@ class DashboardScreen(LiveScreen):
 
     def action_held(self) -> None:
         """The transactions list, showing only the payments held for review."""
-        from paycon.tui.app import PayconConsole
-
-        if isinstance(self.app, PayconConsole):
-            self.app.show_transactions("review:held")
+        self.post_message(ShowTransactions("review:held"))
 
     def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
         self._gateways = gateways
@@ -196,6 +193,4 @@ class DashboardScreen(LiveScreen):
             self._open(key)
 
     def _open(self, transaction_id: str) -> None:
-        from paycon.tui.screens.transaction_detail import TransactionDetailScreen
-
-        self.app.push_screen(TransactionDetailScreen(self.ctx, transaction_id))
+        self.post_message(OpenTransaction(transaction_id))

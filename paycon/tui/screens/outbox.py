@@ -18,11 +18,11 @@ from paycon.tui.filters import (
     describe_task_query,
     parse_task_filter,
 )
+from paycon.tui.messages import OpenTask
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.modals import AskScreen
 from paycon.tui.screens.paged import PagedListScreen
 from paycon.tui.screens.task_actions import TaskActionScreen
-from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.widgets.rows import task_row, task_table
 from paycon.tui.widgets.tables import Row, selected_key
 
@@ -114,7 +114,7 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
         if chosen.task_id is not None:
             self.query_one("#filter", Input).value = ""
             self.table.focus()
-            self.app.push_screen(TaskDetailScreen(self.ctx, chosen.task_id))
+            self.post_message(OpenTask(chosen.task_id))
             return
         self._filter = chosen
         self.start_over()
@@ -214,9 +214,9 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.app.push_screen(TaskDetailScreen(self.ctx, int(event.row_key.value)))
+            self.post_message(OpenTask(int(event.row_key.value)))
 
     def action_open(self) -> None:
         key = selected_key(self.table)
         if key is not None:
-            self.app.push_screen(TaskDetailScreen(self.ctx, int(key)))
+            self.post_message(OpenTask(int(key)))

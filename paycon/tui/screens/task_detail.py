@@ -17,7 +17,7 @@ from textual.widgets import Label, Static
 from paycon.facade.models import AttemptView, TaskDetailView, TaskSummary
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
-from paycon.tui.messages import TaskFetched
+from paycon.tui.messages import OpenTransaction, TaskFetched
 from paycon.tui.screens.task_actions import TaskActionScreen
 from paycon.tui.widgets.rows import runs
 from paycon.tui.widgets.tables import RowTable, plain, refill
@@ -187,7 +187,4 @@ class TaskDetailScreen(TaskActionScreen):
         transaction_id = self._transaction_id()
         if transaction_id is None:
             return
-        # Imported here: a transaction's screen opens its tasks, and a task its transaction.
-        from paycon.tui.screens.transaction_detail import TransactionDetailScreen
-
-        self.app.push_screen(TransactionDetailScreen(self.ctx, transaction_id))
+        self.post_message(OpenTransaction(transaction_id))

@@ -17,10 +17,9 @@ from paycon.domain.errors import Conflict, InvalidInput
 from paycon.facade.models import TimelineEvent, TransactionDetail
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
-from paycon.tui.messages import TransactionFetched
+from paycon.tui.messages import OpenTask, TransactionFetched
 from paycon.tui.screens.base import ConsoleScreen
 from paycon.tui.screens.resolve import ResolveScreen, review_reason
-from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.widgets.rows import status_cell, task_row, task_table
 from paycon.tui.widgets.tables import RowTable, plain, refill, selected_key
 
@@ -270,4 +269,4 @@ class TransactionDetailScreen(ConsoleScreen):
             self._open_task(int(key))
 
     def _open_task(self, task_id: int) -> None:
-        self.app.push_screen(TaskDetailScreen(self.ctx, task_id))
+        self.post_message(OpenTask(task_id))

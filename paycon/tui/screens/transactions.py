@@ -19,9 +19,9 @@ from paycon.tui.filters import (
     parse_transaction_filter,
 )
 from paycon.tui.formatting import HELD_MARK
+from paycon.tui.messages import OpenTransaction
 from paycon.tui.screens.base import QUIT
 from paycon.tui.screens.paged import PagedListScreen
-from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.widgets.rows import transaction_row, transaction_table
 from paycon.tui.widgets.tables import Row, selected_key
 
@@ -117,9 +117,9 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.app.push_screen(TransactionDetailScreen(self.ctx, event.row_key.value))
+            self.post_message(OpenTransaction(event.row_key.value))
 
     def action_open(self) -> None:
         key = selected_key(self.table)
         if key is not None:
-            self.app.push_screen(TransactionDetailScreen(self.ctx, key))
+            self.post_message(OpenTransaction(key))

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 
 from paycon.config import Settings
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import RunningPaycon
 
 DESTINATION = {"iban": "DE89370400440532013000", "holder": "Jane Doe"}

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from paycon.service import Service
+from paycon.runtime.service import Service
 from paycon.usecases.gateway_control import SWITCH_REFRESH_S
 from tests.integration.facade.support import complete, deposit
 from tests.paycon_fixtures import CLIENT_KEY, OPERATOR_KEY, RunningPaycon, make_settings

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.integration.outbox.support import wait_until
 from tests.paycon_fixtures import CLIENT_KEY, make_settings, row_counts
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from paycon.service import Service
+from paycon.runtime.service import Service
 from paycon.usecases.ledger_watch import LedgerWatch
 from tests.integration.facade.support import complete, deposit
 from tests.integration.outbox.support import wait_until

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
 from paycon.config import Settings
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import RunningPaycon
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}

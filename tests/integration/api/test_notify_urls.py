@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.notify_fakes import PUBLIC_V4, PUBLIC_V6, FakeResolver
 from tests.paycon_fixtures import RunningPaycon, make_settings
 

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from openapi_spec_validator import validate
 
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings
 
 DEPOSIT = {"customer_id": "cus_1", "amount": "1.00", "currency": "EUR", "country": "DE"}

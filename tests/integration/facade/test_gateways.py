@@ -12,7 +12,7 @@ from paycon.domain.errors import InvalidInput, NotFound
 from paycon.facade.local import LocalFacade
 from paycon.facade.protocol import OperatorFacade
 from paycon.facade.remote import RemoteFacade
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.integration.facade.conftest import LOCAL_ACTOR, Attached
 from tests.integration.facade.support import audit_rows, deposit
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings

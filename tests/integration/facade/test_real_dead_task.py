@@ -14,7 +14,7 @@ from paycon.facade.local import LocalFacade
 from paycon.facade.models import TaskQuery
 from paycon.facade.protocol import OperatorFacade
 from paycon.facade.remote import RemoteFacade
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.integration.facade.conftest import LOCAL_ACTOR
 from tests.integration.facade.support import deposit, task_row
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, make_settings

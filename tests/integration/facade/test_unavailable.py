@@ -13,7 +13,7 @@ from paycon.domain.errors import FacadeUnavailable, Forbidden, Unauthorized
 from paycon.facade.local import LocalFacade
 from paycon.facade.models import TaskQuery, TransactionQuery
 from paycon.facade.remote import RemoteFacade
-from paycon.service import Service
+from paycon.runtime.service import Service
 from tests.paycon_fixtures import CLIENT_KEY, RunningPaycon, make_settings
 
 

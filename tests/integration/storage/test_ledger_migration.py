@@ -15,9 +15,9 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, text
 
-from paycon.cli import main
+from paycon.cli.main import main
 from paycon.config import ensure_config_file
-from paycon.ids import transaction_ids
+from paycon.domain.ids import transaction_ids
 from paycon.storage.ledger import customer_balance
 from paycon.storage.ledger_check import BALANCE_DIFFERS, UNBALANCED_ENTRY, verify
 from paycon.storage.migrate import alembic_config, upgrade_to_head

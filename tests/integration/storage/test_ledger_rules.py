@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 
 from paycon.domain.errors import InsufficientFunds
+from paycon.domain.ids import transaction_ids
 from paycon.domain.money import Money
 from paycon.domain.review import ReviewReason
 from paycon.domain.status import Kind, Status, Transition
 from paycon.domain.transactions import Transaction
-from paycon.ids import transaction_ids
 from paycon.storage.holds import hold_for_review
 from paycon.storage.ledger import customer_balance
 from paycon.storage.ledger_check import verify

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from outbox.schema import BigId, UtcDateTime
-from paycon.ids import id_made_at
+from paycon.domain.ids import id_made_at
 
 revision = "0006"
 down_revision = "0005"

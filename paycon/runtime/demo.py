@@ -42,7 +42,7 @@ from paycon.domain.errors import ConfigError, PayconError
 from paycon.domain.money import Money, exponent
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Kind
-from paycon.service import Service
+from paycon.runtime.service import Service
 
 log = logging.getLogger(__name__)
 

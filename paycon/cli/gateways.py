@@ -23,7 +23,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from paycon.cli_tasks import (
+from paycon.cli.tasks import (
     COMMAND_ERRORS,
     EXIT_OK,
     EXIT_USAGE,
@@ -219,7 +219,9 @@ def _ms(value: float | None) -> str:
 
 
 async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    from paycon.gateway_wiring import gateway_configs  # the clients: only when listing locally
+    from paycon.runtime.gateway_wiring import (
+        gateway_configs,  # the clients: only when listing locally
+    )
 
     protocols = {name: config.protocol for name, config in gateway_configs(settings).items()}
     names = sorted(protocols)

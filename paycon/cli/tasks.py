@@ -28,6 +28,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from outbox import TaskState, task_id_from_text
+from paycon.api.views import replay_count_json, stats_json, task_detail_json, task_json
 from paycon.config import Settings
 from paycon.domain.errors import (
     ConfigError,
@@ -52,7 +53,6 @@ from paycon.facade.models import (
 )
 from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.usecases.operations import OutboxOperations
-from paycon.views import replay_count_json, stats_json, task_detail_json, task_json
 
 if TYPE_CHECKING:
     from paycon.facade.remote import RemoteFacade

@@ -19,10 +19,10 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
-from paycon import heap
-from paycon.demo import Demo
 from paycon.logs import LogBuffer
-from paycon.service import Service
+from paycon.runtime import heap
+from paycon.runtime.demo import Demo
+from paycon.runtime.service import Service
 
 if TYPE_CHECKING:
     from paycon.facade.protocol import OperatorFacade
@@ -155,7 +155,7 @@ async def _running(
 ) -> AsyncIterator[None]:
     """Start the service then the demo; on the way out stop the demo first, then the service.
 
-    The heap is settled (see ``paycon.heap``) once the service has started.
+    The heap is settled (see ``paycon.runtime.heap``) once the service has started.
     """
     running_demo: Demo | None = None
     try:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from paycon.cli_tasks import (
+from paycon.cli.tasks import (
     COMMAND_ERRORS,
     EXIT_OK,
     EXIT_REFUSED,

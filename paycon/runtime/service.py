@@ -24,14 +24,14 @@ from paycon.api.context import ApiContext
 from paycon.config import Settings
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.fingerprints import RequestFingerprints
-from paycon.embedded_mocks import check_api_is_private, start_embedded_mocks
-from paycon.gateway_wiring import gateway_configs, http_client
 from paycon.metrics import Metrics
 from paycon.network.guarded import GuardedNetwork, notify_client
 from paycon.network.resolver import Resolver, SystemResolver
+from paycon.runtime.embedded_mocks import check_api_is_private, start_embedded_mocks
+from paycon.runtime.gateway_wiring import gateway_configs, http_client
+from paycon.runtime.pools import build_notify_pool, build_pool
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
-from paycon.tasks import build_notify_pool, build_pool
 from paycon.usecases.callbacks import CallbackInbox
 from paycon.usecases.delivery import Delivery
 from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, RoutingSwitches

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from rich import box
 from rich.table import Table
 
-from paycon.cli_tasks import (
+from paycon.cli.tasks import (
     COMMAND_ERRORS,
     EXIT_OK,
     EXIT_USAGE,

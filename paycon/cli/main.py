@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_gateways import cli as mock_cli
-from paycon import cli_gateways, cli_ledger, cli_tasks, cli_transactions
-from paycon.cli_tasks import TOKEN_ENV
+from paycon.cli import gateways as cli_gateways
+from paycon.cli import ledger as cli_ledger
+from paycon.cli import tasks as cli_tasks
+from paycon.cli import transactions as cli_transactions
+from paycon.cli.tasks import TOKEN_ENV
 from paycon.config import DEFAULT_CONFIG_PATH, Settings, ensure_config_file, load_settings
 from paycon.domain.errors import (
     ConfigError,
@@ -29,7 +32,7 @@ from paycon.logs import LogBuffer, setup_file_logging, setup_logging
 from paycon.storage.database import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    from paycon.service import Service
+    from paycon.runtime.service import Service
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -237,9 +240,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.headless and not with_console:
         print("paycon: not on a terminal; running headless (logs on stderr)", file=sys.stderr)
     # The service (aiohttp, the API, the workers) loads only for commands that run it.
-    from paycon import session
-    from paycon.demo import demo_for
-    from paycon.service import Service
+    from paycon.runtime import session
+    from paycon.runtime.demo import demo_for
+    from paycon.runtime.service import Service
 
     service = Service(settings)
     demo = demo_for if args.demo else None
@@ -333,7 +336,9 @@ def _show_config(args: argparse.Namespace, settings: Settings) -> int:
         data["notify"]["webhook_secrets"] = ["…" for _ in data["notify"]["webhook_secrets"]]
     for name in ("encryption_keys", "fingerprint_keys"):
         data["security"][name] = ["…" for _ in data["security"][name]]
-    from paycon.gateway_wiring import DEFAULT_PROTOCOLS  # the effective protocol, not a blank
+    from paycon.runtime.gateway_wiring import (
+        DEFAULT_PROTOCOLS,  # the effective protocol, not a blank
+    )
 
     for name, gateway in data["gateways"].items():
         gateway["secret"] = "…"  # noqa: S105 - masking, not a password
@@ -386,7 +391,7 @@ def _attach(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     logging.getLogger().handlers[:] = [buffer]
     logging.getLogger().setLevel(logging.INFO)
     logging.captureWarnings(True)
-    from paycon import session
+    from paycon.runtime import session
 
     try:
         status = asyncio.run(session.attach_remote(args.url, token, read_only=args.read_only,

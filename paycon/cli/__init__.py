@@ -1,0 +1,1 @@
+"""The command line: ``paycon run``, ``migrate``, ``keygen`` and the operator commands."""
