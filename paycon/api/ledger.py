@@ -67,7 +67,7 @@ class JournalQuery(BaseModel):
     )
     reason: Literal[
         "deposit_credit", "withdrawal_hold", "withdrawal_settle", "withdrawal_release",
-        "deposit_reversal", "payout_return", "late_payout",
+        "deposit_reversal", "payout_return", "late_payout", "settlement", "settlement_fee",
     ] | None = None  # fmt: skip
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     cursor: Annotated[str, Field(pattern=JOURNAL_ID_PATTERN)] | None = Field(

@@ -174,7 +174,7 @@ class ReviewOut(BaseModel):
 
     reason: Literal[
         "wrong_gateway", "amount_mismatch", "conflicting_status", "request_refused",
-        "task_dead", "task_discarded", "in_flight_too_long",
+        "task_dead", "task_discarded", "in_flight_too_long", "reconciliation_break",
     ]  # fmt: skip
     detail: str
     since: str = Field(description="RFC 3339, UTC")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mock_gateways import cli as mock_cli
 from paycon.cli import gateways as cli_gateways
 from paycon.cli import ledger as cli_ledger
+from paycon.cli import reconcile as cli_reconcile
 from paycon.cli import tasks as cli_tasks
 from paycon.cli import transactions as cli_transactions
 from paycon.cli.tasks import TOKEN_ENV
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_gateways.add_parser(commands, _config_option)
     cli_transactions.add_parser(commands, _config_option)
     cli_ledger.add_parser(commands, _config_option)
+    cli_reconcile.add_parser(commands, _config_option)
     return parser
 
 
@@ -373,6 +375,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return cli_transactions.run(args, settings, environ)
     if args.command == "ledger":
         return cli_ledger.run(args, settings)
+    if args.command == "reconcile":
+        return cli_reconcile.run(args, settings)
     return _show_config(args, settings)
 
 

@@ -73,6 +73,9 @@ class EntryReason(StrEnum):
     DEPOSIT_REVERSAL = "deposit_reversal"
     PAYOUT_RETURN = "payout_return"
     LATE_PAYOUT = "late_payout"
+    # A gateway's settlement report, reconciled (see domain.reconcile).
+    SETTLEMENT = "settlement"
+    SETTLEMENT_FEE = "settlement_fee"
 
 
 @dataclass(frozen=True, slots=True, order=True)

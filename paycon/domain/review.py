@@ -29,6 +29,8 @@ class ReviewReason(StrEnum):
     TASK_DEAD = "task_dead"
     TASK_DISCARDED = "task_discarded"
     IN_FLIGHT_TOO_LONG = "in_flight_too_long"
+    # A gateway's settlement report says otherwise (see domain.reconcile).
+    RECONCILIATION_BREAK = "reconciliation_break"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from paycon.storage.delivery import STATUS_CHECK_TASK, notify_merchant
 from paycon.storage.holds import hold_for_review
 from paycon.storage.ledger import book_movement
 from paycon.storage.payments import SUBMIT_TASK, append_event
+from paycon.storage.reconcile import close_breaks_of
 from paycon.storage.schema import operator_audit, transactions
 
 RESOLVED_EVENT = "review_resolved"
@@ -45,6 +46,8 @@ def resolve_held(
     The booking follows ``paycon.domain.review.resolve`` and the same ledger as
     a gateway's word, so a withdrawal's hold is released exactly once. A
     payment that reaches a final status this way notifies its merchant.
+    Its open reconciliation breaks are resolved with it (the next run of their
+    report books what matches then).
     A reversal larger than ``available`` takes ``available`` down to zero and
     books the rest as ``owed``. Raises NotFound, Conflict when the payment is
     not held (a second resolve) or the decision cannot be booked.
@@ -107,6 +110,9 @@ def resolve_held(
             "reason": request.reason,
             "detail": json.dumps({"from": current.value, "to": resolution.status.value}),
         },
+    )
+    close_breaks_of(
+        conn, request.transaction_id, actor=request.actor, reason=request.reason, now=now
     )
     if resolution.status is not current:
         notify_merchant(conn, request.transaction_id, now=now, max_attempts=max_attempts)

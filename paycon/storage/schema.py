@@ -190,3 +190,57 @@ operator_audit = Table(
     Column("detail", Text, nullable=True),
     Index("ix_operator_audit_subject_id", "subject", "id"),
 )
+
+# Reconciliation against the gateways' settlement reports (paycon.domain.reconcile):
+# every run, audited, and every report line ever reconciled — booked once, by the
+# unique (gateway, line_key) — or a break, open until it books or is resolved.
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("gateway", String(64), nullable=False),
+    Column("report_date", String(10), nullable=False),
+    Column("source", String(2048), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Column("new_breaks", Integer, nullable=False),
+    Column("open_breaks", Integer, nullable=False),
+    # JSON: this report's open breaks by kind and its totals per currency.
+    Column("summary", Text, nullable=False),
+    Index("ix_reconciliation_runs_gateway_id", "gateway", "id"),
+)
+
+reconciliation_lines = Table(
+    "reconciliation_lines",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("gateway", String(64), nullable=False),
+    # "<gateway reference>:<type>" for a report line; "missing:<transaction id>".
+    Column("line_key", String(160), nullable=False),
+    Column("gateway_reference", String(128), nullable=True),
+    # As the report (or paycon, for a missing line) names it: not always paycon's.
+    Column("transaction_id", String(128), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("gross_minor", BigInteger, nullable=True),
+    Column("fee_minor", BigInteger, nullable=True),
+    Column("net_minor", BigInteger, nullable=True),
+    Column("value_date", String(10), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("break_kind", String(32), nullable=True),
+    Column("report_says", Text, nullable=False),
+    Column("paycon_says", Text, nullable=False),
+    Column("suspense_minor", BigInteger, nullable=False),
+    Column("booked_at", UtcDateTime, nullable=True),
+    Column("first_run_id", BigId, ForeignKey("reconciliation_runs.id"), nullable=False),
+    Column("last_run_id", BigId, ForeignKey("reconciliation_runs.id"), nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolution", Text, nullable=True),
+    UniqueConstraint("gateway", "line_key", name="uq_reconciliation_lines_gateway_key"),
+    Index("ix_reconciliation_lines_state_id", "state", "id"),
+    Index("ix_reconciliation_lines_transaction_id", "transaction_id"),
+)

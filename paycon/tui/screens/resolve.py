@@ -22,6 +22,7 @@ REVIEW_REASONS = {
     "task_dead": "the task carrying it died: nothing will move it now",
     "task_discarded": "an operator discarded the task carrying it",
     "in_flight_too_long": "it has been in flight too long",
+    "reconciliation_break": "the gateway's settlement report disagrees with paycon",
 }
 
 
