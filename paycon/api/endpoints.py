@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from paycon.api import callbacks, health, ledger, metrics, operator, payments, transactions, wsdl
+from paycon.api import (
+    callbacks,
+    health,
+    ledger,
+    metrics,
+    operator,
+    payments,
+    reconciliation,
+    transactions,
+    wsdl,
+)
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
@@ -198,6 +208,46 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="Journal entries with their postings, newest first",
         query=ledger.JournalQuery,
         responses={200: JournalPageOut, **_OPERATOR_ERRORS},
+        tags=("operators",),
+    ),
+    Endpoint(
+        name="list_reconciliation_runs",
+        method="GET",
+        path="/v1/reconciliation/runs",
+        handler=reconciliation.list_runs,
+        role=Role.OPERATOR,
+        summary="Runs against the gateways' settlement reports, newest first",
+        query=reconciliation.RunsQuery,
+        responses={200: reconciliation.ReconciliationRunsOut, **_OPERATOR_ERRORS},
+        tags=("operators",),
+    ),
+    Endpoint(
+        name="list_reconciliation_breaks",
+        method="GET",
+        path="/v1/reconciliation/breaks",
+        handler=reconciliation.list_breaks,
+        role=Role.OPERATOR,
+        summary="Report lines that do not match paycon (open by default), newest first",
+        query=reconciliation.BreaksQuery,
+        responses={200: reconciliation.ReconciliationBreaksOut, **_OPERATOR_ERRORS},
+        tags=("operators",),
+    ),
+    Endpoint(
+        name="resolve_reconciliation_break",
+        method="POST",
+        path="/v1/reconciliation/breaks/{id}/resolve",
+        handler=reconciliation.resolve_break,
+        role=Role.OPERATOR,
+        summary="Mark an open break resolved, with a reason (audited); a break about a payment "
+        "is resolved with the payment (POST /v1/transactions/{id}/resolve)",
+        request=reconciliation.ResolveBreakIn,
+        path_params=("id",),
+        responses={
+            200: reconciliation.ReconciliationBreakOut,
+            **_OPERATOR_ERRORS,
+            404: ProblemOut,
+            409: ProblemOut,
+        },
         tags=("operators",),
     ),
     Endpoint(

@@ -80,7 +80,7 @@ class Decision:
 
     break_kind: BreakKind | None
     entries: tuple[JournalEntry, ...] = ()
-    suspense_minor: int = 0  # the amount the entries put in suspense (debit positive)
+    suspense_minor: int = 0  # the entries' posting on suspense (debit positive, as stored)
     paycon_says: str = ""
 
     @property
@@ -109,7 +109,7 @@ def decide(line: ReportLine, record: PayconRecord | None, gateway: str) -> Decis
     entries = settlement_entries(line, gateway, cleared_minor=signed_paycon)
     if line.gross_minor != record.amount_minor:
         return Decision(
-            BreakKind.AMOUNT_DIFFERS, entries, line.signed_gross_minor - signed_paycon, says
+            BreakKind.AMOUNT_DIFFERS, entries, signed_paycon - line.signed_gross_minor, says
         )
     return Decision(None, entries, 0, says)
 
@@ -144,7 +144,7 @@ def _signed(line: ReportLine, amount_minor: int) -> int:
 
 def _to_suspense(kind: BreakKind, line: ReportLine, gateway: str, says: str) -> Decision:
     entries = settlement_entries(line, gateway, cleared_minor=0)
-    return Decision(kind, entries, line.signed_gross_minor, says)
+    return Decision(kind, entries, -line.signed_gross_minor, says)
 
 
 def settlement_entries(

@@ -530,24 +530,35 @@ def list_breaks(
     )
     if gateway is not None:
         query = query.where(table.c.gateway == gateway)
-    return [
-        BreakRecord(
-            id=row.id,
-            gateway=row.gateway,
-            kind=row.break_kind,
-            state=row.state,
-            transaction_id=row.transaction_id,
-            gateway_reference=row.gateway_reference,
-            type=row.type,
-            currency=row.currency,
-            value_date=row.value_date,
-            report_says=row.report_says,
-            paycon_says=row.paycon_says,
-            suspense_minor=row.suspense_minor,
-            booked=row.booked_at is not None,
-            first_run_id=row.first_run_id,
-            last_run_id=row.last_run_id,
-            resolution=row.resolution,
+    return [_break_of(row) for row in conn.execute(query)]
+
+
+def get_break(conn: Connection, break_id: int) -> BreakRecord | None:
+    """One break by its id (None when there is none, or it is a matched line)."""
+    row = conn.execute(
+        select(reconciliation_lines).where(
+            reconciliation_lines.c.id == break_id, reconciliation_lines.c.break_kind.is_not(None)
         )
-        for row in conn.execute(query)
-    ]
+    ).first()
+    return None if row is None else _break_of(row)
+
+
+def _break_of(row: Any) -> BreakRecord:
+    return BreakRecord(
+        id=row.id,
+        gateway=row.gateway,
+        kind=row.break_kind,
+        state=row.state,
+        transaction_id=row.transaction_id,
+        gateway_reference=row.gateway_reference,
+        type=row.type,
+        currency=row.currency,
+        value_date=row.value_date,
+        report_says=row.report_says,
+        paycon_says=row.paycon_says,
+        suspense_minor=row.suspense_minor,
+        booked=row.booked_at is not None,
+        first_run_id=row.first_run_id,
+        last_run_id=row.last_run_id,
+        resolution=row.resolution,
+    )

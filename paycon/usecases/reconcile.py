@@ -26,6 +26,7 @@ from paycon.storage.database import Database
 from paycon.storage.reconcile import (
     ReconcileRequest,
     count_open,
+    get_break,
     list_breaks,
     list_runs,
     reconcile_report,
@@ -190,14 +191,18 @@ class Reconciliation:
         async with self._db.read() as conn:
             return await conn.run_sync(lambda c: count_open(c, gateway))
 
-    async def resolve_break(self, break_id: int, *, reason: str, actor: str) -> None:
-        """Mark an open break resolved, audited. Raises InvalidInput for a bad reason,
-        NotFound, Conflict when it is not open."""
+    async def resolve_break(self, break_id: int, *, reason: str, actor: str) -> BreakRecord:
+        """Mark an open break resolved, audited; returns it as it is now. Raises
+        InvalidInput for a bad reason, NotFound, Conflict when it is not open."""
         check_reason(reason)
         now = self._clock()
         await self._db.write(
             lambda conn: resolve_break(conn, break_id, actor=actor, reason=reason, now=now)
         )
+        async with self._db.read() as conn:
+            found = await conn.run_sync(lambda c: get_break(c, break_id))
+        assert found is not None  # it was just resolved
+        return found
 
 
 def _report_date(lines: list[ReportLine], day: date | None, source: str) -> date:
