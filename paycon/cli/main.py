@@ -61,7 +61,8 @@ RUN_EPILOG = f"""\
 has funds) go through the API with the first client key, while the embedded
 mock gateways' faults change every 25-40 s: calm, gateway A erring 30%, A down
 answering 503 (once its breaker opens, new payments go to B), calm, B dropping its callbacks
-(status checks settle those payments), and again. It needs the embedded mocks
+(status checks settle those payments), and again; every minute it reconciles each
+gateway's settlement report of the day (paycon reconcile). It needs the embedded mocks
 and writes real rows to the configured database: use a development one.
 
 examples:

@@ -22,7 +22,6 @@ from paycon.config import Settings
 from paycon.domain.money import Money
 from paycon.domain.reconcile import RunSummary
 from paycon.storage.database import Database
-from paycon.usecases.reconcile import Reconciliation, ReportUnavailable
 
 DESCRIPTION = """\
 paycon reconcile: match each line of a gateway's daily settlement report with
@@ -96,6 +95,8 @@ def add_parser(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``paycon reconcile``; returns the exit status (see EPILOG)."""
+    from paycon.usecases.reconcile import ReportUnavailable  # httpx: only for this command
+
     try:
         return asyncio.run(with_database(settings, lambda db: _reconcile(db, settings, args)))
     except ReportUnavailable as exc:
@@ -106,6 +107,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _reconcile(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    from paycon.usecases.reconcile import Reconciliation
+
     desk = Reconciliation(db, settings.gateways)
     desk.check_gateway(args.gateway)
     if args.fetch:

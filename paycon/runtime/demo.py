@@ -15,7 +15,12 @@
   console, the operator API, ``PUT /_mock/faults``), the cycle stops and leaves
   the faults to them.
 
-Both stop when ``stop`` is awaited; the mocks get their starting faults back.
+- *reconcile* (when given a ``Reconciliation``) reconciles each gateway's
+  settlement report of the day every ``reconcile_every_s``, so the console
+  shows live reconciliation; ``demo_for`` gives the mocks a settlement fee and
+  rare report faults first, so there is something to find.
+
+All stop when ``stop`` is awaited; the mocks get their starting faults back.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import random
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +49,7 @@ from paycon.domain.money import Money, exponent
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Kind
 from paycon.runtime.service import Service
+from paycon.usecases.reconcile import Reconciliation
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,19 @@ STOP_GRACE_S = 6.0
 DEMO_ACTOR = "demo"
 # How often the cycle looks for a switch made by someone else while a phase lasts.
 WATCH_S = 0.2
+# How often the demo reconciles each gateway's settlement report of the day.
+RECONCILE_EVERY_S = 60.0
+# Who the demo's reconciliation runs are recorded as.
+RECONCILE_ACTOR = "demo"
+# The demo's mocks charge a settlement fee, and now and then settle a payment without
+# telling paycon, leave a line out of the report, or report another amount.
+DEMO_SETTLEMENT: Mapping[str, object] = {
+    "settlement_fee_bps": 150,
+    "settlement_fee_minor": 25,
+    "settle_unreported_rate": 0.01,
+    "report_missing_rate": 0.01,
+    "report_amount_skew_rate": 0.01,
+}
 
 
 @dataclass(frozen=True)
@@ -129,11 +149,13 @@ class TrafficShape:
 
 @dataclass
 class DemoStats:
-    """What the traffic did so far; ``by_kind`` counts accepted payments per kind."""
+    """What the traffic did so far; ``by_kind`` counts accepted payments per kind;
+    ``reconciled`` the settlement reports reconciled."""
 
     accepted: int = 0
     refused: int = 0
     failed_requests: int = 0
+    reconciled: int = 0
     by_kind: dict[str, int] = field(default_factory=lambda: {"deposit": 0, "withdrawal": 0})
 
 
@@ -182,6 +204,8 @@ class Demo:
         shape: TrafficShape = TrafficShape(),
         seed: int | None = None,
         run_id: str | None = None,
+        reconciliation: Reconciliation | None = None,
+        reconcile_every_s: float = RECONCILE_EVERY_S,
     ) -> None:
         check_schedule(schedule, list(mocks))
         if not customers:
@@ -204,6 +228,8 @@ class Demo:
             name: gateway.fault_history.last_seq for name, gateway in self._mocks.items()
         }
         self._failing = False
+        self._reconciliation = reconciliation
+        self._reconcile_every_s = reconcile_every_s
         self.stats = DemoStats()
         self.phase: Phase | None = None
 
@@ -216,6 +242,7 @@ class Demo:
         mocks: Mapping[str, MockGateway],
         schedule: Sequence[Phase] = DEFAULT_SCHEDULE,
         seed: int | None = None,
+        reconciliation: Reconciliation | None = None,
     ) -> Demo:
         """A demo for a started service: its first client key, its routing, its mocks.
 
@@ -230,6 +257,7 @@ class Demo:
             customers=usable_customers(DEFAULT_CUSTOMERS, settings.routing_table()),
             schedule=schedule,
             seed=seed,
+            reconciliation=reconciliation,
         )
 
     @property
@@ -249,8 +277,11 @@ class Demo:
             len(self._customers),
             " → ".join(phase.name for phase in self._schedule),
         )
-        for name, work in (("paycon-demo-faults", self._cycle_faults()),
-                           ("paycon-demo-traffic", self._traffic())):  # fmt: skip
+        work_of = [("paycon-demo-faults", self._cycle_faults()),
+                   ("paycon-demo-traffic", self._traffic())]  # fmt: skip
+        if self._reconciliation is not None:
+            work_of.append(("paycon-demo-reconcile", self._reconcile(self._reconciliation)))
+        for name, work in work_of:
             task = asyncio.create_task(work, name=name)
             task.add_done_callback(_log_crash)
             self._tasks.append(task)
@@ -273,6 +304,32 @@ class Demo:
             self.stats.refused,
             self.stats.failed_requests,
         )
+
+    # --- reconciliation ---------------------------------------------------------
+
+    async def _reconcile(self, desk: Reconciliation) -> None:
+        """Reconcile each gateway's report of today (and of yesterday, once the demo has
+        run past midnight) now and every ``reconcile_every_s``; a failed run is logged."""
+        started_on = datetime.now(UTC).date()
+        while True:
+            today = datetime.now(UTC).date()
+            days = [today] if today == started_on else [today - timedelta(days=1), today]
+            for name in self._mocks:
+                for day in days:
+                    await self._reconcile_once(desk, name, day)
+            if await self._sleep(self._reconcile_every_s):
+                return
+
+    async def _reconcile_once(self, desk: Reconciliation, gateway: str, day: date) -> None:
+        try:
+            report = await desk.fetch(gateway, day)
+            summary = await desk.reconcile(gateway, report, day=day, actor=RECONCILE_ACTOR)
+        except PayconError as exc:
+            log.warning("demo: reconciling %s failed: %s", gateway, exc.detail)
+            return
+        self.stats.reconciled += 1
+        if summary.new_breaks:
+            log.info("demo: %s's report of %s: %d new break(s)", gateway, day, summary.new_breaks)
 
     # --- faults ---------------------------------------------------------------
 
@@ -444,7 +501,16 @@ def demo_for(service: Service) -> Demo:
             "(PAYCON_MOCK_GATEWAYS=embedded)"
         )
     mocks = {"gateway_a": service.mocks.gateway_a, "gateway_b": service.mocks.gateway_b}
-    return Demo.for_service(service.settings, api_url=service.url, mocks=mocks)
+    for gateway in mocks.values():
+        gateway.set_faults(
+            DEMO_SETTLEMENT, actor=DEMO_ACTOR, reason="demo: settlement fees and report faults"
+        )
+    return Demo.for_service(
+        service.settings,
+        api_url=service.url,
+        mocks=mocks,
+        reconciliation=Reconciliation(service.db, service.settings.gateways),
+    )
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:

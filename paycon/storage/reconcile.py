@@ -89,6 +89,7 @@ def reconcile_report(conn: Connection, request: ReconcileRequest, *, now: dateti
         row = known.get(line.key)
         if row is not None and row.booked_at is not None:
             matched += row.break_kind is None
+            state, kind = row.state, row.break_kind
         else:
             decision = decide(line, record, gateway)
             if decision.books:
@@ -104,9 +105,12 @@ def reconcile_report(conn: Connection, request: ReconcileRequest, *, now: dateti
                 _update_line(conn, row, decision, run_id, now)
             if decision.break_kind is None and record is not None:
                 _close_missing(conn, gateway, record.transaction_id, line, now)
-        state = _state_of(conn, gateway, line.key)
-        if state[0] == LineState.OPEN.value and state[1] is not None:
-            open_kinds[state[1]] += 1
+            kind = None if decision.break_kind is None else decision.break_kind.value
+            state = LineState.OPEN.value if row is None or kind is None else row.state
+            if kind is None:
+                state = LineState.BOOKED.value
+        if state == LineState.OPEN.value and kind is not None:
+            open_kinds[kind] += 1
     missing = _find_missing(conn, request, {line.transaction_id for line in request.lines})
     for record in missing:
         new_breaks += 1
@@ -225,15 +229,6 @@ def _known_lines(conn: Connection, gateway: str, keys: Sequence[str]) -> dict[st
         for row in conn.execute(query):
             found[row.line_key] = row
     return found
-
-
-def _state_of(conn: Connection, gateway: str, key: str) -> tuple[str, str | None]:
-    row = conn.execute(
-        select(reconciliation_lines.c.state, reconciliation_lines.c.break_kind).where(
-            reconciliation_lines.c.gateway == gateway, reconciliation_lines.c.line_key == key
-        )
-    ).one()
-    return row.state, row.break_kind
 
 
 def _book(conn: Connection, decision: Decision, record: PayconRecord | None, now: datetime) -> None:
