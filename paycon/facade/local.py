@@ -29,6 +29,7 @@ from paycon.api.views import (
     transaction_detail_json,
 )
 from paycon.domain.errors import FacadeUnavailable, NotFound
+from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.domain.status import Status
 from paycon.domain.transactions import is_transaction_id
 from paycon.facade.checks import check_search_limit, check_task_id, replayable_state
@@ -47,8 +48,10 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
+from paycon.facade.reconciliation import BREAKS_SHOWN, RUNS_SHOWN
 from paycon.storage.database import Database, DatabaseUnavailable
 from paycon.storage.queries import TransactionFilter
+from paycon.usecases.reconcile import Reconciliation
 
 
 class Started(Protocol):
@@ -250,6 +253,23 @@ class LocalFacade:
         async with self._reading():
             return await self._ctx.gateway_control.set_faults(
                 name, changes, actor=self._actor, reason=CONSOLE_FAULTS_REASON
+            )
+
+    def _reconciliation(self) -> Reconciliation:
+        return Reconciliation(self._ctx.db, self._ctx.settings.gateways)
+
+    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+        async with self._reading():
+            return tuple(await self._reconciliation().runs(limit=RUNS_SHOWN))
+
+    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+        async with self._reading():
+            return tuple(await self._reconciliation().breaks(limit=BREAKS_SHOWN))
+
+    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+        async with self._reading():
+            return await self._reconciliation().resolve_break(
+                break_id, reason=reason, actor=self._actor
             )
 
     async def aclose(self) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.facade.models import (
     GatewayStatus,
     MatchingTasks,
@@ -122,6 +123,21 @@ class OperatorFacade(Protocol):
         Audited with each value before and after, and CONSOLE_FAULTS_REASON.
         Raises NotFound when the gateway is not an embedded mock, InvalidInput
         (changing nothing) for an unknown fault or a bad value.
+        """
+        ...
+
+    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+        """The latest reconciliation runs, newest first."""
+        ...
+
+    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+        """The open reconciliation breaks, newest first."""
+        ...
+
+    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+        """Mark an open break that no payment carries resolved, with a reason (audited).
+
+        Raises NotFound, Conflict when it is not open, InvalidInput for the reason.
         """
         ...
 

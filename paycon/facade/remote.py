@@ -31,6 +31,7 @@ from paycon.domain.errors import (
     PayconError,
     Unauthorized,
 )
+from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id, rfc3339
 from paycon.facade.checks import (
     MAX_SEARCH_RESULTS,
@@ -53,6 +54,12 @@ from paycon.facade.models import (
     TransactionSummary,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
+from paycon.facade.reconciliation import (
+    BREAKS_SHOWN,
+    RUNS_SHOWN,
+    break_from_json,
+    run_from_json,
+)
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -290,6 +297,22 @@ class RemoteFacade:
             body={**changes, "reason": CONSOLE_FAULTS_REASON},
         )
         return dict(body)
+
+    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+        body = await self.call_json("GET", "/v1/reconciliation/runs", params={"limit": RUNS_SHOWN})
+        return tuple(run_from_json(run) for run in body["items"])
+
+    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+        body = await self.call_json(
+            "GET", "/v1/reconciliation/breaks", params={"limit": BREAKS_SHOWN}
+        )
+        return tuple(break_from_json(found) for found in body["items"])
+
+    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+        body = await self.call_json(
+            "POST", f"/v1/reconciliation/breaks/{int(break_id)}/resolve", body={"reason": reason}
+        )
+        return break_from_json(body)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from paycon.domain.errors import Conflict, FacadeUnavailable, InvalidInput, NotFound
+from paycon.domain.reconcile import BreakRecord, CurrencyTotals, RunRecord
 from paycon.facade.models import (
     AttemptView,
     AuditView,
@@ -113,6 +114,45 @@ def _tasks(transactions: list[TransactionSummary]) -> list[TaskSummary]:
     return [_task(100 + n, t, states[n % len(states)]) for n, t in enumerate(transactions)]
 
 
+def _runs() -> list[RunRecord]:
+    """The latest reconciliation runs, newest first: two of gateway_a's, one of gateway_b's."""
+
+    def run(run_id: int, gateway: str, seconds_ago: float, **counts: Any) -> RunRecord:
+        figures = {"lines": 40, "matched": 38, "booked": 2, "new_breaks": 0, "open_breaks": 1,
+                   **counts}  # fmt: skip
+        return RunRecord(
+            id=run_id, gateway=gateway, report_date="2026-11-27", at=at(seconds_ago),
+            actor="demo", source="http://127.0.0.1:8081/_mock/settlements?date=2026-11-27",
+            breaks={"reversal": 1} if gateway == "gateway_a" else {"unknown_transaction": 1},
+            totals={"EUR": CurrencyTotals(40, 125_000, 1_975, 98_025)}, **figures,
+        )  # fmt: skip
+
+    return [run(12, "gateway_a", 20), run(11, "gateway_b", 21, lines=7, matched=6, booked=0),
+            run(10, "gateway_a", 80, booked=38, new_breaks=1)]  # fmt: skip
+
+
+def _breaks() -> list[BreakRecord]:
+    """Open breaks: a reversal of a held payment, and a line paycon never heard of."""
+    return [
+        BreakRecord(
+            id=8, gateway="gateway_b", kind="unknown_transaction", state="open",
+            transaction_id="tx_01ELSEWHERE0000000000000", gateway_reference="GB0000000077",
+            type="deposit", currency="EUR", value_date="2026-11-27",
+            report_says="deposit 3.00 EUR (fee 0.00, net 3.00), GB0000000077, value date "
+            "2026-11-27", paycon_says="no such payment", suspense_minor=-300, booked=True,
+            first_run_id=11, last_run_id=11,
+        ),
+        BreakRecord(
+            id=7, gateway="gateway_a", kind="reversal", state="open",
+            transaction_id="tx_01STATIC00000000000000001", gateway_reference="GA0000000002",
+            type="reversal", currency="EUR", value_date="2026-11-27",
+            report_says="reversal 25.00 EUR (fee 0.00, net -25.00), GA0000000002, value date "
+            "2026-11-27", paycon_says="completed deposit 25.00 EUR through gateway_a",
+            suspense_minor=0, booked=False, first_run_id=10, last_run_id=12,
+        ),
+    ]  # fmt: skip
+
+
 def _gateways() -> list[GatewayStatus]:
     healthy = GatewayFigures(
         calls=240,
@@ -191,6 +231,8 @@ class StaticFacade:
         self.transactions_ = _transactions()
         self.tasks_ = _tasks(self.transactions_)
         self.gateways_ = _gateways()
+        self.runs_ = _runs()
+        self.breaks_ = _breaks()
         self.backlog = [3, 5, 9, 14, 12, 8]
         self.reads = 0
         self.overviews = 0
@@ -368,6 +410,8 @@ class StaticFacade:
         if found.review is None:
             raise Conflict(f"transaction {transaction_id} is not held for review")
         self.calls.append(("resolve", (transaction_id, status, reason)))
+        # Its open reconciliation breaks are resolved with it, as the service does.
+        self.breaks_ = [b for b in self.breaks_ if b.transaction_id != transaction_id]
         index = self.transactions_.index(found)
         self.transactions_[index] = dataclasses.replace(found, status=status, review=None)
         return await self.transaction(transaction_id)
@@ -414,6 +458,22 @@ class StaticFacade:
         self.gateways_[self.gateways_.index(gateway)] = dataclasses.replace(gateway, faults=faults)
         self.calls.append(("set_faults", (name, dict(changes))))
         return faults
+
+    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+        self._read()
+        return tuple(self.runs_)
+
+    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+        self._read()
+        return tuple(self.breaks_)
+
+    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+        found = next((b for b in self.breaks_ if b.id == break_id), None)
+        if found is None:
+            raise NotFound(f"reconciliation break {break_id} does not exist")
+        self.calls.append(("resolve_break", (break_id, reason)))
+        self.breaks_.remove(found)
+        return dataclasses.replace(found, state="resolved", resolution=reason)
 
     async def aclose(self) -> None:
         pass
