@@ -26,6 +26,7 @@ from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.gateways import HEALTHY, GatewaysScreen
 from paycon.tui.screens.help import HelpScreen
 from paycon.tui.screens.outbox import STATES, OutboxScreen
+from paycon.tui.screens.reconciliation import ReconciliationScreen
 from paycon.tui.screens.task_detail import TaskDetailScreen
 from paycon.tui.screens.transaction_detail import TransactionDetailScreen
 from paycon.tui.screens.transactions import TransactionsScreen
@@ -37,6 +38,7 @@ SCREENS: dict[str, tuple[type[ConsoleScreen], str]] = {
     "transactions": (TransactionsScreen, "Transactions"),
     "outbox": (OutboxScreen, "Outbox"),
     "gateways": (GatewaysScreen, "Gateways"),
+    "reconciliation": (ReconciliationScreen, "Reconciliation"),
 }
 
 
@@ -239,6 +241,12 @@ class PayconConsole(App[None]):
             )
         if isinstance(screen, GatewaysScreen):
             yield from gateway_commands(screen)
+        if isinstance(screen, ReconciliationScreen) and screen.selected() is not None:
+            yield SystemCommand(
+                "Resolve the selected break…",
+                "Its payment's outcome, or (no payment) that it is settled, with a reason",
+                screen.action_resolve,
+            )
         if isinstance(screen, TransactionDetailScreen) and screen.held():
             yield SystemCommand(
                 f"Resolve transaction {screen.transaction_id}…",

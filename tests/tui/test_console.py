@@ -106,7 +106,7 @@ async def test_help_lists_this_screens_keys_and_the_palette_runs_commands(
             "x  Discard…",
             "R  Replay all…",
             "q  Quit",
-            "1-4  Dashboard · Transactions · Outbox · Gateways",
+            "1-5  Dashboard · Transactions · Outbox · Gateways · Reconciliation",
             "?  Help",
             "^q  Quit",
         ):

@@ -1,4 +1,4 @@
-"""The line under the header naming the four screens and their keys, the current one lit."""
+"""The line under the header naming the list screens and their keys, the current one lit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ SCREENS = (
     ("2", "transactions", "Transactions"),
     ("3", "outbox", "Outbox"),
     ("4", "gateways", "Gateways"),
+    ("5", "reconciliation", "Reconciliation"),
 )
 
 
