@@ -17,12 +17,16 @@ import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from paycon.config import default_config_text
+from paycon.config import DatabaseSettings, GatewaySettings, default_config_text
+from paycon.domain.reconcile import RunSummary
+from paycon.storage.database import Database
+from paycon.usecases.reconcile import Reconciliation
 from tests.chaos import checks
 from tests.chaos.checks import Check
 from tests.chaos.load import LoadGenerator, customer_ids, iban_for, plan
@@ -339,6 +343,7 @@ async def run_chaos(options: ChaosOptions, out: Out = print) -> ChaosReport:
 async def _run_in(
     workdir: Path, options: ChaosOptions, schedule: Schedule, report: ChaosReport, say: Out
 ) -> None:
+    started_on = datetime.now(UTC).date()
     port, port_a, port_b = free_port(), free_port(), free_port()
     config, config_secrets = _config(workdir)
     client_key, operator_key = (
@@ -396,6 +401,9 @@ async def _run_in(
                 await _settle_and_check(answers, options, paycon, mocks, report, say)
             finally:
                 await paycon.child.stop()
+            # paycon is stopped; the gateways still serve their settlement reports.
+            report.checks.append(await reconcile_reports(workdir / "chaos.db", urls, started_on))
+            say(report.checks[-1].line())
         finally:
             await mocks.child.stop()
     report.checks.append(checks.check_ledger(workdir / "chaos.db"))
@@ -405,6 +413,26 @@ async def _run_in(
     secrets_ = [client_key, operator_key, secret_a, secret_b, *config_secrets]
     report.checks.append(checks.check_logs(log_lines, secrets=secrets_, ibans=ibans))
     say(report.checks[-1].line())
+
+
+async def reconcile_reports(db_path: Path, urls: dict[str, str], started_on: date) -> Check:
+    """Reconcile each gateway's settlement report of every day of the run, twice, on
+    paycon's database (as ``paycon reconcile --fetch`` does)."""
+    db = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{db_path}"))
+    gateways = {g: GatewaySettings(url=url, secret="unused") for g, url in urls.items()}
+    desk = Reconciliation(db, gateways)
+    days = sorted({started_on, datetime.now(UTC).date()})
+    await db.open()
+    try:
+        runs: list[list[RunSummary]] = [[], []]
+        for attempt in runs:
+            for gateway in GATEWAYS:
+                for day in days:
+                    report = await desk.fetch(gateway, day)
+                    attempt.append(await desk.reconcile(gateway, report, day=day, actor="chaos"))
+    finally:
+        await db.close()
+    return checks.check_reconcile(runs[0], runs[1])
 
 
 async def _settle_and_check(

@@ -33,6 +33,7 @@ async def test_paycon_survives_kills_and_misbehaving_gateways() -> None:
         "charges",
         "balances",
         "outbox",
+        "reconcile",
         "ledger",
         "logs",
     ]

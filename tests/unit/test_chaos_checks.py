@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from paycon.domain.reconcile import RunSummary
 from paycon.storage.migrate import upgrade_to_head
 from tests.chaos import checks
 from tests.chaos.load import Answer, PlannedPayment, iban_de
@@ -154,3 +156,20 @@ def test_the_ledger_check_fails_on_an_entry_that_does_not_balance(tmp_path: Path
     broken = checks.check_ledger(db_path)
     assert broken.ok is False
     assert "2 breaks" in broken.numbers  # the entry does not sum to zero, nor the balance
+
+
+def _summary(*, booked: int = 0, new: int = 0, **breaks: int) -> RunSummary:
+    return RunSummary(
+        run_id=1, gateway="gateway_a", report_date=date(2026, 12, 3), lines=10, matched=8,
+        booked=booked, breaks=breaks, new_breaks=new,
+    )  # fmt: skip
+
+
+def test_reconcile_fails_on_an_unexplained_break_and_on_a_second_run_that_books() -> None:
+    explained = _summary(booked=8, new=2, reversal=1, other_gateway=1)
+    assert checks.check_reconcile([explained], [_summary(reversal=1, other_gateway=1)]).ok
+    for kind in checks.UNEXPLAINED_BREAKS:
+        assert not checks.check_reconcile([_summary(**{kind: 1})], [_summary()]).ok
+    assert not checks.check_reconcile([explained], [_summary(booked=1)]).ok
+    assert not checks.check_reconcile([explained], [_summary(new=1)]).ok
+    assert not checks.check_reconcile([], []).ok
