@@ -11,6 +11,7 @@ from outbox import MAX_TASK_ID
 from paycon.api.auth import Role
 from paycon.api.endpoints import Endpoint
 from paycon.api.payments import IDEMPOTENCY_KEY_PATTERN
+from paycon.api.reconciliation import MAX_BREAK_ID
 from paycon.api.schemas import CUSTOMER_ID_PATTERN, ProblemOut
 from paycon.domain.actors import OPERATOR_NAME_HEADER, OPERATOR_NAME_PATTERN
 from paycon.domain.transactions import TRANSACTION_ID_PATTERN
@@ -55,6 +56,11 @@ _PATH_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("/v1/transactions/", "id"): {"type": "string", "pattern": TRANSACTION_ID_PATTERN},
     ("/v1/outbox/tasks/", "id"): {"type": "integer", "minimum": 1, "maximum": MAX_TASK_ID},
     ("/v1/customers/", "customer_id"): {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
+    ("/v1/reconciliation/breaks/", "id"): {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_BREAK_ID,
+    },
 }
 _NAME_PARAMETER = {"type": "string", "minLength": 1}
 

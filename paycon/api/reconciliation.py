@@ -3,6 +3,7 @@ the breaks they found, and resolving a break that no payment carries."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, get_args
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from paycon.api.context import context, principal
 from paycon.api.responses import json_response
 from paycon.api.schemas import CUSTOMER_ID_PATTERN, parse_model
 from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
-from paycon.domain.errors import InvalidInput
+from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.money import Money
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN
 from paycon.domain.reconcile import BreakKind, BreakRecord, LineState, RunRecord
@@ -21,6 +22,9 @@ from paycon.domain.transactions import rfc3339
 from paycon.usecases.reconcile import Reconciliation
 
 _GATEWAY_PATTERN = CUSTOMER_ID_PATTERN
+# Break ids are the lines' BIGINT keys.
+MAX_BREAK_ID = 2**63 - 1
+_BREAK_ID = re.compile(r"[0-9]{1,19}")
 BreakKindName = Literal[
     "unknown_transaction", "other_gateway", "not_final", "status_differs", "reversal",
     "amount_differs", "missing_from_report",
@@ -172,8 +176,10 @@ async def list_breaks(request: web.Request) -> web.Response:
 
 async def resolve_break(request: web.Request) -> web.Response:
     raw_id = request.match_info["id"]
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        raise InvalidInput(f"not a break id: {raw_id[:40]!r} (a positive integer)")
+    if not _BREAK_ID.fullmatch(raw_id) or not 1 <= int(raw_id) <= MAX_BREAK_ID:
+        raise InvalidInput(
+            "not a break id", errors=[FieldError("id", f"an integer from 1 to {MAX_BREAK_ID}")]
+        )
     raw = await read_body(request, context(request).settings.server.max_body_bytes)
     body = parse_model(ResolveBreakIn, parse_json(raw) if raw.strip() else {})
     actor = operator_actor(principal(request).client_id, request.headers.get(OPERATOR_NAME_HEADER))
