@@ -70,3 +70,12 @@ async def test_the_routes_are_for_operators_and_check_their_input(paycon: Runnin
         "/v1/reconciliation/breaks/999/resolve", {"reason": "x"}, key=None, token=OPERATOR_KEY
     )
     assert status == 404
+
+
+async def test_a_break_id_is_a_positive_integer(paycon: RunningPaycon) -> None:
+    for bad in ("abc", "0", "9223372036854775808", "-1"):
+        status, _, problem = await paycon.post_json(
+            f"/v1/reconciliation/breaks/{bad}/resolve", {"reason": "x"}, key=None,
+            token=OPERATOR_KEY,
+        )  # fmt: skip
+        assert (status, problem["errors"][0]["field"]) == (400, "id"), bad
