@@ -7,8 +7,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from paycon.config import Settings
 from paycon.domain.errors import (
     GatewayNotAllowed,
@@ -173,11 +171,9 @@ class PaymentIntake:
             actor=f"client:{client_id}",
             max_attempts=self._max_attempts,
         )
-        try:
-            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
-        except IntegrityError:
-            # Another process stored this key between our check and our insert.
-            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
+        # Another process may store this key between our look and our insert: the writer
+        # then runs the unit again on its own, and that run replays the winner's answer.
+        answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
         if not answer.replayed and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "payment accepted" if answer.status < 400 else "payment refused",
