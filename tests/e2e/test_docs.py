@@ -3,9 +3,9 @@
 The first-payment guide's shell blocks run as pasted, in order, in one shell
 (as in a terminal), against a paycon the guide's own first block starts in a
 folder of its own: a new database, a config written on first start, the
-embedded mock gateways. Links lead to files and headings that exist; every
-``paycon`` command, ``make`` target, setting and ``PAYCON_*`` variable the
-docs name exists.
+embedded mock gateways; the API guide's examples run after them. Links lead
+to files and headings that exist; every ``paycon`` command, ``make`` target,
+setting and ``PAYCON_*`` variable the docs name exists.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def _the_block(blocks: list[str], marker: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_first_payment_guide_works_as_pasted(guide: Guide) -> None:
+def test_the_guides_work_as_pasted(guide: Guide) -> None:
     blocks = guide.blocks
     printed: dict[str, str] = {}
     for block in blocks:
@@ -265,6 +265,25 @@ def test_the_first_payment_guide_works_as_pasted(guide: Guide) -> None:
     assert "no payment is held for review" in operator
     # The console opened on the running paycon: its title names it.
     assert f"paycon · {guide.url}" in printed[_the_block(blocks, "paycon console")]
+
+    # The API guide's examples, in the same terminal afterwards: the same payments replay
+    # their first answers, the others answer as the page says.
+    examples = shell_blocks(DOCS / "api.md")
+    api = {block: guide.run(block) for block in examples}
+    [again] = documents(api[_the_block(examples, "Idempotency-Key: order-1001")])
+    assert again == deposit
+    [payout] = documents(api[_the_block(examples, "Idempotency-Key: payout-77")])
+    assert payout == withdrawal
+    [problem] = documents(api[_the_block(examples, "Idempotency-Key: bad-1")])
+    assert problem["code"] == "invalid_request"
+    assert [e["field"] for e in problem["errors"]] == ["customer_id", "amount"]
+    stats, tasks, replayed = documents(api[_the_block(examples, "OPS=")])
+    assert stats["counts"]["done"] >= 2
+    assert {t["kind"] for t in tasks["items"]} <= {"submit", "status_check"}
+    assert replayed == {"replayed": 0}
+    soap = api[_the_block(examples, "SOAPAction")]
+    assert "CreateDepositResponse" in soap
+    assert "<status>pending</status>" in soap
 
 
 def test_the_readme_example_is_the_guides() -> None:
