@@ -54,7 +54,7 @@ class DatabaseSettings(_Section):
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 5000
     read_pool_size: Annotated[int, Field(ge=1, le=64)] = 4
     # Units per group commit. SQLite runs a batch on the event loop, so this bounds
-    # how long the loop is busy with one (about 0.2 ms per payment).
+    # how long the loop is busy with one.
     max_batch: Annotated[int, Field(ge=1, le=10_000)] = 128
 
     @field_validator("url")

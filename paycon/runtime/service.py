@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -328,21 +327,3 @@ class Service:
             self.mocks = None
         await self.db.close()
         self.context = None
-
-
-async def run_until_signalled(service: Service, *, ready: asyncio.Event | None = None) -> None:
-    """Run ``service`` until SIGINT or SIGTERM, then stop it cleanly."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await service.start()
-        if ready is not None:
-            ready.set()
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        await service.stop()

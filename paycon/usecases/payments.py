@@ -91,10 +91,6 @@ class PaymentIntake:
                 return rewritten
             after = last
 
-    def use_routing(self, routing: RoutingTable) -> None:
-        """Route new payments with ``routing`` from now on (answers already given still replay)."""
-        self._routing = routing
-
     async def accept(
         self, request: PaymentRequest, *, idempotency_key: str, client_id: str
     ) -> IdempotentAnswer:
