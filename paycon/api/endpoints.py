@@ -16,31 +16,32 @@ from paycon.api.schemas import (
     DepositIn,
     DiscardIn,
     FaultsIn,
-    FaultsOut,
-    GatewayOut,
-    GatewaysOut,
     GatewaySwitchIn,
     HealthOut,
     JournalPageOut,
     LedgerAccountPageOut,
-    LedgerOut,
+    ProblemOut,
+    ReadyOut,
+    ReplayFilterIn,
+    ReplayIn,
+    WithdrawalIn,
+)
+from paycon.models.gateways import FaultsOut, GatewayOut, GatewaysOut, OverviewOut
+from paycon.models.outbox import (
     OutboxCountOut,
     OutboxStatsOut,
     OutboxTaskDetailOut,
     OutboxTaskOut,
     OutboxTaskPageOut,
-    OverviewOut,
-    ProblemOut,
-    ReadyOut,
     ReplayCountOut,
-    ReplayFilterIn,
-    ReplayIn,
-    ResolveIn,
+    TransactionTasksOut,
+)
+from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery
+from paycon.models.transactions import (
+    LedgerOut,
     TransactionDetailOut,
     TransactionOut,
     TransactionPageOut,
-    TransactionTasksOut,
-    WithdrawalIn,
 )
 
 
@@ -117,7 +118,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=transactions.list_transactions,
         role=Role.CLIENT,
         summary="List transactions, newest first (review=true: held ones, an operator key)",
-        query=transactions.TransactionListQuery,
+        query=TransactionListQuery,
         responses={200: TransactionPageOut, **_READ_ERRORS, 403: ProblemOut},
     ),
     Endpoint(
@@ -235,7 +236,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=operator.list_tasks,
         role=Role.OPERATOR,
         summary="Outbox tasks, newest first, by state and kind",
-        query=operator.TaskListQuery,
+        query=TaskListQuery,
         responses={200: OutboxTaskPageOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),

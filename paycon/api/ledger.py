@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paycon.api.context import context
 from paycon.api.responses import json_response
-from paycon.api.schemas import CUSTOMER_ID_PATTERN, parse_model
-from paycon.api.views import account_ref_json
 from paycon.domain.balances import Account, AccountName, EntryReason, Holder
 from paycon.domain.errors import InvalidInput
 from paycon.domain.money import Money
 from paycon.domain.transactions import TRANSACTION_ID_PATTERN, rfc3339
+from paycon.models.requests import CUSTOMER_ID_PATTERN, parse_model
+from paycon.models.transactions import AccountRefOut
 from paycon.storage.queries import (
     AccountFilter,
     AccountRow,
@@ -84,7 +84,7 @@ def _single_query(request: web.Request) -> dict[str, str]:
 def account_json(row: AccountRow) -> dict[str, Any]:
     account = row.account
     return {
-        "account": account_ref_json(account),
+        "account": AccountRefOut.of(account).model_dump(mode="json"),
         "currency": account.currency,
         "balance": Money(account.shown(row.balance_minor), account.currency).wire(),
         "debit_balance": Money(row.balance_minor, account.currency).wire(),
@@ -94,7 +94,7 @@ def account_json(row: AccountRow) -> dict[str, Any]:
 
 def posting_json(account: Account, delta_minor: int) -> dict[str, Any]:
     return {
-        "account": account_ref_json(account),
+        "account": AccountRefOut.of(account).model_dump(mode="json"),
         "delta": Money(account.shown(delta_minor), account.currency).wire(),
         "posting": Money(delta_minor, account.currency).wire(),
     }

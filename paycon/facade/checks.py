@@ -7,7 +7,7 @@ use it) load no more of paycon than they must.
 from __future__ import annotations
 
 from paycon.domain.errors import InvalidInput, NotFound
-from paycon.facade.models import TaskQuery
+from paycon.models.queries import TaskQuery
 
 MAX_SEARCH_RESULTS = 200
 # Task ids are positive 64-bit integers (the API's path pattern allows 18 digits).
