@@ -11,7 +11,6 @@ from paycon.api import callbacks, health, ledger, metrics, operator, payments, t
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
-    BalancesOut,
     CallbackOut,
     DepositIn,
     DiscardIn,
@@ -26,23 +25,10 @@ from paycon.api.schemas import (
     ReplayIn,
     WithdrawalIn,
 )
+from paycon.models import outbox as outbox_models
+from paycon.models import transactions as transaction_models
 from paycon.models.gateways import FaultsOut, GatewayOut, GatewaysOut, OverviewOut
-from paycon.models.outbox import (
-    OutboxCountOut,
-    OutboxStatsOut,
-    OutboxTaskDetailOut,
-    OutboxTaskOut,
-    OutboxTaskPageOut,
-    ReplayCountOut,
-    TransactionTasksOut,
-)
 from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery
-from paycon.models.transactions import (
-    LedgerOut,
-    TransactionDetailOut,
-    TransactionOut,
-    TransactionPageOut,
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +71,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="Accept a deposit",
         request=DepositIn,
-        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        responses={202: transaction_models.TransactionOut, **_PAYMENT_ERRORS},
         soap_operation="CreateDeposit",
         idempotent=True,
     ),
@@ -97,7 +83,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="Accept a withdrawal; holds the amount from the available balance",
         request=WithdrawalIn,
-        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        responses={202: transaction_models.TransactionOut, **_PAYMENT_ERRORS},
         soap_operation="CreateWithdrawal",
         idempotent=True,
     ),
@@ -119,7 +105,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="List transactions, newest first (review=true: held ones, an operator key)",
         query=TransactionListQuery,
-        responses={200: TransactionPageOut, **_READ_ERRORS, 403: ProblemOut},
+        responses={200: transaction_models.TransactionPageOut, **_READ_ERRORS, 403: ProblemOut},
     ),
     Endpoint(
         name="get_transaction",
@@ -129,7 +115,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="A transaction with its event timeline",
         path_params=("id",),
-        responses={200: TransactionDetailOut, **_READ_ERRORS, 404: ProblemOut},
+        responses={200: transaction_models.TransactionDetailOut, **_READ_ERRORS, 404: ProblemOut},
     ),
     Endpoint(
         name="get_transaction_ledger",
@@ -139,7 +125,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="The balance movements a transaction made, oldest first",
         path_params=("id",),
-        responses={200: LedgerOut, **_READ_ERRORS, 404: ProblemOut},
+        responses={200: transaction_models.LedgerOut, **_READ_ERRORS, 404: ProblemOut},
     ),
     Endpoint(
         name="resolve_transaction",
@@ -151,7 +137,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         request=ResolveIn,
         path_params=("id",),
         responses={
-            200: TransactionDetailOut,
+            200: transaction_models.TransactionDetailOut,
             **_OPERATOR_ERRORS,
             404: ProblemOut,
             409: ProblemOut,
@@ -166,7 +152,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="The outbox tasks that carried a transaction (payloads masked)",
         path_params=("id",),
-        responses={200: TransactionTasksOut, **_OPERATOR_ERRORS, 404: ProblemOut},
+        responses={200: outbox_models.TransactionTasksOut, **_OPERATOR_ERRORS, 404: ProblemOut},
         tags=("operators",),
     ),
     Endpoint(
@@ -177,7 +163,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="A customer's balances per currency",
         path_params=("customer_id",),
-        responses={200: BalancesOut, **_READ_ERRORS},
+        responses={200: transaction_models.BalancesOut, **_READ_ERRORS},
     ),
     Endpoint(
         name="list_ledger_accounts",
@@ -226,7 +212,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=operator.outbox_stats,
         role=Role.OPERATOR,
         summary="Outbox counts by state, oldest due task's age, recent throughput",
-        responses={200: OutboxStatsOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.OutboxStatsOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -237,7 +223,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="Outbox tasks, newest first, by state and kind",
         query=TaskListQuery,
-        responses={200: OutboxTaskPageOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.OutboxTaskPageOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -248,7 +234,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="A task with its attempts and audit trail (payload masked)",
         path_params=("id",),
-        responses={200: OutboxTaskDetailOut, **_OPERATOR_ERRORS, 404: ProblemOut},
+        responses={200: outbox_models.OutboxTaskDetailOut, **_OPERATOR_ERRORS, 404: ProblemOut},
         tags=("operators",),
     ),
     Endpoint(
@@ -260,7 +246,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="Run a dead task again with fresh attempts, or a scheduled one now (audited)",
         request=ReplayIn,
         path_params=("id",),
-        responses={200: OutboxTaskOut, **_OPERATOR_ERRORS, 404: ProblemOut, 409: ProblemOut},
+        responses={
+            200: outbox_models.OutboxTaskOut,
+            **_OPERATOR_ERRORS,
+            404: ProblemOut,
+            409: ProblemOut,
+        },
         tags=("operators",),
     ),
     Endpoint(
@@ -272,7 +263,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="Give up a dead task, with a reason (audited)",
         request=DiscardIn,
         path_params=("id",),
-        responses={200: OutboxTaskOut, **_OPERATOR_ERRORS, 404: ProblemOut, 409: ProblemOut},
+        responses={
+            200: outbox_models.OutboxTaskOut,
+            **_OPERATOR_ERRORS,
+            404: ProblemOut,
+            409: ProblemOut,
+        },
         tags=("operators",),
     ),
     Endpoint(
@@ -283,7 +279,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="How many tasks a replay with this filter (state dead or pending) would take",
         query=operator.CountQuery,
-        responses={200: OutboxCountOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.OutboxCountOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -294,7 +290,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="Replay every task matching a filter, server-side; answers the count (audited)",
         request=ReplayFilterIn,
-        responses={200: ReplayCountOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.ReplayCountOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(

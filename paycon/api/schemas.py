@@ -155,22 +155,6 @@ class WithdrawalIn(DepositIn):
     destination: DestinationIn
 
 
-class BalanceOut(BaseModel):
-    currency: str
-    available: str
-    held: str
-    owed: str | None = Field(
-        default=None,
-        description="what the customer owes after a reversal larger than available; "
-        "present only when not zero (later deposits pay it first)",
-    )
-
-
-class BalancesOut(BaseModel):
-    customer_id: str
-    balances: list[BalanceOut]
-
-
 class ProblemFieldOut(BaseModel):
     field: str
     message: str

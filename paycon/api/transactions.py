@@ -8,12 +8,14 @@ from aiohttp import web
 
 from paycon.api.auth import Role
 from paycon.api.context import context, principal
-from paycon.api.responses import json_response, model_response
+from paycon.api.responses import model_response
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.transactions import is_transaction_id
 from paycon.models.outbox import OutboxTaskOut, TransactionTasksOut
 from paycon.models.requests import CUSTOMER_ID_PATTERN, TransactionListQuery, parse_model
 from paycon.models.transactions import (
+    BalanceOut,
+    BalancesOut,
     LedgerLineOut,
     LedgerOut,
     TransactionDetailOut,
@@ -83,4 +85,5 @@ async def get_balances(request: web.Request) -> web.Response:
             errors=[FieldError("customer_id", "1-64 of letters, digits and _ . : -")],
         )
     balances = await context(request).queries.balances(customer_id)
-    return json_response({"customer_id": customer_id, "balances": [b.as_json() for b in balances]})
+    shown = [BalanceOut.of(balance) for balance in balances]
+    return model_response(BalancesOut.model_construct(customer_id=customer_id, balances=shown))

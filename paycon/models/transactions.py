@@ -9,7 +9,7 @@ from pydantic import Field
 from paycon.domain.balances import Account
 from paycon.domain.money import Money
 from paycon.domain.status import Kind
-from paycon.domain.transactions import Review, Transaction, TransactionEvent
+from paycon.domain.transactions import BalanceView, Review, Transaction, TransactionEvent
 from paycon.models.fields import DecimalText, Out, Time, ms
 from paycon.storage.queries import LedgerLineRow
 
@@ -64,7 +64,7 @@ class TransactionOut(Out):
     @classmethod
     def of(cls, transaction: Transaction) -> TransactionOut:
         """The record as the API shows it (it holds masked account data only)."""
-        return cls.model_construct(**_transaction_fields(transaction))
+        return cls.model_validate(_transaction_fields(transaction))
 
 
 def _transaction_fields(tx: Transaction) -> dict[str, Any]:
@@ -182,3 +182,30 @@ class LedgerOut(Out):
     """The balance movements one transaction made, oldest first."""
 
     items: list[LedgerLineOut]
+
+
+class BalanceOut(Out):
+    currency: str
+    available: DecimalText
+    held: DecimalText
+    owed: DecimalText | None = Field(
+        default=None,
+        description="what the customer owes after a reversal larger than available; "
+        "present only when not zero (later deposits pay it first)",
+        exclude_if=lambda owed: owed is None,
+    )
+
+    @classmethod
+    def of(cls, balance: BalanceView) -> BalanceOut:
+        owed = balance.owed
+        return cls.model_construct(
+            currency=balance.currency,
+            available=balance.available.amount,
+            held=balance.held.amount,
+            owed=owed.amount if owed is not None and owed.minor else None,
+        )
+
+
+class BalancesOut(Out):
+    customer_id: str
+    balances: list[BalanceOut]
