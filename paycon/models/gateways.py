@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from paycon.domain.fault_text import describe_changes
 from paycon.models.fields import Out, Time, ms_or_none
@@ -16,7 +16,10 @@ if TYPE_CHECKING:  # the gateway clients (aiohttp) are not needed to describe on
 
 
 class FaultsOut(Out):
-    """An embedded mock gateway's faults in force."""
+    """An embedded mock gateway's faults in force (the ones named here, and whatever
+    other faults the mock has)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     latency_ms: int
     latency_jitter_ms: int

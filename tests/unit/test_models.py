@@ -7,10 +7,12 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from mock_gateways.faults import Faults
 from outbox import Task, TaskState
 from paycon.domain.money import Money
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import BalanceView, Review, Transaction
+from paycon.models.gateways import FaultsOut
 from paycon.models.outbox import OutboxCountOut, OutboxTaskOut
 from paycon.models.transactions import BalanceOut, TransactionOut
 
@@ -94,3 +96,11 @@ def test_a_balance_shows_owed_only_when_the_customer_owes_something() -> None:
     }
     owing = BalanceView("EUR", Money(0, "EUR"), Money(0, "EUR"), owed=Money(1250, "EUR"))
     assert BalanceOut.of(owing).model_dump(mode="json")["owed"] == "12.50"
+
+
+def test_a_mock_gateways_faults_are_shown_whole() -> None:
+    """The status shows every fault the mock has, not only the ones the model names."""
+    faults = Faults(error_rate=0.3, auth_failure=True).to_json()
+    shown = FaultsOut.model_validate(faults)
+    assert shown.model_dump(mode="json") == faults
+    assert shown.error_rate == 0.3
