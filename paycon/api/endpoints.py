@@ -17,8 +17,6 @@ from paycon.api.schemas import (
     FaultsIn,
     GatewaySwitchIn,
     HealthOut,
-    JournalPageOut,
-    LedgerAccountPageOut,
     ProblemOut,
     ReadyOut,
     ReplayFilterIn,
@@ -28,6 +26,7 @@ from paycon.api.schemas import (
 from paycon.models import outbox as outbox_models
 from paycon.models import transactions as transaction_models
 from paycon.models.gateways import FaultsOut, GatewayOut, GatewaysOut, OverviewOut
+from paycon.models.ledger import JournalPageOut, LedgerAccountPageOut
 from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery
 
 

@@ -23,7 +23,6 @@ from paycon.domain.transactions import (
     PaymentRequest,
 )
 from paycon.models.requests import CustomerId, Reason, Strict, field_errors
-from paycon.models.transactions import AccountRefOut
 from paycon.storage.payments import SUBMIT_TASK
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
@@ -223,48 +222,6 @@ class ReplayFilterIn(Strict):
         " since are left alone, so the replay takes at most the tasks counted",
         examples=["2026-11-27T08:30:00.123Z"],
     )
-
-
-class LedgerAccountOut(BaseModel):
-    """One ledger account and its balance."""
-
-    account: AccountRefOut
-    currency: str
-    balance: str = Field(
-        description="the balance as people read it: positive when normal (what paycon owes "
-        "a customer in available and held; what is owed to paycon in owed and clearing)"
-    )
-    debit_balance: str = Field(
-        description="the sum of the account's postings, debit positive (credit negative)"
-    )
-    updated_at: str
-
-
-class LedgerAccountPageOut(BaseModel):
-    items: list[LedgerAccountOut]
-    next_cursor: str | None
-
-
-class JournalPostingOut(BaseModel):
-    account: AccountRefOut
-    delta: str = Field(description="the change of the account's balance as people read it")
-    posting: str = Field(description="debit positive; an entry's postings sum to zero")
-
-
-class JournalEntryOut(BaseModel):
-    """One movement: postings in one currency that sum to zero."""
-
-    id: str
-    transaction_id: str | None
-    reason: str
-    currency: str
-    at: str
-    postings: list[JournalPostingOut]
-
-
-class JournalPageOut(BaseModel):
-    items: list[JournalEntryOut]
-    next_cursor: str | None
 
 
 class GatewaySwitchIn(Strict):

@@ -114,7 +114,7 @@ class RemoteFacade:
     def where(self) -> str:
         return self._url
 
-    async def call_json(
+    async def _call(
         self,
         method: str,
         path: str,
@@ -122,7 +122,7 @@ class RemoteFacade:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        """The operator API's JSON answer to one request, as it is (for the CLI's ``--json``).
+        """The operator API's JSON answer to one request, as it is.
 
         ``params`` that are None are left out. Raises the facade's errors (see the module).
         """
@@ -172,7 +172,7 @@ class RemoteFacade:
     async def _read(self, model: type[M], method: str, path: str, **request: Any) -> M:
         """The answer to one request as ``model``; an answer of another shape is
         FacadeUnavailable (the paycon there speaks another version of the API)."""
-        return self._parsed(model, await self.call_json(method, path, **request), path)
+        return self._parsed(model, await self._call(method, path, **request), path)
 
     def _parsed(self, model: type[M], answer: Any, path: str) -> M:
         try:
@@ -222,7 +222,7 @@ class RemoteFacade:
         """``GET /v1/transactions/{id}``'s answer: the transaction and its timeline."""
         if not is_transaction_id(transaction_id):  # cannot name one: NotFound, as locally
             raise NotFound(f"transaction {transaction_id} does not exist")
-        return await self.call_json("GET", f"/v1/transactions/{transaction_id}")
+        return await self._call("GET", f"/v1/transactions/{transaction_id}")
 
     async def transaction(self, transaction_id: str) -> TransactionDetail:
         path = f"/v1/transactions/{transaction_id}"
@@ -264,7 +264,7 @@ class RemoteFacade:
     async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
         if not is_transaction_id(transaction_id):
             raise NotFound(f"no transaction {transaction_id!r}")
-        await self.call_json(
+        await self._call(
             "POST",
             f"/v1/transactions/{transaction_id}/resolve",
             body={"status": status, "reason": reason},
@@ -302,7 +302,7 @@ class RemoteFacade:
         )
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
-        body = await self.call_json(
+        body = await self._call(
             "PUT",
             f"/v1/gateways/{_segment(name)}/faults",
             body={**changes, "reason": CONSOLE_FAULTS_REASON},
