@@ -1,10 +1,11 @@
 """``paycon gateways``: the gateways at a glance, and taking one out of routing or back.
 
-With ``--url`` it reads and acts on a running paycon through its operator API
-(``RemoteFacade``): live breaker state, failures, success rate and latency.
-Without it, it works on the local database: routing switches and their audit
-trail only (breaker and latency live in the running process), and a switch
-made there reaches running paycons within seconds. A switch made with ``--url``
+It acts through the operator facade, as the console does. With ``--url`` that
+is a running paycon's operator API (``RemoteFacade``): live breaker state,
+failures, success rate and latency. Without it, the local database
+(``LocalFacade``): routing switches and their audit trail only (breaker and
+latency live in the running process), and a switch made there reaches running
+paycons within seconds. A switch made with ``--url``
 applies at once in that paycon and within seconds in the others on its database.
 """
 

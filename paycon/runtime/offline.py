@@ -31,7 +31,6 @@ async def offline_desk(settings: Settings, db: Database) -> AsyncIterator[Operat
         )
         await control.load()
         yield OperatorDesk(
-            db=db,
             queries=TransactionQueries(db),
             operations=OutboxOperations(db),
             review=ReviewDesk(db, max_attempts=settings.outbox.max_attempts),

@@ -117,7 +117,6 @@ class Service:
         if ctx is None:
             return None
         return OperatorDesk(
-            db=ctx.db,
             queries=ctx.queries,
             operations=ctx.operations,
             review=ctx.review,

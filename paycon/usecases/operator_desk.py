@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paycon.metrics import Metrics
-from paycon.storage.database import Database
 from paycon.usecases.gateway_control import GatewayControl
 from paycon.usecases.operations import OutboxOperations
 from paycon.usecases.queries import TransactionQueries
@@ -21,7 +20,6 @@ class OperatorDesk:
     ``Metrics`` and gateways that made no call yet.
     """
 
-    db: Database
     queries: TransactionQueries
     operations: OutboxOperations
     review: ReviewDesk
