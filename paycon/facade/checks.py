@@ -1,8 +1,4 @@
-"""Checks both operator facades make before they read or act, so both refuse the same things.
-
-They need nothing but the query, so the HTTP facade (and the commands that
-use it) load no more of paycon than they must.
-"""
+"""Checks both operator facades make before they read or act, so both refuse the same things."""
 
 from __future__ import annotations
 
@@ -14,8 +10,7 @@ MAX_SEARCH_RESULTS = 200
 MAX_TASK_ID = 10**18 - 1
 
 
-# The task states a replay takes (outbox.TaskState values; the outbox package,
-# with SQLAlchemy, is more than a check needs to import).
+# The task states a replay takes (outbox.TaskState values).
 REPLAYABLE_STATES = ("dead", "pending")
 
 
