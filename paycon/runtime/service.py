@@ -37,6 +37,7 @@ from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, Routing
 from paycon.usecases.ledger_watch import LedgerWatch
 from paycon.usecases.notifications import Notifications, NotifyUrlCheck
 from paycon.usecases.operations import OutboxOperations
+from paycon.usecases.operator_desk import OperatorDesk
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
 from paycon.usecases.review import ReviewDesk, ReviewWatch
@@ -107,6 +108,20 @@ class Service:
     url: str = field(init=False, default="")
     # Whether start began and stop has not finished since: stopping twice stops (and logs) once.
     _up: bool = field(init=False, default=False)
+
+    @property
+    def desk(self) -> OperatorDesk | None:
+        """The use cases operators reach (the in-process facade's); None until started."""
+        ctx = self.context
+        if ctx is None:
+            return None
+        return OperatorDesk(
+            queries=ctx.queries,
+            operations=ctx.operations,
+            review=ctx.review,
+            gateway_control=ctx.gateway_control,
+            metrics=ctx.metrics,
+        )
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database)

@@ -21,6 +21,7 @@ from paycon.domain.ids import transaction_ids
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
 from paycon.domain.transactions import PaymentRequest, Transaction
+from paycon.models.transactions import TransactionOut
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.storage.payments import (
@@ -166,6 +167,7 @@ class PaymentIntake:
             else None,
             actor=f"client:{client_id}",
             max_attempts=self._max_attempts,
+            accepted_answer=TransactionOut.of(transaction).model_dump_json(),
         )
         # Another process may store this key between our look and our insert: the writer
         # then runs the unit again on its own, and that run replays the winner's answer.
