@@ -249,6 +249,39 @@ class FaultsIn(BaseModel):
     callback_drop_rate: Any = Field(default=None, description="0-1")
     callback_duplicate_rate: Any = Field(default=None, description="0-1")
     callback_reorder: Any = Field(default=None, description="true or false")
+    callback_amount_skew: Any = Field(
+        default=None, description="share of callbacks stating another amount, 0-1"
+    )
+    callback_wrong_route: Any = Field(
+        default=None, description="share of callbacks sent to the other gateway's route, 0-1"
+    )
+    late_failure_rate: Any = Field(
+        default=None, description="share of completed payments failed afterwards, 0-1"
+    )
+    ghost_503_rate: Any = Field(
+        default=None, description="share of submits charged, then answered 503, 0-1"
+    )
+    auth_failure: Any = Field(
+        default=None, description="true: every payment and status call answered 401"
+    )
+    submit_decline: Any = Field(
+        default=None, description="false, or a decline code every submit is refused with"
+    )
+    settlement_fee_bps: Any = Field(
+        default=None, description="settlement fee in basis points of the gross, whole"
+    )
+    settlement_fee_minor: Any = Field(
+        default=None, description="fixed settlement fee per payment, whole minor units"
+    )
+    settle_unreported_rate: Any = Field(
+        default=None, description="share of settled payments never reported to paycon, 0-1"
+    )
+    report_missing_rate: Any = Field(
+        default=None, description="share of settled payments left out of the report, 0-1"
+    )
+    report_amount_skew_rate: Any = Field(
+        default=None, description="share of report lines stating another amount, 0-1"
+    )
     reason: Reason = Field(
         default=FAULTS_REASON, description="why, for the audit trail (not a fault)"
     )

@@ -32,6 +32,19 @@ class FaultsOut(Out):
     callback_drop_rate: float
     callback_duplicate_rate: float
     callback_reorder: bool
+    # Money faults and the settlement report's fee and faults (healthy defaults, so a
+    # mock that names only the faults above still reads).
+    callback_amount_skew: float = 0.0
+    callback_wrong_route: float = 0.0
+    late_failure_rate: float = 0.0
+    ghost_503_rate: float = 0.0
+    auth_failure: bool = False
+    submit_decline: str | Literal[False] = False
+    settlement_fee_bps: int = 0
+    settlement_fee_minor: int = 0
+    settle_unreported_rate: float = 0.0
+    report_missing_rate: float = 0.0
+    report_amount_skew_rate: float = 0.0
 
 
 class BreakerOut(Out):
