@@ -36,7 +36,7 @@ from bench.harness import child, free_port, wait_for_http
 from bench.seed import seed
 from paycon.config import Settings
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import TaskQuery, TransactionQuery
+from paycon.models.queries import TaskQuery, TransactionQuery
 from paycon.runtime.service import Service
 
 CLIENT_KEY = "pk_bench_client_key_000000000000"

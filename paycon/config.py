@@ -54,7 +54,7 @@ class DatabaseSettings(_Section):
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 5000
     read_pool_size: Annotated[int, Field(ge=1, le=64)] = 4
     # Units per group commit. SQLite runs a batch on the event loop, so this bounds
-    # how long the loop is busy with one (about 0.2 ms per payment).
+    # how long the loop is busy with one.
     max_batch: Annotated[int, Field(ge=1, le=10_000)] = 128
 
     @field_validator("url")
@@ -85,6 +85,9 @@ class OutboxSettings(_Section):
     retry_base_s: Annotated[float, Field(gt=0)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 300.0
     status_check_after_s: Annotated[float, Field(gt=0)] = 60.0
+    # A claimed task is taken back from a process that stopped renewing its claim this long
+    # (it died or stalled); renewed every third of it while the task runs.
+    lease_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
     @model_validator(mode="after")
     def _retry_bounds(self) -> OutboxSettings:
@@ -276,6 +279,7 @@ ENV_OVERRIDES: dict[str, tuple[tuple[str, ...], Any]] = {
     "PAYCON_RETRY_BASE_S": (("outbox", "retry_base_s"), str),
     "PAYCON_RETRY_MAX_S": (("outbox", "retry_max_s"), str),
     "PAYCON_STATUS_CHECK_AFTER_S": (("outbox", "status_check_after_s"), str),
+    "PAYCON_OUTBOX_LEASE_S": (("outbox", "lease_s"), str),
     "PAYCON_REVIEW_IN_FLIGHT_MAX_AGE_S": (("review", "in_flight_max_age_s"), str),
     "PAYCON_REVIEW_WATCH_EVERY_S": (("review", "watch_every_s"), str),
     "PAYCON_NOT_KNOWN_MARGIN_S": (("review", "not_known_margin_s"), str),
@@ -331,6 +335,8 @@ max_attempts = 10
 retry_base_s = 1.0
 retry_max_s = 300.0
 status_check_after_s = 60
+# A task whose process stops renewing its claim this long is run again elsewhere.
+lease_s = 30
 
 [breaker]
 fail_max = 5

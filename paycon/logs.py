@@ -129,10 +129,6 @@ class LogBuffer(logging.Handler):
             self._seq += 1
             self._lines.append(LogLine(self._seq, record.levelname, text))
 
-    @property
-    def latest_seq(self) -> int:
-        return self._seq
-
     def since(self, seq: int) -> tuple[LogLine, ...]:
         """Lines with a ``seq`` above ``seq``, oldest first. Safe beside logging threads."""
         with self._guard:

@@ -9,7 +9,7 @@ import pytest
 
 from paycon.runtime import heap
 
-pytest_plugins = ["tests.paycon_fixtures"]
+pytest_plugins = ["tests.paycon_fixtures", "tests.mock_gateway_fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +32,3 @@ def _settled_heap() -> None:
     module by module, so a collection only ever scans one module's objects.
     """
     heap.settle()
-
-
-pytest_plugins = [*pytest_plugins, "tests.mock_gateway_fixtures"]

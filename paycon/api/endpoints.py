@@ -21,37 +21,23 @@ from paycon.api import (
 from paycon.api.auth import Role
 from paycon.api.middleware import Handler
 from paycon.api.schemas import (
-    BalancesOut,
     CallbackOut,
     DepositIn,
     DiscardIn,
     FaultsIn,
-    FaultsOut,
-    GatewayOut,
-    GatewaysOut,
     GatewaySwitchIn,
     HealthOut,
-    JournalPageOut,
-    LedgerAccountPageOut,
-    LedgerOut,
-    OutboxCountOut,
-    OutboxStatsOut,
-    OutboxTaskDetailOut,
-    OutboxTaskOut,
-    OutboxTaskPageOut,
-    OverviewOut,
     ProblemOut,
     ReadyOut,
-    ReplayCountOut,
     ReplayFilterIn,
     ReplayIn,
-    ResolveIn,
-    TransactionDetailOut,
-    TransactionOut,
-    TransactionPageOut,
-    TransactionTasksOut,
     WithdrawalIn,
 )
+from paycon.models import outbox as outbox_models
+from paycon.models import transactions as transaction_models
+from paycon.models.gateways import FaultsOut, GatewayOut, GatewaysOut, OverviewOut
+from paycon.models.ledger import JournalPageOut, LedgerAccountPageOut
+from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery
 
 
 @dataclass(frozen=True)
@@ -94,7 +80,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="Accept a deposit",
         request=DepositIn,
-        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        responses={202: transaction_models.TransactionOut, **_PAYMENT_ERRORS},
         soap_operation="CreateDeposit",
         idempotent=True,
     ),
@@ -106,7 +92,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="Accept a withdrawal; holds the amount from the available balance",
         request=WithdrawalIn,
-        responses={202: TransactionOut, **_PAYMENT_ERRORS},
+        responses={202: transaction_models.TransactionOut, **_PAYMENT_ERRORS},
         soap_operation="CreateWithdrawal",
         idempotent=True,
     ),
@@ -127,8 +113,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=transactions.list_transactions,
         role=Role.CLIENT,
         summary="List transactions, newest first (review=true: held ones, an operator key)",
-        query=transactions.TransactionListQuery,
-        responses={200: TransactionPageOut, **_READ_ERRORS, 403: ProblemOut},
+        query=TransactionListQuery,
+        responses={200: transaction_models.TransactionPageOut, **_READ_ERRORS, 403: ProblemOut},
     ),
     Endpoint(
         name="get_transaction",
@@ -138,7 +124,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="A transaction with its event timeline",
         path_params=("id",),
-        responses={200: TransactionDetailOut, **_READ_ERRORS, 404: ProblemOut},
+        responses={200: transaction_models.TransactionDetailOut, **_READ_ERRORS, 404: ProblemOut},
     ),
     Endpoint(
         name="get_transaction_ledger",
@@ -148,7 +134,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="The balance movements a transaction made, oldest first",
         path_params=("id",),
-        responses={200: LedgerOut, **_READ_ERRORS, 404: ProblemOut},
+        responses={200: transaction_models.LedgerOut, **_READ_ERRORS, 404: ProblemOut},
     ),
     Endpoint(
         name="resolve_transaction",
@@ -160,7 +146,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         request=ResolveIn,
         path_params=("id",),
         responses={
-            200: TransactionDetailOut,
+            200: transaction_models.TransactionDetailOut,
             **_OPERATOR_ERRORS,
             404: ProblemOut,
             409: ProblemOut,
@@ -175,7 +161,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="The outbox tasks that carried a transaction (payloads masked)",
         path_params=("id",),
-        responses={200: TransactionTasksOut, **_OPERATOR_ERRORS, 404: ProblemOut},
+        responses={200: outbox_models.TransactionTasksOut, **_OPERATOR_ERRORS, 404: ProblemOut},
         tags=("operators",),
     ),
     Endpoint(
@@ -186,7 +172,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.CLIENT,
         summary="A customer's balances per currency",
         path_params=("customer_id",),
-        responses={200: BalancesOut, **_READ_ERRORS},
+        responses={200: transaction_models.BalancesOut, **_READ_ERRORS},
     ),
     Endpoint(
         name="list_ledger_accounts",
@@ -275,7 +261,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=operator.outbox_stats,
         role=Role.OPERATOR,
         summary="Outbox counts by state, oldest due task's age, recent throughput",
-        responses={200: OutboxStatsOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.OutboxStatsOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -285,8 +271,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         handler=operator.list_tasks,
         role=Role.OPERATOR,
         summary="Outbox tasks, newest first, by state and kind",
-        query=operator.TaskListQuery,
-        responses={200: OutboxTaskPageOut, **_OPERATOR_ERRORS},
+        query=TaskListQuery,
+        responses={200: outbox_models.OutboxTaskPageOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -297,7 +283,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="A task with its attempts and audit trail (payload masked)",
         path_params=("id",),
-        responses={200: OutboxTaskDetailOut, **_OPERATOR_ERRORS, 404: ProblemOut},
+        responses={200: outbox_models.OutboxTaskDetailOut, **_OPERATOR_ERRORS, 404: ProblemOut},
         tags=("operators",),
     ),
     Endpoint(
@@ -309,7 +295,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="Run a dead task again with fresh attempts, or a scheduled one now (audited)",
         request=ReplayIn,
         path_params=("id",),
-        responses={200: OutboxTaskOut, **_OPERATOR_ERRORS, 404: ProblemOut, 409: ProblemOut},
+        responses={
+            200: outbox_models.OutboxTaskOut,
+            **_OPERATOR_ERRORS,
+            404: ProblemOut,
+            409: ProblemOut,
+        },
         tags=("operators",),
     ),
     Endpoint(
@@ -321,7 +312,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="Give up a dead task, with a reason (audited)",
         request=DiscardIn,
         path_params=("id",),
-        responses={200: OutboxTaskOut, **_OPERATOR_ERRORS, 404: ProblemOut, 409: ProblemOut},
+        responses={
+            200: outbox_models.OutboxTaskOut,
+            **_OPERATOR_ERRORS,
+            404: ProblemOut,
+            409: ProblemOut,
+        },
         tags=("operators",),
     ),
     Endpoint(
@@ -332,7 +328,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="How many tasks a replay with this filter (state dead or pending) would take",
         query=operator.CountQuery,
-        responses={200: OutboxCountOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.OutboxCountOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -343,7 +339,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="Replay every task matching a filter, server-side; answers the count (audited)",
         request=ReplayFilterIn,
-        responses={200: ReplayCountOut, **_OPERATOR_ERRORS},
+        responses={200: outbox_models.ReplayCountOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from paycon.api.context import context
-from paycon.api.responses import json_response
-from paycon.api.schemas import CUSTOMER_ID_PATTERN, parse_model
-from paycon.api.views import account_ref_json
-from paycon.domain.balances import Account, AccountName, EntryReason, Holder
+from paycon.api.responses import model_response
+from paycon.domain.balances import AccountName, EntryReason, Holder
 from paycon.domain.errors import InvalidInput
-from paycon.domain.money import Money
-from paycon.domain.transactions import TRANSACTION_ID_PATTERN, rfc3339
+from paycon.domain.transactions import TRANSACTION_ID_PATTERN
+from paycon.models.ledger import (
+    JournalEntryOut,
+    JournalPageOut,
+    LedgerAccountOut,
+    LedgerAccountPageOut,
+)
+from paycon.models.requests import CUSTOMER_ID_PATTERN, parse_model
 from paycon.storage.queries import (
     AccountFilter,
-    AccountRow,
     JournalFilter,
-    JournalRow,
     journal_page,
     ledger_account_page,
 )
@@ -81,36 +83,6 @@ def _single_query(request: web.Request) -> dict[str, str]:
     return dict(request.query)
 
 
-def account_json(row: AccountRow) -> dict[str, Any]:
-    account = row.account
-    return {
-        "account": account_ref_json(account),
-        "currency": account.currency,
-        "balance": Money(account.shown(row.balance_minor), account.currency).wire(),
-        "debit_balance": Money(row.balance_minor, account.currency).wire(),
-        "updated_at": rfc3339(row.updated_at),
-    }
-
-
-def posting_json(account: Account, delta_minor: int) -> dict[str, Any]:
-    return {
-        "account": account_ref_json(account),
-        "delta": Money(account.shown(delta_minor), account.currency).wire(),
-        "posting": Money(delta_minor, account.currency).wire(),
-    }
-
-
-def journal_entry_json(entry: JournalRow) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "transaction_id": entry.transaction_id,
-        "reason": entry.reason,
-        "currency": entry.currency,
-        "at": rfc3339(entry.at),
-        "postings": [posting_json(account, delta) for account, delta in entry.postings],
-    }
-
-
 async def list_accounts(request: web.Request) -> web.Response:
     query = parse_model(AccountListQuery, _single_query(request))
     after = None
@@ -125,10 +97,11 @@ async def list_accounts(request: web.Request) -> web.Response:
     )
     async with context(request).db.read() as conn:
         page, last = await ledger_account_page(conn, where, limit=query.limit, after=after)
-    return json_response(
-        {"items": [account_json(row) for row in page],
-         "next_cursor": "/".join(last) if last else None}
-    )  # fmt: skip
+    items = [LedgerAccountOut.of(row) for row in page]
+    next_cursor = "/".join(last) if last else None
+    return model_response(
+        LedgerAccountPageOut.model_construct(items=items, next_cursor=next_cursor)
+    )
 
 
 async def list_journal(request: web.Request) -> web.Response:
@@ -141,6 +114,5 @@ async def list_journal(request: web.Request) -> web.Response:
     )
     async with context(request).db.read() as conn:
         page, next_cursor = await journal_page(conn, where, limit=query.limit, cursor=query.cursor)
-    return json_response(
-        {"items": [journal_entry_json(entry) for entry in page], "next_cursor": next_cursor}
-    )
+    items = [JournalEntryOut.of(entry) for entry in page]
+    return model_response(JournalPageOut.model_construct(items=items, next_cursor=next_cursor))

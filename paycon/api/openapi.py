@@ -12,9 +12,10 @@ from paycon.api.auth import Role
 from paycon.api.endpoints import Endpoint
 from paycon.api.payments import IDEMPOTENCY_KEY_PATTERN
 from paycon.api.reconciliation import MAX_BREAK_ID
-from paycon.api.schemas import CUSTOMER_ID_PATTERN, ProblemOut
+from paycon.api.schemas import ProblemOut
 from paycon.domain.actors import OPERATOR_NAME_HEADER, OPERATOR_NAME_PATTERN
 from paycon.domain.transactions import TRANSACTION_ID_PATTERN
+from paycon.models.requests import CUSTOMER_ID_PATTERN
 
 # Where the SOAP side of the payment routes is described.
 WSDL_PATH = "/v1/soap?wsdl"

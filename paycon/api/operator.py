@@ -10,43 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from outbox import MAX_TASK_ID, TaskState, task_id_from_text
 from paycon.api.bodies import parse_json, read_body
-from paycon.api.context import ApiContext, context, principal
-from paycon.api.responses import json_response
-from paycon.api.schemas import (
-    DiscardIn,
-    FaultsIn,
-    GatewaySwitchIn,
-    ReplayFilterIn,
-    ReplayIn,
-    ResolveIn,
-    parse_model,
-)
+from paycon.api.context import context, principal
+from paycon.api.responses import json_response, model_response
+from paycon.api.schemas import DiscardIn, FaultsIn, GatewaySwitchIn, ReplayFilterIn, ReplayIn
 from paycon.api.transactions import transaction_path_id
-from paycon.api.views import (
-    replay_count_json,
-    stats_json,
-    task_detail_json,
-    task_json,
-    transaction_detail_json,
-)
 from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.status import Status
-from paycon.domain.transactions import rfc3339
-
-
-class TaskListQuery(BaseModel):
-    """Query parameters of ``GET /v1/outbox/tasks``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    state: TaskState | None = None
-    kind: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    gateway: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
-        default=None, description="only submit tasks bound for this gateway"
-    )
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
-    cursor: Annotated[str, Field(max_length=64)] | None = None
+from paycon.models.gateways import GatewaysOut
+from paycon.models.outbox import (
+    OutboxStatsOut,
+    OutboxTaskDetailOut,
+    OutboxTaskOut,
+    OutboxTaskPageOut,
+    ReplayCountOut,
+)
+from paycon.models.requests import ResolveIn, TaskListQuery, parse_model
+from paycon.models.transactions import TransactionDetailOut
+from paycon.usecases.overview import read_overview
 
 
 def _task_id(request: web.Request) -> int:
@@ -72,7 +53,7 @@ async def _optional_body(request: web.Request) -> Any:
 
 
 async def outbox_stats(request: web.Request) -> web.Response:
-    return json_response(stats_json(await context(request).operations.stats()))
+    return model_response(OutboxStatsOut.of(await context(request).operations.stats()))
 
 
 async def list_tasks(request: web.Request) -> web.Response:
@@ -84,14 +65,15 @@ async def list_tasks(request: web.Request) -> web.Response:
         limit=query.limit,
         cursor=query.cursor,
     )
-    return json_response(
-        {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
+    items = [OutboxTaskOut.of(t) for t in page.items]
+    return model_response(
+        OutboxTaskPageOut.model_construct(items=items, next_cursor=page.next_cursor)
     )
 
 
 async def get_task(request: web.Request) -> web.Response:
     detail = await context(request).operations.task(_task_id(request))
-    return json_response(task_detail_json(detail))
+    return model_response(OutboxTaskDetailOut.of_detail(detail))
 
 
 async def replay_task(request: web.Request) -> web.Response:
@@ -100,7 +82,7 @@ async def replay_task(request: web.Request) -> web.Response:
     task = await context(request).operations.replay(
         task_id, actor=_actor(request), reason=body.reason
     )
-    return json_response(task_json(task))
+    return model_response(OutboxTaskOut.of(task))
 
 
 async def discard_task(request: web.Request) -> web.Response:
@@ -109,7 +91,7 @@ async def discard_task(request: web.Request) -> web.Response:
     task = await context(request).operations.discard(
         task_id, actor=_actor(request), reason=body.reason
     )
-    return json_response(task_json(task))
+    return model_response(OutboxTaskOut.of(task))
 
 
 async def resolve_transaction(request: web.Request) -> web.Response:
@@ -120,7 +102,7 @@ async def resolve_transaction(request: web.Request) -> web.Response:
         transaction_id, Status(body.status), reason=body.reason, actor=_actor(request)
     )
     transaction, events = await ctx.queries.transaction(transaction_id)
-    return json_response(transaction_detail_json(transaction, events))
+    return model_response(TransactionDetailOut.with_events(transaction, events))
 
 
 async def replay_matching(request: web.Request) -> web.Response:
@@ -133,7 +115,7 @@ async def replay_matching(request: web.Request) -> web.Response:
         reason=body.reason,
         as_of=body.as_of,
     )
-    return json_response({"replayed": count})
+    return model_response(ReplayCountOut.model_construct(replayed=count))
 
 
 class CountQuery(BaseModel):
@@ -153,7 +135,7 @@ async def count_matching(request: web.Request) -> web.Response:
     count = await context(request).operations.count_matching(
         state=TaskState(query.state), kind=query.kind, gateway=query.gateway
     )
-    return json_response(replay_count_json(count))
+    return model_response(count)
 
 
 def _single_query(request: web.Request) -> dict[str, str]:
@@ -182,7 +164,7 @@ async def _switch_gateway(request: web.Request, *, enabled: bool) -> web.Respons
     status = await control.set_enabled(
         name, enabled=enabled, actor=_actor(request), reason=body.reason
     )
-    return json_response(status)
+    return model_response(status)
 
 
 async def get_faults(request: web.Request) -> web.Response:
@@ -201,22 +183,17 @@ async def put_faults(request: web.Request) -> web.Response:
 
 
 async def list_gateways(request: web.Request) -> web.Response:
-    return json_response({"gateways": await context(request).gateway_control.statuses_json()})
-
-
-async def overview_json(ctx: ApiContext, *, now: datetime) -> dict[str, Any]:
-    """Traffic, outbox figures, every gateway and how many payments are held for review:
-    what the dashboard shows, in one read (the held count reads only the held rows' index)."""
-    stats = await ctx.operations.stats()
-    return {
-        "at": rfc3339(now),
-        "traffic": ctx.metrics.traffic.as_json(),
-        "outbox": stats_json(stats),
-        "gateways": await ctx.gateway_control.statuses_json(),
-        "held_for_review": await ctx.queries.held_count(),
-        "ledger_breaks": ctx.metrics.ledger_breaks_found,
-    }
+    statuses = await context(request).gateway_control.statuses()
+    return model_response(GatewaysOut.model_construct(gateways=statuses))
 
 
 async def overview(request: web.Request) -> web.Response:
-    return json_response(await overview_json(context(request), now=datetime.now(UTC)))
+    ctx = context(request)
+    answer = await read_overview(
+        operations=ctx.operations,
+        queries=ctx.queries,
+        gateway_control=ctx.gateway_control,
+        metrics=ctx.metrics,
+        now=datetime.now(UTC),
+    )
+    return model_response(answer)

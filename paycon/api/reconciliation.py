@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from paycon.api.bodies import parse_json, read_body
 from paycon.api.context import context, principal
 from paycon.api.responses import json_response
-from paycon.api.schemas import CUSTOMER_ID_PATTERN, parse_model
 from paycon.domain.actors import OPERATOR_NAME_HEADER, operator_actor
 from paycon.domain.errors import FieldError, InvalidInput
 from paycon.domain.money import Money
 from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN
 from paycon.domain.reconcile import BreakKind, BreakRecord, LineState, RunRecord
 from paycon.domain.transactions import rfc3339
+from paycon.models.requests import CUSTOMER_ID_PATTERN, parse_model
 from paycon.usecases.reconcile import Reconciliation
 
 _GATEWAY_PATTERN = CUSTOMER_ID_PATTERN

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from paycon.api import soap
 
@@ -27,6 +28,11 @@ def json_response(
     return web.Response(
         text=_dumps(body), status=status, content_type=content_type, headers=headers
     )
+
+
+def model_response(model: BaseModel, *, status: int = 200) -> web.Response:
+    """``model`` as the API answers it (times RFC 3339, amounts decimal strings)."""
+    return json_response(model.model_dump(mode="json"), status=status)
 
 
 def soap_response(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
@@ -15,17 +15,15 @@ from paycon.domain.countries import COUNTRIES, is_country
 from paycon.domain.errors import AmountOverLimit, FieldError, InvalidInput
 from paycon.domain.masking import is_valid_iban, normalize_iban
 from paycon.domain.money import CURRENCY_EXPONENTS, AmountOverMaximum, MoneyError, parse_amount
-from paycon.domain.reasons import MAX_REASON_CHARS, REASON_PATTERN, REASON_RULE
 from paycon.domain.status import Kind
-from paycon.domain.text import VISIBLE_TEXT_PATTERN, VISIBLE_TEXT_RULE
+from paycon.domain.text import VISIBLE_TEXT_PATTERN
 from paycon.domain.transactions import (
     MAX_REFERENCE_CHARS,
     Destination,
     PaymentRequest,
 )
+from paycon.models.requests import CustomerId, Reason, Strict, field_errors
 from paycon.storage.payments import SUBMIT_TASK
-
-M = TypeVar("M", bound=BaseModel)
 
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$"
 
@@ -60,8 +58,6 @@ def _amount_per_currency(schema: JsonDict) -> None:
     ]
 
 
-CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["cus_42"])]
 Amount = Annotated[
     str,
     Field(
@@ -92,8 +88,6 @@ Text255 = Annotated[str, Field(min_length=1, max_length=255, pattern=VISIBLE_TEX
 Reference = Annotated[
     str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS, pattern=VISIBLE_TEXT_PATTERN)
 ]
-# An operator's reason for the audit trail (paycon.domain.reasons says what it may be).
-Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=REASON_PATTERN)]
 # What a fault switch over the API is audited with when it gives no reason.
 FAULTS_REASON = "faults switched by an operator"
 # An absolute http(s) URL: a host name or IPv4 address, an optional port, visible characters after.
@@ -120,11 +114,7 @@ HttpUrl = Annotated[
 IBAN_PATTERN = r"^[A-Za-z]{2}[0-9]{2}( ?[A-Za-z0-9]){11,30}$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class DestinationIn(_Strict):
+class DestinationIn(Strict):
     """Where a withdrawal pays out."""
 
     iban: Annotated[
@@ -144,7 +134,7 @@ class DestinationIn(_Strict):
     ]
 
 
-class DepositIn(_Strict):
+class DepositIn(Strict):
     """Body of ``POST /v1/deposits``."""
 
     model_config = ConfigDict(json_schema_extra=_amount_per_currency)
@@ -164,76 +154,6 @@ class WithdrawalIn(DepositIn):
     destination: DestinationIn
 
 
-class DestinationOut(BaseModel):
-    iban: str = Field(examples=["DE89 **** **** 3000"])
-    holder: str = Field(examples=["J*** D***"])
-
-
-class ReviewOut(BaseModel):
-    """Why a payment is held for review, what was said last, and since when."""
-
-    reason: Literal[
-        "wrong_gateway", "amount_mismatch", "conflicting_status", "request_refused",
-        "task_dead", "task_discarded", "in_flight_too_long", "reconciliation_break",
-    ]  # fmt: skip
-    detail: str
-    since: str = Field(description="RFC 3339, UTC")
-
-
-class TransactionOut(BaseModel):
-    """A transaction as the API shows it; account data is masked."""
-
-    id: str = Field(examples=["tx_01JDXK3M6Y8Q2R4T6V8X0Z2B4D"])
-    kind: Kind
-    status: Literal["pending", "submitted", "completed", "failed", "reversed"]
-    customer_id: str
-    amount: str
-    currency: str
-    country: str
-    gateway: str
-    reference: str | None
-    notify_url: str | None
-    failure_reason: str | None
-    created_at: str = Field(description="RFC 3339, UTC")
-    updated_at: str = Field(description="RFC 3339, UTC")
-    review: ReviewOut | None = Field(
-        description="set while the payment is held for an operator's decision"
-    )
-    destination: DestinationOut | None = None
-
-
-class EventOut(BaseModel):
-    at: str
-    type: str
-    detail: str
-    actor: str
-
-
-class TransactionDetailOut(TransactionOut):
-    events: list[EventOut]
-
-
-class TransactionPageOut(BaseModel):
-    items: list[TransactionOut]
-    next_cursor: str | None
-
-
-class BalanceOut(BaseModel):
-    currency: str
-    available: str
-    held: str
-    owed: str | None = Field(
-        default=None,
-        description="what the customer owes after a reversal larger than available; "
-        "present only when not zero (later deposits pay it first)",
-    )
-
-
-class BalancesOut(BaseModel):
-    customer_id: str
-    balances: list[BalanceOut]
-
-
 class ProblemFieldOut(BaseModel):
     field: str
     message: str
@@ -250,88 +170,13 @@ class ProblemOut(BaseModel):
     errors: list[ProblemFieldOut] | None = None
 
 
-class OutboxCountsOut(BaseModel):
-    pending: int
-    running: int
-    done: int
-    dead: int
-
-
-class OutboxStatsOut(BaseModel):
-    """The outbox at a glance."""
-
-    counts: OutboxCountsOut
-    backlog: int = Field(description="work due: pending tasks due by now + running ones")
-    scheduled: int = Field(
-        description="pending tasks not due yet (status checks ahead, retries after backoff)"
-    )
-    oldest_due_age_s: float | None = Field(description="how long the oldest due task has waited")
-    done_per_s: float = Field(description="tasks done per second over the window")
-    window_s: float
-
-
-class OutboxTaskOut(BaseModel):
-    """An outbox task; account data in the payload is masked."""
-
-    id: int
-    kind: str
-    state: Literal["pending", "running", "done", "dead"]
-    attempts: int
-    max_attempts: int
-    run_at: str
-    dedupe_key: str | None
-    lease_owner: str | None
-    lease_expires_at: str | None
-    last_error: str | None
-    payload: dict[str, Any]
-    created_at: str
-    updated_at: str
-
-
-class OutboxAttemptOut(BaseModel):
-    number: int
-    started_at: str
-    finished_at: str | None
-    outcome: str | None
-    error_class: str | None
-    error_message: str | None
-    duration_ms: int | None
-
-
-class OutboxAuditOut(BaseModel):
-    at: str
-    actor: str
-    action: str
-    reason: str
-    detail: str | None
-
-
-class OutboxTaskDetailOut(OutboxTaskOut):
-    attempts_log: list[OutboxAttemptOut]
-    audit: list[OutboxAuditOut]
-
-
-class OutboxTaskPageOut(BaseModel):
-    items: list[OutboxTaskOut]
-    next_cursor: str | None
-
-
-class ReplayIn(_Strict):
+class ReplayIn(Strict):
     """Body of ``POST /v1/outbox/tasks/{id}/replay`` (optional)."""
 
     reason: Reason = "replayed by an operator"
 
 
-class ResolveIn(_Strict):
-    """Body of ``POST /v1/transactions/{id}/resolve``: an operator's decision on a held payment."""
-
-    status: Literal["completed", "failed"] = Field(
-        description="the payment's outcome; failed on a completed payment reverses it"
-    )
-    reason: Reason
-
-
-class DiscardIn(_Strict):
+class DiscardIn(Strict):
     """Body of ``POST /v1/outbox/tasks/{id}/discard``: why the task is given up."""
 
     reason: Reason
@@ -362,7 +207,7 @@ def _gateway_selects_submit_tasks(schema: JsonDict) -> None:
     schema["then"] = {"properties": {"kind": {"enum": [SUBMIT_TASK, None]}}}
 
 
-class ReplayFilterIn(_Strict):
+class ReplayFilterIn(Strict):
     """Body of ``POST /v1/outbox/replay``: which tasks to replay."""
 
     model_config = ConfigDict(json_schema_extra=_gateway_selects_submit_tasks)
@@ -379,105 +224,7 @@ class ReplayFilterIn(_Strict):
     )
 
 
-class ReplayCountOut(BaseModel):
-    replayed: int
-
-
-class OutboxCountOut(BaseModel):
-    matching: int = Field(description="tasks a replay with the same filter would take now")
-    as_of: str = Field(
-        description="when they were counted; a replay given it takes at most these tasks"
-    )
-
-
-class TransactionTasksOut(BaseModel):
-    """The outbox tasks that carried one transaction, oldest first."""
-
-    items: list[OutboxTaskOut]
-
-
-AccountNameLiteral = Literal["available", "held", "owed", "clearing", "fees", "suspense", "settled"]
-
-
-class AccountRefOut(BaseModel):
-    """Which ledger account: a customer's (available, held, owed) or a gateway's
-    (clearing, fees, suspense, settled)."""
-
-    holder: Literal["customer", "gateway"]
-    owner: str = Field(description="the customer id or the gateway name")
-    name: AccountNameLiteral
-
-
-class LedgerLineOut(BaseModel):
-    """One posting of one of the transaction's journal entries."""
-
-    at: str
-    entry_id: str
-    customer_id: str = Field(description="the transaction's customer")
-    account: AccountRefOut
-    currency: str
-    bucket: AccountNameLiteral = Field(description="the account's name")
-    delta: str = Field(
-        description="signed decimal string: the change of the account's balance as people read it",
-        examples=["-20.00"],
-    )
-    posting: str = Field(
-        description="the same amount signed the accountant's way (debit positive); "
-        "an entry's postings sum to zero",
-        examples=["20.00"],
-    )
-    reason: str
-
-
-class LedgerOut(BaseModel):
-    """The balance movements one transaction made, oldest first."""
-
-    items: list[LedgerLineOut]
-
-
-class LedgerAccountOut(BaseModel):
-    """One ledger account and its balance."""
-
-    account: AccountRefOut
-    currency: str
-    balance: str = Field(
-        description="the balance as people read it: positive when normal (what paycon owes "
-        "a customer in available and held; what is owed to paycon in owed and clearing)"
-    )
-    debit_balance: str = Field(
-        description="the sum of the account's postings, debit positive (credit negative)"
-    )
-    updated_at: str
-
-
-class LedgerAccountPageOut(BaseModel):
-    items: list[LedgerAccountOut]
-    next_cursor: str | None
-
-
-class JournalPostingOut(BaseModel):
-    account: AccountRefOut
-    delta: str = Field(description="the change of the account's balance as people read it")
-    posting: str = Field(description="debit positive; an entry's postings sum to zero")
-
-
-class JournalEntryOut(BaseModel):
-    """One movement: postings in one currency that sum to zero."""
-
-    id: str
-    transaction_id: str | None
-    reason: str
-    currency: str
-    at: str
-    postings: list[JournalPostingOut]
-
-
-class JournalPageOut(BaseModel):
-    items: list[JournalEntryOut]
-    next_cursor: str | None
-
-
-class GatewaySwitchIn(_Strict):
+class GatewaySwitchIn(Strict):
     """Body of ``POST /v1/gateways/{name}/disable`` and ``/enable``: why, for the audit."""
 
     reason: Reason
@@ -502,110 +249,47 @@ class FaultsIn(BaseModel):
     callback_drop_rate: Any = Field(default=None, description="0-1")
     callback_duplicate_rate: Any = Field(default=None, description="0-1")
     callback_reorder: Any = Field(default=None, description="true or false")
+    callback_amount_skew: Any = Field(
+        default=None, description="share of callbacks stating another amount, 0-1"
+    )
+    callback_wrong_route: Any = Field(
+        default=None, description="share of callbacks sent to the other gateway's route, 0-1"
+    )
+    late_failure_rate: Any = Field(
+        default=None, description="share of completed payments failed afterwards, 0-1"
+    )
+    ghost_503_rate: Any = Field(
+        default=None, description="share of submits charged, then answered 503, 0-1"
+    )
+    auth_failure: Any = Field(
+        default=None, description="true: every payment and status call answered 401"
+    )
+    submit_decline: Any = Field(
+        default=None, description="false, or a decline code every submit is refused with"
+    )
+    settlement_fee_bps: Any = Field(
+        default=None, description="settlement fee in basis points of the gross, whole"
+    )
+    settlement_fee_minor: Any = Field(
+        default=None, description="fixed settlement fee per payment, whole minor units"
+    )
+    settle_unreported_rate: Any = Field(
+        default=None, description="share of settled payments never reported to paycon, 0-1"
+    )
+    report_missing_rate: Any = Field(
+        default=None, description="share of settled payments left out of the report, 0-1"
+    )
+    report_amount_skew_rate: Any = Field(
+        default=None, description="share of report lines stating another amount, 0-1"
+    )
     reason: Reason = Field(
         default=FAULTS_REASON, description="why, for the audit trail (not a fault)"
     )
 
 
-class FaultsOut(BaseModel):
-    """An embedded mock gateway's faults in force."""
-
-    latency_ms: int
-    latency_jitter_ms: int
-    error_rate: float
-    timeout_rate: float
-    timeout_hang_ms: int
-    outage: Literal[False, "503", "refuse"]
-    decline_rate: float
-    callback_delay_ms: int
-    callback_drop_rate: float
-    callback_duplicate_rate: float
-    callback_reorder: bool
-
-
 class CallbackOut(BaseModel):
     received: bool
     outcome: Literal["apply", "unchanged", "backwards", "conflict", "duplicate"]
-
-
-class BreakerOut(BaseModel):
-    state: Literal["closed", "open", "half_open"]
-    failures: int
-    fail_max: int
-    opened_at: str | None
-    may_half_open_at: str | None = Field(description="when an open breaker lets a trial through")
-    open_since: str | None = Field(
-        default=None, description="when it opened and has not closed since; null while closed"
-    )
-    failed_trials: int = Field(
-        default=0, description="trial calls that failed since open_since (they reopen it)"
-    )
-
-
-class GatewayRecentOut(BaseModel):
-    calls: int
-    success_rate: float | None
-    latency_p50_ms: float | None
-    latency_p99_ms: float | None
-    outcomes: dict[str, int]
-
-
-class FaultChangeOut(BaseModel):
-    at: str
-    actor: str = Field(description="who switched: console:<user>, operator:<key id>, demo, ...")
-    action: Literal["faults"]
-    reason: str | None
-    detail: str = Field(examples=["outage: off → 503; error_rate: 0 → 0.3"])
-
-
-class GatewayOut(BaseModel):
-    name: str
-    protocol: str
-    enabled: bool = Field(description="false: taken out of routing for new payments")
-    breaker: BreakerOut
-    recent: GatewayRecentOut
-    credentials_refused_since: str | None = Field(
-        description="RFC 3339: since when the gateway refuses paycon's credentials (401/403;"
-        " its payments wait, none is declined); null while it accepts them"
-    )
-    recent_errors: list[str] = Field(description="the last failed calls' errors, newest first")
-    routing_changes: list[OutboxAuditOut] = Field(
-        description="the latest routing switches (disable, enable), newest first"
-    )
-    faults: FaultsOut | None = Field(description="an embedded mock gateway's faults; else null")
-    fault_changes: list[FaultChangeOut] = Field(
-        default=[],
-        description="an embedded mock gateway's latest fault switches as the mock recorded "
-        "them (the demo's, the console's, the API's, a PUT /_mock/faults), newest first; "
-        "detail says each value before and after",
-    )
-
-
-class GatewaysOut(BaseModel):
-    gateways: list[GatewayOut]
-
-
-class TrafficOut(BaseModel):
-    """Payment requests this process answered over the window."""
-
-    payments_per_s: float = Field(description="accepted (2xx) payment requests per second")
-    error_rate: float | None = Field(description="share answered 4xx or 5xx; null without any")
-    window_s: float
-
-
-class OverviewOut(BaseModel):
-    """What the operators' dashboard shows, in one read."""
-
-    at: str
-    traffic: TrafficOut
-    outbox: OutboxStatsOut
-    gateways: list[GatewayOut]
-    held_for_review: int = Field(ge=0, description="payments held for review, waiting for a person")
-    ledger_breaks: int | None = Field(
-        ge=0,
-        description="broken ledger invariants found by the service's last check "
-        "(paycon ledger verify lists them); null before the first check",
-    )
 
 
 class HealthOut(BaseModel):
@@ -625,51 +309,6 @@ class ReadyOut(BaseModel):
 
     status: Literal["ready", "unready"]
     checks: list[ReadyCheckOut]
-
-
-_PATTERN_MESSAGES = {
-    "customer_id": "1-64 letters, digits or _ . : -",
-    "amount": 'must be a positive decimal string such as "100.50"',
-    "currency": "a three-letter ISO 4217 code in capitals, such as EUR",
-    "country": "a two-letter ISO 3166-1 code in capitals, such as DE",
-    "notify_url": "an absolute http(s) URL with a host, without spaces or control characters",
-    "destination.iban": "an IBAN: country, check digits, then 11-30 letters or digits",
-    "reference": VISIBLE_TEXT_RULE,
-    "destination.holder": VISIBLE_TEXT_RULE,
-    "gateway": VISIBLE_TEXT_RULE,
-    "cursor": "the next_cursor of a previous page",
-    "reason": REASON_RULE,
-}
-
-
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """Readable, per-field messages from a pydantic ValidationError."""
-    result = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            message = "unknown field"
-        elif kind == "missing":
-            message = "required"
-        elif field == "amount" and kind == "string_type":
-            message = _PATTERN_MESSAGES["amount"]
-        elif kind == "string_pattern_mismatch" and field in _PATTERN_MESSAGES:
-            message = _PATTERN_MESSAGES[field]
-        else:
-            message = error["msg"]
-        result.append(FieldError(field, message))
-    return result
-
-
-def parse_model(model: type[M], data: Any) -> M:
-    """Validate ``data`` against ``model``. Raises InvalidInput listing every bad field."""
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput("the request has invalid fields", errors=field_errors(exc)) from None
 
 
 def _has_host(url: str) -> bool:

@@ -18,8 +18,9 @@ from pydantic import BaseModel
 
 from gateways.xmldoc import MAX_DEPTH, XmlRejected, parse
 from paycon.api.bodies import decode_text
-from paycon.api.schemas import ProblemOut, TransactionOut
+from paycon.api.schemas import ProblemOut
 from paycon.domain.errors import InvalidInput
+from paycon.models.transactions import TransactionOut
 
 ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 PAYCON_NS = "urn:paycon:v1"

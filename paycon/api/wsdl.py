@@ -23,8 +23,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from paycon.api.schemas import DepositIn, ProblemOut, TransactionOut, WithdrawalIn
+from paycon.api.schemas import DepositIn, ProblemOut, WithdrawalIn
 from paycon.api.soap import PAYCON_NS, PROBLEM_ELEMENT, SOAP_ACTION, TRANSACTION_ELEMENT
+from paycon.models.transactions import TransactionOut
 
 _NAMESPACES = {
     "xmlns:wsdl": "http://schemas.xmlsoap.org/wsdl/",

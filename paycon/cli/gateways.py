@@ -1,10 +1,11 @@
 """``paycon gateways``: the gateways at a glance, and taking one out of routing or back.
 
-With ``--url`` it reads and acts on a running paycon through its operator API
-(``RemoteFacade``): live breaker state, failures, success rate and latency.
-Without it, it works on the local database: routing switches and their audit
-trail only (breaker and latency live in the running process), and a switch
-made there reaches running paycons within seconds. A switch made with ``--url``
+It acts through the operator facade, as the console does. With ``--url`` that
+is a running paycon's operator API (``RemoteFacade``): live breaker state,
+failures, success rate and latency. Without it, the local database
+(``LocalFacade``): routing switches and their audit trail only (breaker and
+latency live in the running process), and a switch made there reaches running
+paycons within seconds. A switch made with ``--url``
 applies at once in that paycon and within seconds in the others on its database.
 """
 
@@ -15,7 +16,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,19 +32,19 @@ from paycon.cli.tasks import (
     ConfigOption,
     Refused,
     audit_table,
-    cli_actor,
     exit_for,
     make_console,
     reason_argument,
     remote_options,
     remote_target,
-    with_database,
+    with_facade,
 )
 from paycon.config import Settings
 from paycon.domain.errors import NotFound
-from paycon.facade.models import AuditView, GatewayStatus
-from paycon.storage.database import Database
-from paycon.usecases.gateway_control import SWITCH_REFRESH_S, record_switch, routing_from_database
+from paycon.facade.protocol import OperatorFacade
+from paycon.models.gateways import GatewayOut, GatewayRoutingOut, GatewaysOut
+from paycon.models.outbox import OutboxAuditOut
+from paycon.usecases.gateway_control import SWITCH_REFRESH_S
 
 EXIT_STATUS = f"""\
 exit status:
@@ -111,9 +112,8 @@ def run(
     try:
         _check_usage(args)
         target = remote_target(args, os.environ if environ is None else environ)
-        if target is not None:
-            return asyncio.run(_remote(args, *target))
-        return asyncio.run(with_database(settings, lambda db: _local(args, settings, db)))
+        live = target is not None
+        return asyncio.run(with_facade(settings, target, lambda facade: _act(args, facade, live)))
     except NotFound as exc:
         return exit_for(NotFound(f"{exc.detail}; `paycon gateways` lists them"), interrupted="")
     except COMMAND_ERRORS as exc:
@@ -135,39 +135,63 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise Refused("--json goes with the list", EXIT_USAGE)
 
 
-# --- over the operator API --------------------------------------------------------
+# --- acting ----------------------------------------------------------------------
 
 
-async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
-    from paycon.facade.remote import RemoteFacade, local_operator_name  # httpx: for --url
-
-    facade = RemoteFacade(url, token, operator=local_operator_name())
-    try:
-        if args.gateways_command == "list":
-            body = await facade.call_json("GET", "/v1/gateways")
-            if args.json:
-                _print_json(body)
-                return EXIT_OK
-            gateways = tuple(GatewayStatus.from_json(g) for g in body["gateways"])
-            console = make_console()
-            console.print(_live_table(gateways, now=datetime.now(UTC)))
-            for gateway in gateways:
-                if gateway.recent_errors:
-                    console.print(f"{gateway.name} last error: {gateway.recent_errors[0]}")
-            _print_routing_changes(
-                console, [(g.name, change) for g in gateways for change in g.routing_changes]
-            )
-            return EXIT_OK
-        status = await facade.set_gateway_enabled(
-            args.name, enabled=args.gateways_command == "enable", reason=args.reason
-        )
-        _print_switched(status.name, enabled=status.enabled, at_once=True)
+async def _act(args: argparse.Namespace, facade: OperatorFacade, live: bool) -> int:
+    """List or switch through ``facade``: with ``live`` a running paycon's (--url), else
+    the local database's, whose gateways have no live figures."""
+    if args.gateways_command == "list":
+        gateways = await facade.gateways()
+        if live:
+            _list_live(gateways, as_json=args.json)
+        else:
+            _list_stored(gateways, as_json=args.json)
         return EXIT_OK
-    finally:
-        await facade.aclose()
+    status = await facade.set_gateway_enabled(
+        args.name, enabled=args.gateways_command == "enable", reason=args.reason
+    )
+    _print_switched(status.name, enabled=status.enabled, at_once=live)
+    return EXIT_OK
 
 
-def _live_table(gateways: tuple[GatewayStatus, ...], *, now: datetime) -> Table:
+def _list_live(gateways: Sequence[GatewayOut], *, as_json: bool) -> None:
+    if as_json:
+        _print_json(GatewaysOut(gateways=list(gateways)).model_dump(mode="json"))
+        return
+    console = make_console()
+    console.print(_live_table(gateways, now=datetime.now(UTC)))
+    for gateway in gateways:
+        if gateway.recent_errors:
+            console.print(f"{gateway.name} last error: {gateway.recent_errors[0]}")
+    _print_routing_changes(
+        console, [(g.name, change) for g in gateways for change in g.routing_changes]
+    )
+
+
+def _list_stored(gateways: Sequence[GatewayOut], *, as_json: bool) -> None:
+    """Each gateway's routing switch and latest changes as stored (nothing live)."""
+    if as_json:
+        stored = [
+            GatewayRoutingOut(
+                name=g.name,
+                enabled=g.enabled,
+                routing_changes=g.routing_changes,
+                protocol=g.protocol,
+            ).model_dump(mode="json")
+            for g in gateways
+        ]
+        _print_json({"gateways": stored})
+        return
+    console = make_console()
+    console.print(_stored_table(gateways))
+    _print_routing_changes(
+        console, [(g.name, change) for g in gateways for change in g.routing_changes]
+    )
+    console.print(f"\n{LOCAL_NOTE}")
+
+
+def _live_table(gateways: Sequence[GatewayOut], *, now: datetime) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in _COLUMNS:
         table.add_column(name, no_wrap=True, justify="right" if name in _NUMBERS else "left")
@@ -215,38 +239,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-# --- on the local database --------------------------------------------------------
-
-
-async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    from paycon.runtime.gateway_wiring import (
-        gateway_configs,  # the clients: only when listing locally
-    )
-
-    protocols = {name: config.protocol for name, config in gateway_configs(settings).items()}
-    names = sorted(protocols)
-    if args.gateways_command == "list":
-        stored = await routing_from_database(db, names)
-        if args.json:
-            _print_json({"gateways": [{**g, "protocol": protocols[g["name"]]} for g in stored]})
-            return EXIT_OK
-        console = make_console()
-        console.print(_stored_table(stored, protocols))
-        _print_routing_changes(
-            console,
-            [(g["name"], AuditView.from_json(c)) for g in stored for c in g["routing_changes"]],
-        )
-        console.print(f"\n{LOCAL_NOTE}")
-        return EXIT_OK
-    if args.name not in protocols:
-        raise NotFound(f"no gateway named {args.name!r} (configured: {', '.join(names)})")
-    enabled = args.gateways_command == "enable"
-    await record_switch(db, args.name, enabled=enabled, actor=cli_actor(), reason=args.reason)
-    _print_switched(args.name, enabled=enabled, at_once=False)
-    return EXIT_OK
-
-
-def _print_routing_changes(console: Console, changes: list[tuple[str, AuditView]]) -> None:
+def _print_routing_changes(console: Console, changes: list[tuple[str, OutboxAuditOut]]) -> None:
     """The latest routing changes of every gateway, newest first (nothing when none)."""
     if not changes:
         return
@@ -260,20 +253,19 @@ def _print_routing_changes(console: Console, changes: list[tuple[str, AuditView]
     )
 
 
-def _named(gateway: str, change: AuditView) -> AuditView:
-    return AuditView(change.at, change.actor, f"{change.action} {gateway}", change.reason,
-                     change.detail)  # fmt: skip
+def _named(gateway: str, change: OutboxAuditOut) -> OutboxAuditOut:
+    return change.model_copy(update={"action": f"{change.action} {gateway}"})
 
 
-def _stored_table(stored: list[dict[str, Any]], protocols: Mapping[str, str]) -> Table:
+def _stored_table(gateways: Sequence[GatewayOut]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in _COLUMNS:
         table.add_column(name, no_wrap=True)
-    for gateway in stored:
+    for gateway in gateways:
         table.add_row(
-            gateway["name"],
-            protocols[gateway["name"]],
-            "on" if gateway["enabled"] else "OFF",
+            gateway.name,
+            gateway.protocol,
+            "on" if gateway.enabled else "OFF",
             *["-"] * (len(_COLUMNS) - 3),
         )
     return table

@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--show-keys",
         action="store_true",
-        help="print the client and operator API keys whole (secrets stay masked)",
+        help="print the API keys and the webhook secrets whole (encryption, fingerprint and"
+        " gateway secrets stay masked)",
     )
 
     cli_tasks.add_parser(commands, _config_option)

@@ -1,11 +1,11 @@
 """``paycon tasks``: operators' outbox commands, without the console.
 
-Without ``--url`` every command opens the database named by the settings (as
-``paycon run`` does), acts through the same use cases as the operator API, and
-closes it again; actions are audited as ``cli:<os user>``. With ``--url`` it
-acts on a running paycon through its operator API (``RemoteFacade``), audited
-as the operator key. Both print the same: the operator API's JSON, or tables
-made from it.
+Every command acts through the operator facade, as the console does. Without
+``--url`` it opens the database named by the settings (as ``paycon run`` does),
+acts through the use cases (``LocalFacade``) and closes it again; actions are
+audited as ``cli:<os user>``. With ``--url`` it acts on a running paycon
+through its operator API (``RemoteFacade``), audited as the operator key. Both
+print the same: the operator API's JSON, or tables made from it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from rich import box
@@ -28,7 +28,6 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from outbox import TaskState, task_id_from_text
-from paycon.api.views import replay_count_json, stats_json, task_detail_json, task_json
 from paycon.config import Settings
 from paycon.domain.errors import (
     ConfigError,
@@ -41,21 +40,11 @@ from paycon.domain.errors import (
     Unauthorized,
 )
 from paycon.domain.reasons import REASON_RULE, check_reason
-from paycon.facade.models import (
-    AttemptView,
-    AuditView,
-    MatchingTasks,
-    OutboxFigures,
-    TaskDetailView,
-    TaskQuery,
-    TaskSummary,
-    parse_time,
-)
+from paycon.facade.protocol import OperatorFacade
+from paycon.models.gateways import FaultChangeOut
+from paycon.models.outbox import OutboxAttemptOut, OutboxAuditOut, OutboxTaskOut, OutboxTaskPageOut
+from paycon.models.queries import TaskQuery
 from paycon.storage.database import Database, DatabaseUnavailable
-from paycon.usecases.operations import OutboxOperations
-
-if TYPE_CHECKING:
-    from paycon.facade.remote import RemoteFacade
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -238,129 +227,7 @@ class Refused(Exception):
         self.status = status
 
 
-class Backend(Protocol):
-    """Where the commands act: the operator API's JSON, from the local database or over HTTP."""
-
-    async def task_page(
-        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
-    ) -> dict[str, Any]: ...
-
-    async def task(self, task_id: int) -> dict[str, Any]: ...
-
-    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]: ...
-
-    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]: ...
-
-    async def count(
-        self, *, state: str, kind: str | None, gateway: str | None
-    ) -> MatchingTasks: ...
-
-    async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
-    ) -> int: ...
-
-    async def stats(self) -> dict[str, Any]: ...
-
-    async def gateway_names(self) -> list[str]: ...
-
-
-class LocalBackend:
-    """The local database, through the same use cases and views as the operator API."""
-
-    def __init__(self, ops: OutboxOperations, settings: Settings) -> None:
-        self._ops = ops
-        self._settings = settings
-
-    async def task_page(
-        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
-    ) -> dict[str, Any]:
-        page = await self._ops.tasks(
-            state=TaskState(state) if state else None, kind=kind, limit=limit, cursor=cursor
-        )
-        return {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
-
-    async def task(self, task_id: int) -> dict[str, Any]:
-        return task_detail_json(await self._ops.task(task_id))
-
-    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]:
-        return task_json(await self._ops.replay(task_id, actor=cli_actor(), reason=reason))
-
-    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]:
-        return task_json(await self._ops.discard(task_id, actor=cli_actor(), reason=reason))
-
-    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> MatchingTasks:
-        count = await self._ops.count_matching(state=TaskState(state), kind=kind, gateway=gateway)
-        return MatchingTasks.from_json(replay_count_json(count))
-
-    async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
-    ) -> int:
-        return await self._ops.replay_matching(
-            state=TaskState(state),
-            kind=kind,
-            gateway=gateway,
-            actor=cli_actor(),
-            reason=reason,
-            as_of=as_of,
-        )
-
-    async def stats(self) -> dict[str, Any]:
-        return stats_json(await self._ops.stats())
-
-    async def gateway_names(self) -> list[str]:
-        return sorted(self._settings.gateways)
-
-
-class RemoteBackend:
-    """A running paycon's operator API, through ``RemoteFacade``."""
-
-    def __init__(self, facade: RemoteFacade) -> None:
-        self._facade = facade
-
-    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        answer = await self._facade.call_json(method, path, **kwargs)
-        if not isinstance(answer, dict):
-            raise FacadeUnavailable(f"paycon at {self._facade.where} answered an unexpected body")
-        return answer
-
-    async def task_page(
-        self, *, state: str | None, kind: str | None, limit: int, cursor: str | None
-    ) -> dict[str, Any]:
-        params = {"state": state, "kind": kind, "limit": limit, "cursor": cursor}
-        return await self._json("GET", "/v1/outbox/tasks", params=params)
-
-    async def task(self, task_id: int) -> dict[str, Any]:
-        return await self._json("GET", f"/v1/outbox/tasks/{task_id}")
-
-    async def replay(self, task_id: int, *, reason: str) -> dict[str, Any]:
-        return await self._json(
-            "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
-        )
-
-    async def discard(self, task_id: int, *, reason: str) -> dict[str, Any]:
-        return await self._json(
-            "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
-        )
-
-    async def count(self, *, state: str, kind: str | None, gateway: str | None) -> MatchingTasks:
-        return await self._facade.count_matching(TaskQuery(state=state, kind=kind, gateway=gateway))
-
-    async def replay_matching(
-        self, *, state: str, kind: str | None, gateway: str | None, reason: str, as_of: datetime
-    ) -> int:
-        return await self._facade.replay_matching(
-            TaskQuery(state=state, kind=kind, gateway=gateway), reason=reason, as_of=as_of
-        )
-
-    async def stats(self) -> dict[str, Any]:
-        return await self._json("GET", "/v1/outbox/stats")
-
-    async def gateway_names(self) -> list[str]:
-        listed = await self._json("GET", "/v1/gateways")
-        return [str(g["name"]) for g in listed["gateways"]]
-
-
-Action = Callable[[argparse.Namespace, Backend], Awaitable[int]]
+Action = Callable[[argparse.Namespace, OperatorFacade], Awaitable[int]]
 
 
 def run(
@@ -375,7 +242,7 @@ def run(
     try:
         _check_usage(args)
         target = remote_target(args, os.environ if environ is None else environ)
-        return asyncio.run(with_backend(settings, target, lambda backend: action(args, backend)))
+        return asyncio.run(with_facade(settings, target, lambda facade: action(args, facade)))
     except NotFound as exc:
         return _fail(f"{exc.detail}; `paycon tasks list` shows the ids", EXIT_REFUSED)
     except COMMAND_ERRORS as exc:
@@ -443,24 +310,31 @@ def _check_usage(args: argparse.Namespace) -> None:
         )
 
 
-async def with_backend(
+async def with_facade(
     settings: Settings,
     target: tuple[str, str] | None,
-    work: Callable[[Backend], Awaitable[int]],
+    work: Callable[[OperatorFacade], Awaitable[int]],
 ) -> int:
-    """Run ``work`` on the local database, or on the paycon at ``target`` (url, token)."""
+    """Run ``work`` on the operator facade: of the local database (actions audited as
+    ``cli:<os user>``), or of the paycon at ``target`` (url, token)."""
     if target is not None:
         url, token = target
         from paycon.facade.remote import RemoteFacade, local_operator_name  # httpx: for --url
 
-        facade = RemoteFacade(url, token, operator=local_operator_name())
+        remote = RemoteFacade(url, token, operator=local_operator_name())
         try:
-            return await work(RemoteBackend(facade))
+            return await work(remote)
         finally:
-            await facade.aclose()
-    return await with_database(
-        settings, lambda db: work(LocalBackend(OutboxOperations(db), settings))
-    )
+            await remote.aclose()
+
+    async def local(db: Database) -> int:
+        from paycon.facade.local import LocalFacade  # the use cases: only on the database
+        from paycon.runtime.offline import offline_desk
+
+        async with offline_desk(settings, db) as desk:
+            return await work(LocalFacade(desk, actor=cli_actor(), where=db.safe_url()))
+
+    return await with_database(settings, local)
 
 
 async def with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
@@ -513,25 +387,26 @@ def _print_json(value: Any) -> None:
 # --- actions --------------------------------------------------------------------
 
 
-async def _list(args: argparse.Namespace, backend: Backend) -> int:
-    page = await backend.task_page(
-        state=args.state, kind=args.kind, limit=args.limit, cursor=args.cursor
+async def _list(args: argparse.Namespace, facade: OperatorFacade) -> int:
+    page = await facade.tasks(
+        TaskQuery(state=args.state, kind=args.kind), limit=args.limit, cursor=args.cursor
     )
     if args.json:
-        _print_json(page)
+        answer = OutboxTaskPageOut(items=list(page.items), next_cursor=page.next_cursor)
+        _print_json(answer.model_dump(mode="json"))
         return EXIT_OK
     console = make_console()
-    tasks = tuple(TaskSummary.from_json(t) for t in page["items"])
+    tasks = page.items
     if not tasks:
         console.print("no tasks" + _filter_text(args.state, args.kind, None))
         return EXIT_OK
     console.print(_task_table(tasks))
-    if page.get("next_cursor") is not None:
-        console.print(f"more: paycon tasks list {_list_flags(args)}--cursor {page['next_cursor']}")
+    if page.next_cursor is not None:
+        console.print(f"more: paycon tasks list {_list_flags(args)}--cursor {page.next_cursor}")
     return EXIT_OK
 
 
-def _task_table(tasks: tuple[TaskSummary, ...]) -> Table:
+def _task_table(tasks: Sequence[OutboxTaskOut]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in ("id", "kind", "state", "attempts", "run at"):
         table.add_column(name, no_wrap=True, justify="right" if name == "id" else "left")
@@ -557,18 +432,16 @@ def _list_flags(args: argparse.Namespace) -> str:
     return "".join(f"{flag} " for flag in flags)
 
 
-async def _show(args: argparse.Namespace, backend: Backend) -> int:
-    body = await backend.task(args.id)
+async def _show(args: argparse.Namespace, facade: OperatorFacade) -> int:
+    task = await facade.task(args.id)
     if args.json:
-        _print_json(body)
+        _print_json(task.model_dump(mode="json"))
         return EXIT_OK
-    detail = TaskDetailView.from_json(body)
-    task = detail.task
     console = make_console()
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    lease_until = _when(parse_time(body.get("lease_expires_at")))
+    lease_until = _when(task.lease_expires_at)
     lease = f"{task.lease_owner} until {lease_until}" if task.lease_owner else "-"
     for name, value in (
         ("task", f"{task.id} ({task.kind})"),
@@ -586,13 +459,13 @@ async def _show(args: argparse.Namespace, backend: Backend) -> int:
     console.print("\npayload (masked):")
     console.print(json.dumps(dict(task.payload), indent=2, sort_keys=True))
     console.print()
-    console.print(_attempts_table(detail.attempts) if detail.attempts else "no attempts yet")
+    console.print(_attempts_table(task.attempts_log) if task.attempts_log else "no attempts yet")
     console.print()
-    console.print(audit_table(detail.audit) if detail.audit else "no operator actions")
+    console.print(audit_table(task.audit) if task.audit else "no operator actions")
     return EXIT_OK
 
 
-def _attempts_table(attempts: tuple[AttemptView, ...]) -> Table:
+def _attempts_table(attempts: Sequence[OutboxAttemptOut]) -> Table:
     table = Table(
         title="attempts", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
     )
@@ -610,7 +483,7 @@ def _attempts_table(attempts: tuple[AttemptView, ...]) -> Table:
     return table
 
 
-def audit_table(audit: tuple[AuditView, ...], *, title: str = "audit") -> Table:
+def audit_table(audit: Sequence[OutboxAuditOut | FaultChangeOut], *, title: str = "audit") -> Table:
     """Audited actions, oldest or newest first as given: when, who, what, why."""
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
@@ -624,10 +497,10 @@ def audit_table(audit: tuple[AuditView, ...], *, title: str = "audit") -> Table:
     return table
 
 
-async def _replay(args: argparse.Namespace, backend: Backend) -> int:
+async def _replay(args: argparse.Namespace, facade: OperatorFacade) -> int:
     if args.id is None:
-        return await _replay_matching(args, backend)
-    task = TaskSummary.from_json(await backend.replay(args.id, reason=args.reason))
+        return await _replay_matching(args, facade)
+    task = await facade.replay(args.id, reason=args.reason)
     make_console().print(
         f"task {task.id} replayed: {task.state}, "
         f"attempts {task.attempts}/{task.max_attempts}, runs at {_when(task.run_at)}"
@@ -635,15 +508,16 @@ async def _replay(args: argparse.Namespace, backend: Backend) -> int:
     return EXIT_OK
 
 
-async def _replay_matching(args: argparse.Namespace, backend: Backend) -> int:
+async def _replay_matching(args: argparse.Namespace, facade: OperatorFacade) -> int:
     console = make_console()
     described = _filter_text(args.state, args.kind, args.gateway)
-    matching = await backend.count(state=args.state, kind=args.kind, gateway=args.gateway)
-    count = matching.count
+    query = TaskQuery(state=args.state, kind=args.kind, gateway=args.gateway)
+    matching = await facade.count_matching(query)
+    count = matching.matching
     if count == 0:
         hint = ""
         if args.gateway is not None:
-            known = await backend.gateway_names()
+            known = [gateway.name for gateway in await facade.gateways()]
             if args.gateway not in known:
                 hint = f" (configured gateways: {', '.join(known)})"
         console.print(f"no tasks match{described}{hint}; nothing replayed")
@@ -652,13 +526,7 @@ async def _replay_matching(args: argparse.Namespace, backend: Backend) -> int:
     console.print(f"{count} {matches}{described}")
     if not args.yes:
         _confirm(f"replay them, reason {args.reason!r}? [y/N] ")
-    replayed = await backend.replay_matching(
-        state=args.state,
-        kind=args.kind,
-        gateway=args.gateway,
-        reason=args.reason,
-        as_of=matching.as_of,
-    )
+    replayed = await facade.replay_matching(query, reason=args.reason, as_of=matching.as_of)
     console.print(f"replayed {replayed} {_tasks(replayed)}")
     return EXIT_OK
 
@@ -674,22 +542,21 @@ def _confirm(question: str) -> None:
         raise Refused("not replayed: not confirmed", EXIT_REFUSED)
 
 
-async def _discard(args: argparse.Namespace, backend: Backend) -> int:
-    task = TaskSummary.from_json(await backend.discard(args.id, reason=args.reason))
+async def _discard(args: argparse.Namespace, facade: OperatorFacade) -> int:
+    task = await facade.discard(args.id, reason=args.reason)
     make_console().print(f"task {task.id} discarded: {task.state}, last error kept")
     return EXIT_OK
 
 
-async def _stats(args: argparse.Namespace, backend: Backend) -> int:
-    body = await backend.stats()
+async def _stats(args: argparse.Namespace, facade: OperatorFacade) -> int:
+    stats = await facade.outbox_stats()
     if args.json:
-        _print_json(body)
+        _print_json(stats.model_dump(mode="json"))
         return EXIT_OK
-    stats = OutboxFigures.from_json(body)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
-    for state, count in stats.counts.items():
+    for state, count in stats.counts.model_dump().items():
         table.add_row(state, str(count))
     table.add_row("backlog", str(stats.backlog))
     table.add_row("scheduled", str(stats.scheduled))

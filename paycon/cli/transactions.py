@@ -1,7 +1,8 @@
 """``paycon transactions``: payments held for review, and an operator's decision on one.
 
-With ``--url`` it works through a running paycon's operator API; without it,
-on the local database (the decision is booked by the same rules either way).
+Both act through the operator facade: with ``--url`` a running paycon's
+operator API, without it the local database (the decision is booked by the
+same rules either way).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from rich import box
@@ -24,21 +25,18 @@ from paycon.cli.tasks import (
     TOKEN_ENV,
     ConfigOption,
     Refused,
-    cli_actor,
     exit_for,
     make_console,
     reason_argument,
     remote_options,
     remote_target,
-    with_database,
+    with_facade,
 )
 from paycon.config import Settings
-from paycon.domain.status import Status
-from paycon.domain.transactions import Transaction, is_transaction_id
-from paycon.storage.database import Database
-from paycon.storage.queries import TransactionFilter
-from paycon.usecases.queries import TransactionQueries
-from paycon.usecases.review import ReviewDesk
+from paycon.domain.transactions import is_transaction_id
+from paycon.facade.protocol import OperatorFacade
+from paycon.models.queries import TransactionQuery
+from paycon.models.transactions import TransactionOut
 
 REVIEW_PAGE = 200
 
@@ -97,9 +95,7 @@ def run(
     try:
         _check_usage(args)
         target = remote_target(args, os.environ if environ is None else environ)
-        if target is not None:
-            return asyncio.run(_remote(args, *target))
-        return asyncio.run(with_database(settings, lambda db: _local(args, settings, db)))
+        return asyncio.run(with_facade(settings, target, lambda facade: _act(args, facade)))
     except COMMAND_ERRORS as exc:
         return exit_for(exc, interrupted="`paycon transactions review` shows where things stand")
 
@@ -123,40 +119,19 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise Refused("--json goes with review", EXIT_USAGE)
 
 
-async def _remote(args: argparse.Namespace, url: str, token: str) -> int:
-    from paycon.facade.remote import RemoteFacade, local_operator_name  # httpx: for --url
-
-    facade = RemoteFacade(url, token, operator=local_operator_name())
-    try:
-        if args.transactions_command == "review":
-            body = await facade.call_json(
-                "GET", "/v1/transactions", params={"review": "true", "limit": REVIEW_PAGE}
-            )
-            return _print_review(body["items"], as_json=args.json)
-        detail = await facade.resolve(args.id, status=args.status, reason=args.reason)
-        _print_resolved(args.id, detail.transaction.status)
-        return EXIT_OK
-    finally:
-        await facade.aclose()
-
-
-async def _local(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+async def _act(args: argparse.Namespace, facade: OperatorFacade) -> int:
     if args.transactions_command == "review":
-        items, _ = await TransactionQueries(db).transactions(
-            TransactionFilter(held=True), limit=REVIEW_PAGE, cursor=None
-        )
-        return _print_review([t.as_json() for t in items], as_json=args.json)
-    desk = ReviewDesk(db, max_attempts=settings.outbox.max_attempts)
-    resolved: Transaction = await desk.resolve(
-        args.id, Status(args.status), reason=args.reason, actor=cli_actor()
-    )
-    _print_resolved(args.id, resolved.status.value)
+        page = await facade.transactions(TransactionQuery(review=True), limit=REVIEW_PAGE)
+        return _print_review(page.items, as_json=args.json)
+    detail = await facade.resolve(args.id, status=args.status, reason=args.reason)
+    _print_resolved(args.id, detail.transaction.status)
     return EXIT_OK
 
 
-def _print_review(items: list[dict[str, object]], *, as_json: bool) -> int:
+def _print_review(items: Sequence[TransactionOut], *, as_json: bool) -> int:
     if as_json:
-        sys.stdout.write(json.dumps({"items": items}, indent=2) + "\n")
+        answer = {"items": [item.model_dump(mode="json") for item in items]}
+        sys.stdout.write(json.dumps(answer, indent=2) + "\n")
         return EXIT_OK
     console = make_console()
     if not items:
@@ -167,17 +142,16 @@ def _print_review(items: list[dict[str, object]], *, as_json: bool) -> int:
         table.add_column(name, no_wrap=name != "why", overflow="fold")
     now = datetime.now(UTC)
     for item in items:
-        review = item["review"]
-        assert isinstance(review, dict)
-        since = datetime.fromisoformat(str(review["since"]).replace("Z", "+00:00"))
+        review = item.review
+        assert review is not None  # a held payment says why
         table.add_row(
-            str(item["id"]),
-            str(item["kind"]),
-            str(item["status"]),
-            f"{item['amount']} {item['currency']}",
-            str(item["gateway"]),
-            _age((now - since).total_seconds()),
-            f"{review['reason']}: {review['detail']}",
+            item.id,
+            item.kind.value,
+            item.status,
+            f"{item.amount:f} {item.currency}",
+            item.gateway,
+            _age((now - review.since).total_seconds()),
+            f"{review.reason}: {review.detail}",
         )
     console.print(table)
     console.print(

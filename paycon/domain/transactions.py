@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
 
 from paycon.domain.masking import mask_holder, mask_iban
 from paycon.domain.money import Money
@@ -90,9 +89,6 @@ class Review:
     detail: str
     since: datetime
 
-    def as_json(self) -> dict[str, str]:
-        return {"reason": self.reason, "detail": self.detail, "since": rfc3339(self.since)}
-
 
 @dataclass(frozen=True)
 class Transaction:
@@ -114,28 +110,6 @@ class Transaction:
     updated_at: datetime
     review: Review | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The transaction as the API shows it (account data masked)."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "kind": self.kind.value,
-            "status": self.status.value,
-            "customer_id": self.customer_id,
-            "amount": self.money.wire(),
-            "currency": self.money.currency,
-            "country": self.country,
-            "gateway": self.gateway,
-            "reference": self.reference,
-            "notify_url": self.notify_url,
-            "failure_reason": self.failure_reason,
-            "created_at": rfc3339(self.created_at),
-            "updated_at": rfc3339(self.updated_at),
-            "review": None if self.review is None else self.review.as_json(),
-        }
-        if self.destination_masked is not None:
-            body["destination"] = self.destination_masked
-        return body
-
 
 @dataclass(frozen=True)
 class TransactionEvent:
@@ -146,10 +120,6 @@ class TransactionEvent:
     detail: str
     actor: str
 
-    def as_json(self) -> dict[str, str]:
-        return {"at": rfc3339(self.at), "type": self.type, "detail": self.detail,
-                "actor": self.actor}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class BalanceView:
@@ -159,11 +129,3 @@ class BalanceView:
     available: Money
     held: Money
     owed: Money | None = None  # what the customer owes after a reversal larger than available
-
-    def as_json(self) -> dict[str, str]:
-        """``owed`` only when the customer owes something."""
-        body = {"currency": self.currency, "available": self.available.wire(),
-                "held": self.held.wire()}  # fmt: skip
-        if self.owed is not None and self.owed.minor:
-            body["owed"] = self.owed.wire()
-        return body

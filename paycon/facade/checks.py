@@ -1,21 +1,16 @@
-"""Checks both operator facades make before they read or act, so both refuse the same things.
-
-They need nothing but the query, so the HTTP facade (and the commands that
-use it) load no more of paycon than they must.
-"""
+"""Checks both operator facades make before they read or act, so both refuse the same things."""
 
 from __future__ import annotations
 
 from paycon.domain.errors import InvalidInput, NotFound
-from paycon.facade.models import TaskQuery
+from paycon.models.queries import TaskQuery
 
 MAX_SEARCH_RESULTS = 200
 # Task ids are positive 64-bit integers (the API's path pattern allows 18 digits).
 MAX_TASK_ID = 10**18 - 1
 
 
-# The task states a replay takes (outbox.TaskState values; the outbox package,
-# with SQLAlchemy, is more than a check needs to import).
+# The task states a replay takes (outbox.TaskState values).
 REPLAYABLE_STATES = ("dead", "pending")
 
 

@@ -16,18 +16,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paycon.domain.reconcile import BreakRecord, RunRecord
-from paycon.facade.models import (
-    GatewayStatus,
-    MatchingTasks,
-    Overview,
-    Page,
-    TaskDetailView,
-    TaskQuery,
-    TaskSummary,
-    TransactionDetail,
-    TransactionQuery,
-    TransactionSummary,
-)
+from paycon.models.gateways import GatewayOut, OverviewOut
+from paycon.models.outbox import OutboxCountOut, OutboxStatsOut, OutboxTaskDetailOut, OutboxTaskOut
+from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.transactions import TransactionOut
 
 # What a fault switch through a facade (the console's) is audited with.
 CONSOLE_FAULTS_REASON = "faults switched from the console"
@@ -41,19 +33,23 @@ class OperatorFacade(Protocol):
         """What the facade is attached to, for the console's title (a URL or a file)."""
         ...
 
-    async def overview(self) -> Overview:
+    async def overview(self) -> OverviewOut:
         """Traffic, outbox figures and every gateway, in one read."""
+        ...
+
+    async def outbox_stats(self) -> OutboxStatsOut:
+        """Outbox tasks by state, the backlog, the oldest due task's age, done per second."""
         ...
 
     async def transactions(
         self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TransactionSummary]:
+    ) -> Page[TransactionOut]:
         """Transactions matching ``query``, newest first."""
         ...
 
     async def search_transactions(
         self, text: str, *, limit: int = 50
-    ) -> tuple[TransactionSummary, ...]:
+    ) -> tuple[TransactionOut, ...]:
         """Transactions whose id or merchant reference is exactly ``text`` (case-sensitive)."""
         ...
 
@@ -63,22 +59,22 @@ class OperatorFacade(Protocol):
 
     async def tasks(
         self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TaskSummary]:
+    ) -> Page[OutboxTaskOut]:
         """Outbox tasks matching ``query``, newest first."""
         ...
 
-    async def task(self, task_id: int) -> TaskDetailView:
+    async def task(self, task_id: int) -> OutboxTaskDetailOut:
         """The task with its attempts and audit trail. Raises NotFound."""
         ...
 
-    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def replay(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         """A dead task runs again with fresh attempts; a scheduled one runs now.
 
         Raises NotFound, Conflict (running or done).
         """
         ...
 
-    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def discard(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         """A dead task is closed, its last error kept. Raises NotFound, Conflict."""
         ...
 
@@ -89,7 +85,7 @@ class OperatorFacade(Protocol):
         """
         ...
 
-    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
+    async def count_matching(self, query: TaskQuery) -> OutboxCountOut:
         """How many tasks ``replay_matching`` with the same query would touch now.
 
         Raises InvalidInput unless the state is dead or pending.
@@ -106,11 +102,11 @@ class OperatorFacade(Protocol):
         """
         ...
 
-    async def gateways(self) -> tuple[GatewayStatus, ...]:
+    async def gateways(self) -> tuple[GatewayOut, ...]:
         """Every configured gateway, by name."""
         ...
 
-    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayOut:
         """Take a gateway out of routing for new payments, or bring it back (audited).
 
         Payments already submitted there still finish there. Raises NotFound.

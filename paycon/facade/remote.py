@@ -1,7 +1,7 @@
 """The operator facade over HTTP: a running paycon's operator API.
 
-Answers are parsed with the same ``from_json`` constructors as the in-process
-facade reads, and problem+json answers become the same errors: 404
+Answers are parsed into the same models the in-process facade hands out (the
+ones the API documents), and problem+json answers become the same errors: 404
 ``NotFound``, 409 ``Conflict``, other 4xx ``InvalidInput`` (with the invalid
 fields), 401 ``Unauthorized`` and 403 ``Forbidden`` (the key was refused), and
 anything that keeps the answer from arriving (connection refused, a timeout, a
@@ -14,10 +14,11 @@ import contextlib
 import getpass
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from paycon.domain.actors import OPERATOR_NAME_HEADER, is_operator_name
 from paycon.domain.as_of import check_as_of
@@ -39,20 +40,6 @@ from paycon.facade.checks import (
     check_task_id,
     replayable_state,
 )
-from paycon.facade.models import (
-    GatewayStatus,
-    LedgerLine,
-    MatchingTasks,
-    Overview,
-    Page,
-    TaskDetailView,
-    TaskQuery,
-    TaskSummary,
-    TimelineEvent,
-    TransactionDetail,
-    TransactionQuery,
-    TransactionSummary,
-)
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
 from paycon.facade.reconciliation import (
     BREAKS_SHOWN,
@@ -60,6 +47,25 @@ from paycon.facade.reconciliation import (
     break_from_json,
     run_from_json,
 )
+from paycon.models.gateways import GatewayOut, GatewaysOut, OverviewOut
+from paycon.models.outbox import (
+    OutboxCountOut,
+    OutboxStatsOut,
+    OutboxTaskDetailOut,
+    OutboxTaskOut,
+    OutboxTaskPageOut,
+    ReplayCountOut,
+    TransactionTasksOut,
+)
+from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.transactions import (
+    LedgerOut,
+    TransactionDetailOut,
+    TransactionOut,
+    TransactionPageOut,
+)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -115,7 +121,7 @@ class RemoteFacade:
     def where(self) -> str:
         return self._url
 
-    async def call_json(
+    async def _call(
         self,
         method: str,
         path: str,
@@ -123,7 +129,7 @@ class RemoteFacade:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        """The operator API's JSON answer to one request, as it is (for the CLI's ``--json``).
+        """The operator API's JSON answer to one request, as it is.
 
         ``params`` that are None are left out. Raises the facade's errors (see the module).
         """
@@ -170,95 +176,112 @@ class RemoteFacade:
             return FacadeUnavailable(f"paycon at {self._url} answered a body that is not JSON")
         return FacadeUnavailable(f"paycon at {self._url} answered HTTP {status}: {detail}")
 
-    async def overview(self) -> Overview:
-        return Overview.from_json(await self.call_json("GET", "/v1/overview"))
+    async def _read(self, model: type[M], method: str, path: str, **request: Any) -> M:
+        """The answer to one request as ``model``; an answer of another shape is
+        FacadeUnavailable (the paycon there speaks another version of the API)."""
+        return self._parsed(model, await self._call(method, path, **request), path)
+
+    def _parsed(self, model: type[M], answer: Any, path: str) -> M:
+        try:
+            return model.model_validate(answer)
+        except ValidationError as exc:
+            raise FacadeUnavailable(
+                f"paycon at {self._url} answered {path} in an unexpected shape: "
+                f"{exc.error_count()} fields do not fit"
+            ) from exc
+
+    async def overview(self) -> OverviewOut:
+        return await self._read(OverviewOut, "GET", "/v1/overview")
+
+    async def outbox_stats(self) -> OutboxStatsOut:
+        return await self._read(OutboxStatsOut, "GET", "/v1/outbox/stats")
 
     async def transactions(
         self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TransactionSummary]:
+    ) -> Page[TransactionOut]:
         params = {"status": query.status, "kind": query.kind, "gateway": query.gateway,
                   "customer_id": query.customer_id, "review": "true" if query.review else None,
                   "limit": limit, "cursor": cursor}  # fmt: skip
-        body = await self.call_json("GET", "/v1/transactions", params=params)
-        items = tuple(TransactionSummary.from_json(t) for t in body["items"])
-        return Page(items, body.get("next_cursor"))
+        page = await self._read(TransactionPageOut, "GET", "/v1/transactions", params=params)
+        return Page(tuple(page.items), page.next_cursor)
 
     async def search_transactions(
         self, text: str, *, limit: int = 50
-    ) -> tuple[TransactionSummary, ...]:
+    ) -> tuple[TransactionOut, ...]:
         check_search_limit(limit)
         if not text or len(text) > MAX_REFERENCE_CHARS:
             return ()
-        found: list[TransactionSummary] = []
+        found: list[TransactionOut] = []
         if is_transaction_id(text):
             with contextlib.suppress(NotFound):
-                found.append(TransactionSummary.from_json(await self._transaction_json(text)))
-        body = await self.call_json(
+                answer = await self._transaction(text)  # its timeline is left out
+                found.append(self._parsed(TransactionOut, answer, "/v1/transactions/{id}"))
+        page = await self._read(
+            TransactionPageOut,
             "GET",
             "/v1/transactions",
             params={"reference": text, "limit": min(limit, MAX_SEARCH_RESULTS)},
         )
-        found += [TransactionSummary.from_json(t) for t in body["items"] if t["id"] != text]
+        found += [t for t in page.items if t.id != text]
         return tuple(found[:limit])
 
-    async def _transaction_json(self, transaction_id: str) -> Any:
+    async def _transaction(self, transaction_id: str) -> Any:
+        """``GET /v1/transactions/{id}``'s answer: the transaction and its timeline."""
         if not is_transaction_id(transaction_id):  # cannot name one: NotFound, as locally
             raise NotFound(f"transaction {transaction_id} does not exist")
-        return await self.call_json("GET", f"/v1/transactions/{transaction_id}")
+        return await self._call("GET", f"/v1/transactions/{transaction_id}")
 
     async def transaction(self, transaction_id: str) -> TransactionDetail:
-        body = await self._transaction_json(transaction_id)
-        ledger = await self.call_json("GET", f"/v1/transactions/{transaction_id}/ledger")
-        tasks = await self.call_json("GET", f"/v1/transactions/{transaction_id}/tasks")
+        path = f"/v1/transactions/{transaction_id}"
+        answer = await self._transaction(transaction_id)
+        body = self._parsed(TransactionDetailOut, answer, path)
+        ledger = await self._read(LedgerOut, "GET", f"{path}/ledger")
+        tasks = await self._read(TransactionTasksOut, "GET", f"{path}/tasks")
         return TransactionDetail(
-            transaction=TransactionSummary.from_json(body),
-            events=tuple(TimelineEvent.from_json(e) for e in body["events"]),
-            ledger=tuple(LedgerLine.from_json(line) for line in ledger["items"]),
-            tasks=tuple(TaskSummary.from_json(t) for t in tasks["items"]),
+            transaction=self._parsed(TransactionOut, answer, path),
+            events=tuple(body.events),
+            ledger=tuple(ledger.items),
+            tasks=tuple(tasks.items),
         )
 
     async def tasks(
         self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TaskSummary]:
+    ) -> Page[OutboxTaskOut]:
         params = {"state": query.state, "kind": query.kind, "gateway": query.gateway,
                   "limit": limit, "cursor": cursor}  # fmt: skip
-        body = await self.call_json("GET", "/v1/outbox/tasks", params=params)
-        return Page(tuple(TaskSummary.from_json(t) for t in body["items"]), body.get("next_cursor"))
+        page = await self._read(OutboxTaskPageOut, "GET", "/v1/outbox/tasks", params=params)
+        return Page(tuple(page.items), page.next_cursor)
 
-    async def task(self, task_id: int) -> TaskDetailView:
+    async def task(self, task_id: int) -> OutboxTaskDetailOut:
         check_task_id(task_id)
-        return TaskDetailView.from_json(await self.call_json("GET", f"/v1/outbox/tasks/{task_id}"))
+        return await self._read(OutboxTaskDetailOut, "GET", f"/v1/outbox/tasks/{task_id}")
 
-    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def replay(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         check_task_id(task_id)
-        body = await self.call_json(
-            "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
+        return await self._read(
+            OutboxTaskOut, "POST", f"/v1/outbox/tasks/{task_id}/replay", body={"reason": reason}
         )
-        return TaskSummary.from_json(body)
 
-    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def discard(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         check_task_id(task_id)
-        body = await self.call_json(
-            "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
+        return await self._read(
+            OutboxTaskOut, "POST", f"/v1/outbox/tasks/{task_id}/discard", body={"reason": reason}
         )
-        return TaskSummary.from_json(body)
 
     async def resolve(self, transaction_id: str, *, status: str, reason: str) -> TransactionDetail:
         if not is_transaction_id(transaction_id):
             raise NotFound(f"no transaction {transaction_id!r}")
-        await self.call_json(
+        await self._call(
             "POST",
             f"/v1/transactions/{transaction_id}/resolve",
             body={"status": status, "reason": reason},
         )
         return await self.transaction(transaction_id)
 
-    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
+    async def count_matching(self, query: TaskQuery) -> OutboxCountOut:
         state = replayable_state(query)
         params = {"state": state, "kind": query.kind, "gateway": query.gateway}
-        return MatchingTasks.from_json(
-            await self.call_json("GET", "/v1/outbox/count", params=params)
-        )
+        return await self._read(OutboxCountOut, "GET", "/v1/outbox/count", params=params)
 
     async def replay_matching(
         self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
@@ -272,26 +295,21 @@ class RemoteFacade:
             "reason": reason,
             "as_of": None if as_of is None else rfc3339(as_of, timespec="microseconds"),
         }
-        body = await self.call_json(
-            "POST",
-            "/v1/outbox/replay",
-            body={name: value for name, value in request.items() if value is not None},
-        )
-        return int(body["replayed"])
+        body = {name: value for name, value in request.items() if value is not None}
+        answer = await self._read(ReplayCountOut, "POST", "/v1/outbox/replay", body=body)
+        return answer.replayed
 
-    async def gateways(self) -> tuple[GatewayStatus, ...]:
-        body = await self.call_json("GET", "/v1/gateways")
-        return tuple(GatewayStatus.from_json(g) for g in body["gateways"])
+    async def gateways(self) -> tuple[GatewayOut, ...]:
+        return tuple((await self._read(GatewaysOut, "GET", "/v1/gateways")).gateways)
 
-    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayOut:
         action = "enable" if enabled else "disable"
-        body = await self.call_json(
-            "POST", f"/v1/gateways/{_segment(name)}/{action}", body={"reason": reason}
+        return await self._read(
+            GatewayOut, "POST", f"/v1/gateways/{_segment(name)}/{action}", body={"reason": reason}
         )
-        return GatewayStatus.from_json(body)
 
     async def set_faults(self, name: str, changes: Mapping[str, Any]) -> Mapping[str, Any]:
-        body = await self.call_json(
+        body = await self._call(
             "PUT",
             f"/v1/gateways/{_segment(name)}/faults",
             body={**changes, "reason": CONSOLE_FAULTS_REASON},
@@ -299,17 +317,15 @@ class RemoteFacade:
         return dict(body)
 
     async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
-        body = await self.call_json("GET", "/v1/reconciliation/runs", params={"limit": RUNS_SHOWN})
+        body = await self._call("GET", "/v1/reconciliation/runs", params={"limit": RUNS_SHOWN})
         return tuple(run_from_json(run) for run in body["items"])
 
     async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
-        body = await self.call_json(
-            "GET", "/v1/reconciliation/breaks", params={"limit": BREAKS_SHOWN}
-        )
+        body = await self._call("GET", "/v1/reconciliation/breaks", params={"limit": BREAKS_SHOWN})
         return tuple(break_from_json(found) for found in body["items"])
 
     async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
-        body = await self.call_json(
+        body = await self._call(
             "POST", f"/v1/reconciliation/breaks/{int(break_id)}/resolve", body={"reason": reason}
         )
         return break_from_json(body)

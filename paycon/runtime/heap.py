@@ -3,9 +3,9 @@
 What is alive once paycon has started (modules and classes, Textual's among
 them when the console runs, and the service) lives until the process exits,
 yet every full collection would scan it again, with the event loop the API
-and the console share stopped meanwhile: about 90 ms for the 130,000 objects
-of a process with the console, here. ``settle`` freezes it (``gc.freeze``),
-so that full collections scan only what came later.
+and the console share stopped meanwhile (the figures measured are in
+docs/architecture.md). ``settle`` freezes it (``gc.freeze``), so that full
+collections scan only what came later.
 """
 
 from __future__ import annotations

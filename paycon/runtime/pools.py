@@ -30,11 +30,15 @@ def _retry(settings: Settings) -> RetryPolicy:
 
 def build_pool(db: Database, settings: Settings, delivery: Delivery) -> Pool:
     """The gateway tasks' worker pool (``outbox.workers`` workers)."""
-    config = PoolConfig(workers=settings.outbox.workers, retry=_retry(settings))
+    config = PoolConfig(
+        workers=settings.outbox.workers, lease_s=settings.outbox.lease_s, retry=_retry(settings)
+    )
     return Pool(db, config, handlers=task_handlers(delivery))
 
 
 def build_notify_pool(db: Database, settings: Settings, notifications: Notifications) -> Pool:
     """The notifications' worker pool: ``notify.concurrency`` deliveries at once."""
-    config = PoolConfig(workers=settings.notify.concurrency, retry=_retry(settings))
+    config = PoolConfig(
+        workers=settings.notify.concurrency, lease_s=settings.outbox.lease_s, retry=_retry(settings)
+    )
     return Pool(db, config, handlers={NOTIFY_TASK: notifications.notify})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +37,10 @@ from paycon.usecases.gateway_control import FaultSwitch, GatewayControl, Routing
 from paycon.usecases.ledger_watch import LedgerWatch
 from paycon.usecases.notifications import Notifications, NotifyUrlCheck
 from paycon.usecases.operations import OutboxOperations
+from paycon.usecases.operator_desk import OperatorDesk
 from paycon.usecases.payments import PaymentIntake
 from paycon.usecases.queries import TransactionQueries
+from paycon.usecases.reconcile import Reconciliation
 from paycon.usecases.review import ReviewDesk, ReviewWatch
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,21 @@ class Service:
     url: str = field(init=False, default="")
     # Whether start began and stop has not finished since: stopping twice stops (and logs) once.
     _up: bool = field(init=False, default=False)
+
+    @property
+    def desk(self) -> OperatorDesk | None:
+        """The use cases operators reach (the in-process facade's); None until started."""
+        ctx = self.context
+        if ctx is None:
+            return None
+        return OperatorDesk(
+            queries=ctx.queries,
+            operations=ctx.operations,
+            review=ctx.review,
+            gateway_control=ctx.gateway_control,
+            reconciliation=Reconciliation(ctx.db, ctx.settings.gateways),
+            metrics=ctx.metrics,
+        )
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database)
@@ -328,21 +344,3 @@ class Service:
             self.mocks = None
         await self.db.close()
         self.context = None
-
-
-async def run_until_signalled(service: Service, *, ready: asyncio.Event | None = None) -> None:
-    """Run ``service`` until SIGINT or SIGTERM, then stop it cleanly."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await service.start()
-        if ready is not None:
-            ready.set()
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        await service.stop()

@@ -214,9 +214,9 @@ class Database:
         """A small indexed read (a primary-key lookup), answered at once.
 
         On SQLite it runs on the event loop's own thread, on a read-only
-        connection of its own: such a lookup takes microseconds, while a trip
-        through aiosqlite's thread waits behind the busy loop at every hop
-        (measured under load: ~70 ms). Elsewhere it uses a pooled read connection.
+        connection of its own: a trip through aiosqlite's thread would wait
+        behind the busy loop at every hop, far longer than the lookup itself.
+        Elsewhere it uses a pooled read connection.
         """
         if self._lookup_conn is not None:
             try:

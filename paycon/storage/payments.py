@@ -68,6 +68,8 @@ class Acceptance:
     destination_sealed: str | None
     actor: str
     max_attempts: int
+    # The 202 answer's body, rendered by the caller (the transaction as the API shows it).
+    accepted_answer: str
 
 
 def find_answer(conn: Connection, key: str) -> IdempotentAnswer | None:
@@ -97,12 +99,13 @@ def accept_payment(conn: Connection, acceptance: Acceptance) -> IdempotentAnswer
             _store_payment(conn, acceptance)
         except InsufficientFunds as exc:
             raw(conn, "ROLLBACK TO SAVEPOINT payment")
-            return _store_answer(conn, acceptance, exc.status, problem_for(exc), None)
+            problem = json.dumps(problem_for(exc), separators=(",", ":"), ensure_ascii=False)
+            return _store_answer(conn, acceptance, exc.status, problem, None)
         finally:
             raw(conn, "RELEASE SAVEPOINT payment")
     else:
         _store_payment(conn, acceptance)
-    return _store_answer(conn, acceptance, 202, tx.as_json(), tx.id)
+    return _store_answer(conn, acceptance, 202, acceptance.accepted_answer, tx.id)
 
 
 def _store_payment(conn: Connection, acceptance: Acceptance) -> None:
@@ -175,10 +178,9 @@ def _store_answer(
     conn: Connection,
     acceptance: Acceptance,
     status: int,
-    body: dict[str, Any],
+    text: str,
     transaction_id: str | None,
 ) -> IdempotentAnswer:
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     _INSERT_ANSWER.run(
         conn,
         {

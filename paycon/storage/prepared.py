@@ -2,9 +2,9 @@
 
 Accepting a payment runs a handful of small statements per request inside
 the group commit; SQLAlchemy's per-execution machinery costs several times
-what SQLite needs for each (measured here: ~70 µs against ~11 µs). The
-outbox's ``Prepared`` keeps SQLAlchemy's SQL generation and bind processing
-and drops that overhead; this module adds the shapes paycon needs.
+what SQLite needs for each (figures in docs/architecture.md). The outbox's
+``Prepared`` keeps SQLAlchemy's SQL generation and bind processing and drops
+that overhead; this module adds the shapes paycon needs.
 """
 
 from __future__ import annotations

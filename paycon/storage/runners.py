@@ -23,8 +23,8 @@ class SqliteRunner:
 
     Every SQLite statement is a short C call that releases the GIL. Run from a
     separate thread, each statement then waits for the busy event loop to hand
-    the GIL back: measured here, that made a payment's writes 2.5x slower than
-    running them on the loop itself (400 µs against 160 µs). The COMMIT is where
+    the GIL back, which made a payment's writes markedly slower than running
+    them on the loop itself (docs/architecture.md). The COMMIT is where
     SQLite fsyncs (``synchronous=FULL``), so that one call goes to a dedicated
     thread and the loop never waits on the disk: one hop per batch.
     """

@@ -272,7 +272,7 @@ def gateway_commands(screen: GatewaysScreen) -> Iterable[SystemCommand]:
                 _call(screen.set_routing, name, enabled=True),
             )
         if gateway.faults is not None:
-            outage = bool(gateway.faults.get("outage"))
+            outage = bool(gateway.faults.outage)
             yield SystemCommand(
                 f"{name}: outage {'off' if outage else 'on'}",
                 "Switch the embedded mock gateway's outage",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from paycon.domain.status import Kind, Status
-from paycon.facade.models import TaskQuery, TransactionQuery, TransactionSummary
+from paycon.models.queries import TaskQuery, TransactionQuery
+from paycon.models.transactions import TransactionOut
 
 TASK_STATES = ("pending", "running", "dead", "done")
 TASK_KINDS = ("submit", "status_check", "notify")
@@ -30,7 +31,7 @@ class TransactionFilter:
     query: TransactionQuery = field(default_factory=TransactionQuery)
     search: str | None = None
 
-    def admits(self, transaction: TransactionSummary) -> bool:
+    def admits(self, transaction: TransactionOut) -> bool:
         """Whether ``transaction`` passes ``query`` (search hits are filtered with it)."""
         query = self.query
         return (

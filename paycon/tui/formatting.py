@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rich.text import Text
 
-from paycon.facade.models import BreakerView
+from paycon.models.gateways import BreakerOut
 
 NOTHING = "—"
 
@@ -95,12 +95,12 @@ def styled(value: str, styles: dict[str, str]) -> Text:
     return Text(value, style=styles.get(value, ""))
 
 
-def breaker_state(breaker: BreakerView) -> Text:
+def breaker_state(breaker: BreakerOut) -> Text:
     """``closed`` / ``open`` / ``half-open`` in its colour."""
     return Text(breaker.state.replace("_", "-"), style=BREAKER_STYLES.get(breaker.state, ""))
 
 
-def next_trial(breaker: BreakerView, now: datetime) -> str:
+def next_trial(breaker: BreakerOut, now: datetime) -> str:
     """When an open breaker lets the next trial call through: ``next trial in 12 s``."""
     if breaker.state != "open" or breaker.may_half_open_at is None:
         return ""
@@ -110,7 +110,7 @@ def next_trial(breaker: BreakerView, now: datetime) -> str:
     return f"next trial in {span(seconds)}"
 
 
-def failed_trials(breaker: BreakerView) -> str:
+def failed_trials(breaker: BreakerOut) -> str:
     """``1 trial failed``, ``3 trials failed``, or nothing."""
     count = breaker.failed_trials
     if not count:
@@ -118,7 +118,7 @@ def failed_trials(breaker: BreakerView) -> str:
     return f"{count:,} trial{'' if count == 1 else 's'} failed"
 
 
-def open_for(breaker: BreakerView, now: datetime) -> str:
+def open_for(breaker: BreakerOut, now: datetime) -> str:
     """How long a breaker has been open without closing: ``for 48 s``, or nothing."""
     since = breaker.open_since or breaker.opened_at
     if breaker.state == "closed" or since is None:

@@ -6,20 +6,16 @@ from typing import Any
 
 from textual.message import Message
 
-from paycon.facade.models import (
-    GatewayStatus,
-    Overview,
-    Page,
-    TaskDetailView,
-    TransactionDetail,
-    TransactionSummary,
-)
+from paycon.models.gateways import GatewayOut, OverviewOut
+from paycon.models.outbox import OutboxTaskDetailOut
+from paycon.models.queries import Page, TransactionDetail
+from paycon.models.transactions import TransactionOut
 
 
 class OverviewFetched(Message):
     """The dashboard's figures and the newest transactions."""
 
-    def __init__(self, overview: Overview, transactions: tuple[TransactionSummary, ...]) -> None:
+    def __init__(self, overview: OverviewOut, transactions: tuple[TransactionOut, ...]) -> None:
         super().__init__()
         self.overview = overview
         self.transactions = transactions
@@ -47,7 +43,7 @@ class TransactionFetched(Message):
 class TaskFetched(Message):
     """A task with its attempts and audit trail."""
 
-    def __init__(self, detail: TaskDetailView) -> None:
+    def __init__(self, detail: OutboxTaskDetailOut) -> None:
         super().__init__()
         self.detail = detail
 
@@ -55,7 +51,7 @@ class TaskFetched(Message):
 class GatewaysFetched(Message):
     """Every gateway's breaker, figures, routing and faults."""
 
-    def __init__(self, gateways: tuple[GatewayStatus, ...]) -> None:
+    def __init__(self, gateways: tuple[GatewayOut, ...]) -> None:
         super().__init__()
         self.gateways = gateways
 

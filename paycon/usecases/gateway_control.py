@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from paycon.api.views import gateway_json, operator_action_json
 from paycon.domain.errors import NotFound
 from paycon.domain.fault_text import describe_changes
 from paycon.domain.reasons import check_reason
+from paycon.models.gateways import FaultChangeOut, GatewayOut
+from paycon.models.outbox import OutboxAuditOut
 from paycon.storage.database import Database
 from paycon.storage.gateway_switches import (
     audit_faults,
@@ -164,38 +165,35 @@ class GatewayControl:
             raise NotFound(f"no gateway named {name!r} (configured: {known})")
         return gateway
 
-    async def statuses_json(self) -> list[dict[str, Any]]:
+    async def statuses(self) -> list[GatewayOut]:
         """Every configured gateway as operators see it, by name."""
         async with self._db.read() as conn:
             return [await self._status(conn, name) for name in sorted(self._gateways)]
 
-    async def status_json(self, name: str) -> dict[str, Any]:
+    async def status(self, name: str) -> GatewayOut:
         """One gateway as operators see it. Raises NotFound."""
         self._gateway(name)
         async with self._db.read() as conn:
             return await self._status(conn, name)
 
-    async def _status(self, conn: Any, name: str) -> dict[str, Any]:
+    async def _status(self, conn: Any, name: str) -> GatewayOut:
         changes = await recent_actions(conn, gateway_subject(name), limit=ROUTING_CHANGES_SHOWN)
         fault_switch = self._faults.get(name)
         fault_changes = []
         if fault_switch is not None:
             # The mock's own record: switches made around paycon (the demo, a curl) too.
             fault_changes = [
-                fault_change_json(entry) for entry in fault_switch.history(ROUTING_CHANGES_SHOWN)
+                FaultChangeOut.of(entry) for entry in fault_switch.history(ROUTING_CHANGES_SHOWN)
             ]
-        return gateway_json(
+        return GatewayOut.of(
             self._gateways[name],
             enabled=name not in self._switches.disabled,
-            recent_errors=list(self._gateways[name].recent_errors()),
-            routing_changes=[operator_action_json(change) for change in changes],
+            routing_changes=[OutboxAuditOut.of(change) for change in changes],
             faults=None if fault_switch is None else fault_switch.faults(),
             fault_changes=fault_changes,
         )
 
-    async def set_enabled(
-        self, name: str, *, enabled: bool, actor: str, reason: str
-    ) -> dict[str, Any]:
+    async def set_enabled(self, name: str, *, enabled: bool, actor: str, reason: str) -> GatewayOut:
         """Take ``name`` out of routing for new payments, or bring it back; audited.
 
         Payments already carried there still finish there. Returns the
@@ -204,7 +202,7 @@ class GatewayControl:
         self._gateway(name)
         await record_switch(self._db, name, enabled=enabled, actor=actor, reason=reason)
         self._switches.switch(name, enabled=enabled)
-        return await self.status_json(name)
+        return await self.status(name)
 
     def _fault_switch(self, name: str) -> FaultSwitch:
         self._gateway(name)
@@ -275,34 +273,3 @@ def describe_fault_changes(
     """Each fault asked for, in the order asked, as ``name: old → new`` (values spelt as
     ``paycon.domain.fault_text`` spells them), or ``name: value (unchanged)``."""
     return describe_changes((key, before.get(key), after.get(key)) for key in changes)
-
-
-def fault_change_json(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """One of the mock's fault switches in the shape of an audit entry (``detail``: each
-    fault before and after), newest-first lists of which the console shows."""
-    return {
-        "at": entry["at"],
-        "actor": entry["actor"],
-        "action": "faults",
-        "reason": entry.get("reason"),
-        "detail": describe_changes(
-            (change["fault"], change["before"], change["after"]) for change in entry["changes"]
-        ),
-    }
-
-
-async def routing_from_database(db: Database, names: list[str]) -> list[dict[str, Any]]:
-    """Each gateway's routing switch and latest changes, as stored (no live figures)."""
-    async with db.read() as conn:
-        disabled = await disabled_gateways(conn)
-        found = []
-        for name in names:
-            changes = await recent_actions(conn, gateway_subject(name), limit=ROUTING_CHANGES_SHOWN)
-            found.append(
-                {
-                    "name": name,
-                    "enabled": name not in disabled,
-                    "routing_changes": [operator_action_json(change) for change in changes],
-                }
-            )
-        return found

@@ -27,6 +27,7 @@ from paycon.config import NotifySettings
 from paycon.domain.errors import NotifyFailed
 from paycon.domain.notify_urls import address_refusal, notify_target, refused
 from paycon.domain.transactions import Transaction
+from paycon.models.transactions import TransactionOut
 from paycon.network.guarded import AddressRefused
 from paycon.network.resolver import ResolveFailed, Resolver
 from paycon.storage import queries
@@ -106,7 +107,8 @@ class Notifications:
                 "no webhook secret to sign with: set notify.webhook_secrets "
                 "(PAYCON_WEBHOOK_SECRETS), then replay the task"
             )
-        body = json.dumps(tx.as_json(), separators=(",", ":")).encode()
+        shown = TransactionOut.of(tx).model_dump(mode="json")
+        body = json.dumps(shown, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign_all(self._secrets, body, int(self._clock().timestamp())),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -15,22 +14,10 @@ from paycon.domain.as_of import check_as_of
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
 from paycon.domain.reasons import check_reason
 from paycon.domain.review import ReviewReason
+from paycon.models.outbox import OutboxCountOut
 from paycon.storage.database import Database
 from paycon.storage.payments import SUBMIT_TASK
 from paycon.storage.review import CARRYING_TASKS, hold_stranded
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayCount:
-    """How many tasks a filtered replay would take, as of a moment.
-
-    ``as_of`` is exact to the microsecond, as the outbox stores times (the API
-    writes it so), so handing it back to ``replay_matching`` bounds the replay
-    to exactly what was counted.
-    """
-
-    matching: int
-    as_of: datetime
 
 
 @asynccontextmanager
@@ -113,7 +100,7 @@ class OutboxOperations:
 
     async def count_matching(
         self, *, state: TaskState, kind: str | None, gateway: str | None
-    ) -> ReplayCount:
+    ) -> OutboxCountOut:
         """How many tasks ``replay_matching`` with the same filter would take now.
 
         Tasks changed after the count's ``as_of`` are left out of it, as they are
@@ -129,7 +116,7 @@ class OutboxOperations:
             found = await conn.execute(
                 select(func.count()).select_from(outbox.tasks).where(*where.conditions())
             )
-            return ReplayCount(int(found.scalar_one()), as_of)
+            return OutboxCountOut.counted(int(found.scalar_one()), as_of)
 
     async def replay_matching(
         self,

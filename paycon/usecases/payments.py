@@ -7,8 +7,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from paycon.config import Settings
 from paycon.domain.errors import (
     GatewayNotAllowed,
@@ -23,6 +21,7 @@ from paycon.domain.ids import transaction_ids
 from paycon.domain.routing import RoutingTable
 from paycon.domain.status import Status
 from paycon.domain.transactions import PaymentRequest, Transaction
+from paycon.models.transactions import TransactionOut
 from paycon.sealing import Sealer
 from paycon.storage.database import Database
 from paycon.storage.payments import (
@@ -92,10 +91,6 @@ class PaymentIntake:
             if last is None:
                 return rewritten
             after = last
-
-    def use_routing(self, routing: RoutingTable) -> None:
-        """Route new payments with ``routing`` from now on (answers already given still replay)."""
-        self._routing = routing
 
     async def accept(
         self, request: PaymentRequest, *, idempotency_key: str, client_id: str
@@ -172,12 +167,11 @@ class PaymentIntake:
             else None,
             actor=f"client:{client_id}",
             max_attempts=self._max_attempts,
+            accepted_answer=TransactionOut.of(transaction).model_dump_json(),
         )
-        try:
-            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
-        except IntegrityError:
-            # Another process stored this key between our check and our insert.
-            answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
+        # Another process may store this key between our look and our insert: the writer
+        # then runs the unit again on its own, and that run replays the winner's answer.
+        answer = await self._db.write(lambda conn: accept_payment(conn, acceptance))
         if not answer.replayed and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "payment accepted" if answer.status < 400 else "payment refused",

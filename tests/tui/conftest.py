@@ -24,7 +24,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import GatewayStatus, MatchingTasks, TaskQuery, TaskSummary
+from paycon.models.gateways import GatewayOut
+from paycon.models.outbox import OutboxCountOut, OutboxTaskOut
+from paycon.models.queries import TaskQuery
 from paycon.tui.app import PayconConsole
 from paycon.tui.widgets.tables import selected_key
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon, stored_now
@@ -52,15 +54,15 @@ class RecordingFacade(LocalFacade):
         super().__init__(*args, **kwargs)
         self.actions: list[str] = []
 
-    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def replay(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         self.actions.append("replay")
         return await super().replay(task_id, reason=reason)
 
-    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def discard(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         self.actions.append("discard")
         return await super().discard(task_id, reason=reason)
 
-    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
+    async def count_matching(self, query: TaskQuery) -> OutboxCountOut:
         self.actions.append("count_matching")  # the first step of a bulk replay
         return await super().count_matching(query)
 
@@ -70,7 +72,7 @@ class RecordingFacade(LocalFacade):
         self.actions.append("replay_matching")
         return await super().replay_matching(query, reason=reason, as_of=as_of)
 
-    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayOut:
         self.actions.append("set_gateway_enabled")
         return await super().set_gateway_enabled(name, enabled=enabled, reason=reason)
 

@@ -16,28 +16,33 @@ from typing import Any
 
 from paycon.domain.errors import Conflict, FacadeUnavailable, InvalidInput, NotFound
 from paycon.domain.reconcile import BreakRecord, CurrencyTotals, RunRecord
-from paycon.facade.models import (
-    AttemptView,
-    AuditView,
-    BreakerView,
-    GatewayFigures,
-    GatewayStatus,
-    LedgerLine,
-    MatchingTasks,
-    OutboxFigures,
-    Overview,
-    Page,
-    ReviewView,
-    TaskDetailView,
-    TaskQuery,
-    TaskSummary,
-    TimelineEvent,
-    Traffic,
-    TransactionDetail,
-    TransactionQuery,
-    TransactionSummary,
-)
 from paycon.facade.protocol import OperatorFacade
+from paycon.models.gateways import (
+    BreakerOut,
+    FaultChangeOut,
+    FaultsOut,
+    GatewayOut,
+    GatewayRecentOut,
+    OverviewOut,
+    TrafficOut,
+)
+from paycon.models.outbox import (
+    OutboxAttemptOut,
+    OutboxAuditOut,
+    OutboxCountOut,
+    OutboxCountsOut,
+    OutboxStatsOut,
+    OutboxTaskDetailOut,
+    OutboxTaskOut,
+)
+from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.transactions import (
+    AccountRefOut,
+    EventOut,
+    LedgerLineOut,
+    ReviewOut,
+    TransactionOut,
+)
 
 NOW = datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC)
 CUSTOMERS = ("cus_42", "cus_7", "cus_1001")
@@ -54,12 +59,12 @@ def at(seconds_ago: float) -> datetime:
     return NOW - timedelta(seconds=seconds_ago)
 
 
-def _transactions() -> list[TransactionSummary]:
+def _transactions() -> list[TransactionOut]:
     found = []
     for n in range(24):
         status = STATUSES[n % len(STATUSES)]
         found.append(
-            TransactionSummary(
+            TransactionOut(
                 id=f"tx_01STATIC{n:017d}",
                 kind="withdrawal" if n % 3 == 2 else "deposit",
                 status=status,
@@ -69,6 +74,7 @@ def _transactions() -> list[TransactionSummary]:
                 country="DE" if n % 4 else "GB",
                 gateway="gateway_a" if n % 2 else "gateway_b",
                 reference=f"order-{1000 + n}" if n % 5 else None,
+                notify_url=None,
                 failure_reason="declined by gateway_b" if status == "failed" else None,
                 created_at=at(3 + 7 * n),
                 updated_at=at(1 + 7 * n),
@@ -78,18 +84,18 @@ def _transactions() -> list[TransactionSummary]:
     return found
 
 
-def _review(n: int) -> ReviewView | None:
+def _review(n: int) -> ReviewOut | None:
     if n not in HELD:
         return None
     reason, detail, seconds_ago = HELD[n]
-    return ReviewView(reason, detail, at(seconds_ago))
+    return ReviewOut(reason=reason, detail=detail, since=at(seconds_ago))
 
 
 def _task(
-    task_id: int, transaction: TransactionSummary, state: str, *, kind: str = "submit"
-) -> TaskSummary:
+    task_id: int, transaction: TransactionOut, state: str, *, kind: str = "submit"
+) -> OutboxTaskOut:
     dead = state == "dead"
-    return TaskSummary(
+    return OutboxTaskOut(
         id=task_id,
         kind=kind,
         state=state,
@@ -98,6 +104,7 @@ def _task(
         run_at=at(-12) if state == "pending" and task_id % 4 == 1 else at(40),
         dedupe_key=f"{kind}:{transaction.gateway}:{transaction.id}",
         lease_owner="worker-1" if state == "running" else None,
+        lease_expires_at=None,
         last_error=FAILED_ERROR if dead else None,
         payload={
             "transaction_id": transaction.id,
@@ -109,7 +116,7 @@ def _task(
     )
 
 
-def _tasks(transactions: list[TransactionSummary]) -> list[TaskSummary]:
+def _tasks(transactions: list[TransactionOut]) -> list[OutboxTaskOut]:
     states = ("done", "done", "running", "pending", "dead", "pending", "dead", "done")
     return [_task(100 + n, t, states[n % len(states)]) for n, t in enumerate(transactions)]
 
@@ -153,15 +160,15 @@ def _breaks() -> list[BreakRecord]:
     ]  # fmt: skip
 
 
-def _gateways() -> list[GatewayStatus]:
-    healthy = GatewayFigures(
+def _gateways() -> list[GatewayOut]:
+    healthy = GatewayRecentOut(
         calls=240,
         success_rate=0.9917,
         latency_p50_ms=38.0,
         latency_p99_ms=121.0,
         outcomes={"success": 238, "unavailable": 2},
     )
-    failing = GatewayFigures(
+    failing = GatewayRecentOut(
         calls=57,
         success_rate=0.4035,
         latency_p50_ms=512.0,
@@ -173,6 +180,7 @@ def _gateways() -> list[GatewayStatus]:
         "latency_jitter_ms": 0,
         "error_rate": 0.0,
         "timeout_rate": 0.0,
+        "timeout_hang_ms": 0,
         "outage": False,
         "decline_rate": 0.0,
         "callback_delay_ms": 200,
@@ -181,45 +189,63 @@ def _gateways() -> list[GatewayStatus]:
         "callback_reorder": False,
     }
     return [
-        GatewayStatus(
+        GatewayOut(
             name="gateway_a",
             protocol="json",
             enabled=True,
-            breaker=BreakerView("closed", 0, 5, None, None),
+            breaker=BreakerOut(
+                state="closed", failures=0, fail_max=5, opened_at=None, may_half_open_at=None
+            ),
             recent=healthy,
-            recent_errors=(
+            recent_errors=[
                 "GatewayCredentialsRefused: 401 from gateway_a",
                 "GatewayUnavailable: connection reset by peer",
-            ),
+            ],
             # Its payments wait: a rotated secret, say (the breaker is not what holds them).
             credentials_refused_since=at(420),
-            faults=dict(faults),
+            faults=FaultsOut.model_validate(faults),
+            routing_changes=[],
         ),
-        GatewayStatus(
+        GatewayOut(
             name="gateway_b",
             protocol="xml",
             enabled=False,
             # Reopened 18 s ago by its second failed trial: the count has passed fail_max.
-            breaker=BreakerView("open", 7, 5, at(18), at(-12), open_since=at(200), failed_trials=2),
+            breaker=BreakerOut(
+                state="open",
+                failures=7,
+                fail_max=5,
+                opened_at=at(18),
+                may_half_open_at=at(-12),
+                open_since=at(200),
+                failed_trials=2,
+            ),
             recent=failing,
-            recent_errors=(
+            recent_errors=[
                 "GatewayUnavailable: 503 from gateway_b",
                 "GatewayUnavailable: 503 from gateway_b",
                 "GatewayAmbiguous: read timeout after 5.0 s",
-            ),
-            faults={**faults, "outage": "503", "error_rate": 0.3},
-            routing_changes=(
-                AuditView(at(90), "operator:key_ops1", "disable", "provider incident INC-42", None),
-            ),
-            fault_changes=(
-                AuditView(
-                    at(60),
-                    "console:alice",
-                    "faults",
-                    "faults switched from the console",
-                    "outage: off → 503; error_rate: 0 → 0.3",
+            ],
+            credentials_refused_since=None,
+            faults=FaultsOut.model_validate({**faults, "outage": "503", "error_rate": 0.3}),
+            routing_changes=[
+                OutboxAuditOut(
+                    at=at(90),
+                    actor="operator:key_ops1",
+                    action="disable",
+                    reason="provider incident INC-42",
+                    detail=None,
                 ),
-            ),
+            ],
+            fault_changes=[
+                FaultChangeOut(
+                    at=at(60),
+                    actor="console:alice",
+                    action="faults",
+                    reason="faults switched from the console",
+                    detail="outage: off → 503; error_rate: 0 → 0.3",
+                ),
+            ],
         ),
     ]
 
@@ -243,14 +269,15 @@ class StaticFacade:
     def where(self) -> str:
         return "static://snapshot"
 
-    def arrive(self, at_time: datetime) -> TransactionSummary:
+    def arrive(self, at_time: datetime) -> TransactionOut:
         """A new transaction, created at ``at_time``: the newest from now on."""
-        newest = dataclasses.replace(
-            self.transactions_[-1],
-            id=f"tx_01ARRIVED{len(self.transactions_):016d}",
-            status="pending",
-            created_at=at_time,
-            updated_at=at_time,
+        newest = self.transactions_[-1].model_copy(
+            update={
+                "id": f"tx_01ARRIVED{len(self.transactions_):016d}",
+                "status": "pending",
+                "created_at": at_time,
+                "updated_at": at_time,
+            }
         )
         self.transactions_.insert(0, newest)
         return newest
@@ -260,7 +287,7 @@ class StaticFacade:
             raise FacadeUnavailable("database is locked")
         self.reads += 1
 
-    async def overview(self) -> Overview:
+    async def overview(self) -> OverviewOut:
         self._read()
         counts = {"pending": 0, "running": 0, "dead": 0, "done": 0}
         for task in self.tasks_:
@@ -269,17 +296,28 @@ class StaticFacade:
         backlog = self.backlog[min(self.overviews, len(self.backlog) - 1)]
         scheduled = sum(1 for t in self.tasks_ if t.state == "pending" and t.run_at > NOW)
         self.overviews += 1
-        return Overview(
+        return OverviewOut(
             at=NOW,
-            traffic=Traffic(payments_per_s=14.2, error_rate=0.013, window_s=60),
-            outbox=OutboxFigures(counts, backlog, 12.4, 13.9, 60, scheduled=scheduled),
-            gateways=tuple(self.gateways_),
+            traffic=TrafficOut(payments_per_s=14.2, error_rate=0.013, window_s=60),
+            outbox=OutboxStatsOut(
+                counts=OutboxCountsOut.model_validate(counts),
+                backlog=backlog,
+                scheduled=scheduled,
+                oldest_due_age_s=12.4,
+                done_per_s=13.9,
+                window_s=60,
+            ),
+            gateways=list(self.gateways_),
             held_for_review=sum(1 for t in self.transactions_ if t.review is not None),
+            ledger_breaks=None,
         )
+
+    async def outbox_stats(self) -> OutboxStatsOut:
+        return (await self.overview()).outbox
 
     async def transactions(
         self, query: TransactionQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TransactionSummary]:
+    ) -> Page[TransactionOut]:
         self._read()
         matching = [
             t
@@ -296,7 +334,7 @@ class StaticFacade:
 
     async def search_transactions(
         self, text: str, *, limit: int = 50
-    ) -> tuple[TransactionSummary, ...]:
+    ) -> tuple[TransactionOut, ...]:
         self._read()
         return tuple(t for t in self.transactions_ if text in (t.id, t.reference))[:limit]
 
@@ -305,33 +343,43 @@ class StaticFacade:
         found = next((t for t in self.transactions_ if t.id == transaction_id), None)
         if found is None:
             raise NotFound(f"no transaction {transaction_id}")
-        events: tuple[TimelineEvent, ...] = (
-            TimelineEvent(found.created_at, "accepted", "deposit accepted", "client:key_shop"),
-            TimelineEvent(
-                found.created_at + timedelta(seconds=1),
-                "submitted",
-                f"{found.gateway} acknowledged",
-                "worker",
+        events: tuple[EventOut, ...] = (
+            EventOut(
+                at=found.created_at,
+                type="accepted",
+                detail="deposit accepted",
+                actor="client:key_shop",
             ),
-            TimelineEvent(found.updated_at, found.status, "callback applied", "gateway"),
+            EventOut(
+                at=found.created_at + timedelta(seconds=1),
+                type="submitted",
+                detail=f"{found.gateway} acknowledged",
+                actor="worker",
+            ),
+            EventOut(
+                at=found.updated_at, type=found.status, detail="callback applied", actor="gateway"
+            ),
         )
         if found.review is not None:
             events += (
-                TimelineEvent(
-                    found.review.since,
-                    "held_for_review",
-                    f"{found.review.reason}: {found.review.detail}",
-                    "gateway",
+                EventOut(
+                    at=found.review.since,
+                    type="held_for_review",
+                    detail=f"{found.review.reason}: {found.review.detail}",
+                    actor="gateway",
                 ),
             )
         ledger = (
-            LedgerLine(
-                found.updated_at,
-                found.customer_id,
-                found.currency,
-                "available",
-                found.amount,
-                "deposit completed",
+            LedgerLineOut(
+                at=found.updated_at,
+                entry_id="je_static",
+                customer_id=found.customer_id,
+                account=AccountRefOut(holder="customer", owner=found.customer_id, name="available"),
+                currency=found.currency,
+                bucket="available",
+                delta=found.amount,
+                posting=-found.amount,
+                reason="deposit completed",
             ),
         )
         tasks = tuple(
@@ -343,7 +391,7 @@ class StaticFacade:
 
     async def tasks(
         self, query: TaskQuery, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[TaskSummary]:
+    ) -> Page[OutboxTaskOut]:
         self._read()
         matching = [
             t
@@ -356,47 +404,55 @@ class StaticFacade:
         end = start + limit
         return Page(tuple(matching[start:end]), str(end) if end < len(matching) else None)
 
-    def _find(self, task_id: int) -> TaskSummary:
+    def _find(self, task_id: int) -> OutboxTaskOut:
         found = next((t for t in self.tasks_ if t.id == task_id), None)
         if found is None:
             raise NotFound(f"no task {task_id}")
         return found
 
-    async def task(self, task_id: int) -> TaskDetailView:
+    async def task(self, task_id: int) -> OutboxTaskDetailOut:
         self._read()
         task = self._find(task_id)
         attempts = tuple(
-            AttemptView(
-                n,
-                at(400 - 30 * n),
-                at(399 - 30 * n),
-                "retry",
-                "GatewayTransient",
-                "502 from gateway_b",
-                812,
+            OutboxAttemptOut(
+                number=n,
+                started_at=at(400 - 30 * n),
+                finished_at=at(399 - 30 * n),
+                outcome="retry",
+                error_class="GatewayTransient",
+                error_message="502 from gateway_b",
+                duration_ms=812,
             )
             for n in range(1, min(task.attempts, 3) + 1)
         )
         audit = (
-            (AuditView(at(100), "operator:key_ops1", "replay", "gateway fixed", None),)
+            [
+                OutboxAuditOut(
+                    at=at(100),
+                    actor="operator:key_ops1",
+                    action="replay",
+                    reason="gateway fixed",
+                    detail=None,
+                )
+            ]
             if task.state == "dead"
-            else ()
+            else []
         )
-        return TaskDetailView(task, attempts, audit)
+        return OutboxTaskDetailOut(**task.model_dump(), attempts_log=list(attempts), audit=audit)
 
-    def _replace(self, task: TaskSummary, **changes: Any) -> TaskSummary:
-        new = dataclasses.replace(task, **changes)
+    def _replace(self, task: OutboxTaskOut, **changes: Any) -> OutboxTaskOut:
+        new = task.model_copy(update=changes)
         self.tasks_[self.tasks_.index(task)] = new
         return new
 
-    async def replay(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def replay(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         task = self._find(task_id)
         if task.state not in ("dead", "pending"):
             raise Conflict(f"task {task_id} is {task.state}")
         self.calls.append(("replay", (task_id, reason)))
         return self._replace(task, state="pending", attempts=0, run_at=NOW)
 
-    async def discard(self, task_id: int, *, reason: str) -> TaskSummary:
+    async def discard(self, task_id: int, *, reason: str) -> OutboxTaskOut:
         task = self._find(task_id)
         if task.state != "dead":
             raise Conflict(f"task {task_id} is {task.state}")
@@ -413,16 +469,16 @@ class StaticFacade:
         # Its open reconciliation breaks are resolved with it, as the service does.
         self.breaks_ = [b for b in self.breaks_ if b.transaction_id != transaction_id]
         index = self.transactions_.index(found)
-        self.transactions_[index] = dataclasses.replace(found, status=status, review=None)
+        self.transactions_[index] = found.model_copy(update={"status": status, "review": None})
         return await self.transaction(transaction_id)
 
-    def _matching(self, query: TaskQuery) -> list[TaskSummary]:
+    def _matching(self, query: TaskQuery) -> list[OutboxTaskOut]:
         if query.state not in ("dead", "pending"):
             raise InvalidInput("state: only dead or pending tasks are replayed in bulk")
         return [t for t in self.tasks_ if t.state == query.state and query.kind in (None, t.kind)]
 
-    async def count_matching(self, query: TaskQuery) -> MatchingTasks:
-        return MatchingTasks(len(self._matching(query)), NOW)
+    async def count_matching(self, query: TaskQuery) -> OutboxCountOut:
+        return OutboxCountOut(matching=len(self._matching(query)), as_of=NOW)
 
     async def replay_matching(
         self, query: TaskQuery, *, reason: str, as_of: datetime | None = None
@@ -433,19 +489,19 @@ class StaticFacade:
         self.calls.append(("replay_matching", (query, reason)))
         return len(matching)
 
-    async def gateways(self) -> tuple[GatewayStatus, ...]:
+    async def gateways(self) -> tuple[GatewayOut, ...]:
         self._read()
         return tuple(self.gateways_)
 
-    def _gateway(self, name: str) -> GatewayStatus:
+    def _gateway(self, name: str) -> GatewayOut:
         found = next((g for g in self.gateways_ if g.name == name), None)
         if found is None:
             raise NotFound(f"no gateway {name}")
         return found
 
-    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayStatus:
+    async def set_gateway_enabled(self, name: str, *, enabled: bool, reason: str) -> GatewayOut:
         gateway = self._gateway(name)
-        new = dataclasses.replace(gateway, enabled=enabled)
+        new = gateway.model_copy(update={"enabled": enabled})
         self.gateways_[self.gateways_.index(gateway)] = new
         self.calls.append(("set_gateway_enabled", (name, enabled, reason)))
         return new
@@ -454,8 +510,10 @@ class StaticFacade:
         gateway = self._gateway(name)
         if gateway.faults is None:
             raise NotFound(f"{name} is not an embedded mock")
-        faults = {**gateway.faults, **changes}
-        self.gateways_[self.gateways_.index(gateway)] = dataclasses.replace(gateway, faults=faults)
+        faults = {**gateway.faults.model_dump(), **changes}
+        self.gateways_[self.gateways_.index(gateway)] = gateway.model_copy(
+            update={"faults": FaultsOut.model_validate(faults)}
+        )
         self.calls.append(("set_faults", (name, dict(changes))))
         return faults
 

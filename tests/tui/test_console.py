@@ -11,8 +11,8 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input, Sparkline, Tabs
 
-from paycon.facade.models import Overview
 from paycon.logs import LogBuffer
+from paycon.models.gateways import OverviewOut
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.dashboard import DashboardScreen
 from paycon.tui.screens.help import HelpScreen
@@ -252,7 +252,7 @@ class SlowFacade(StaticFacade):
         self.most_at_once = 0
         self.slow_overviews = 0
 
-    async def overview(self) -> Overview:
+    async def overview(self) -> OverviewOut:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:

@@ -55,7 +55,11 @@ async def test_a_switch_is_told_in_the_same_spelling() -> None:
 
         def outage_on() -> bool:
             gateway = screen.selected()
-            return gateway is not None and (gateway.faults or {}).get("outage") == "503"
+            return (
+                gateway is not None
+                and gateway.faults is not None
+                and gateway.faults.outage == "503"
+            )
 
         await until(pilot, outage_on, what="the outage read back")
         await pilot.press("o")

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from paycon.facade.models import (
-    BreakerView,
-    GatewayFigures,
-    GatewayStatus,
-    TaskQuery,
-    TransactionQuery,
-)
+from paycon.models.gateways import BreakerOut, GatewayOut, GatewayRecentOut
+from paycon.models.queries import TaskQuery, TransactionQuery
 from paycon.tui import formatting as fmt
 from paycon.tui.filters import (
     FilterError,
@@ -110,25 +104,41 @@ def test_money_rates_and_dashes() -> None:
 
 def test_an_open_breaker_says_since_when_its_trials_and_the_next_one() -> None:
     # Reopened 18 s ago by its second failed trial; open since three minutes.
-    opened = BreakerView(
-        "open", 7, 5, NOW - timedelta(seconds=18), NOW + timedelta(seconds=12),
-        open_since=NOW - timedelta(minutes=3), failed_trials=2,
+    opened = BreakerOut(
+        state="open", failures=7, fail_max=5, opened_at=NOW - timedelta(seconds=18),
+        may_half_open_at=NOW + timedelta(seconds=12), open_since=NOW - timedelta(minutes=3),
+        failed_trials=2,
     )  # fmt: skip
     assert fmt.next_trial(opened, NOW) == "next trial in 12 s"
     assert fmt.next_trial(opened, NOW + timedelta(seconds=13)) == "next trial now"
     assert fmt.open_for(opened, NOW) == "for 3 min"
     assert fmt.failed_trials(opened) == "2 trials failed"
-    gateway = GatewayStatus(
-        "gateway_b", "xml", True, opened, GatewayFigures(0, None, None, None, {})
+    recent = GatewayRecentOut(
+        calls=0, success_rate=None, latency_p50_ms=None, latency_p99_ms=None, outcomes={}
     )
+    gateway = GatewayOut(
+        name="gateway_b", protocol="xml", enabled=True, breaker=opened, recent=recent,
+        credentials_refused_since=None, recent_errors=[], routing_changes=[], faults=None,
+    )  # fmt: skip
     line = str(breaker_line(gateway, NOW))
     assert line == "open for 3 min · 2 trials failed · next trial in 12 s"
     assert "7/5" not in line
-    assert str(fmt.breaker_state(BreakerView("half_open", 5, 5, None, None))) == "half-open"
-    closed = BreakerView("closed", 2, 5, None, None)
+    assert (
+        str(
+            fmt.breaker_state(
+                BreakerOut(
+                    state="half_open", failures=5, fail_max=5, opened_at=None, may_half_open_at=None
+                )
+            )
+        )
+        == "half-open"
+    )
+    closed = BreakerOut(
+        state="closed", failures=2, fail_max=5, opened_at=None, may_half_open_at=None
+    )
     assert (
         fmt.next_trial(closed, NOW) == fmt.open_for(closed, NOW) == fmt.failed_trials(closed) == ""
     )
-    assert str(breaker_line(dataclasses.replace(gateway, breaker=closed), NOW)) == (
+    assert str(breaker_line(gateway.model_copy(update={"breaker": closed}), NOW)) == (
         "closed 2/5 failures"
     )

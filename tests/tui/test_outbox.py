@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from textual.widgets import Button, Input, Static, Tabs
 
-from paycon.facade.models import TaskQuery
+from paycon.models.queries import TaskQuery
 from paycon.tui.app import PayconConsole
 from paycon.tui.screens.modals import AskScreen
 from paycon.tui.screens.outbox import OutboxScreen
@@ -127,7 +127,7 @@ async def test_replay_of_a_scheduled_task_runs_it_now(
 
         async def due_now() -> bool:
             detail = await app.ctx.facade.task(task_id)
-            return detail.task.run_at <= datetime.now(UTC)
+            return detail.run_at <= datetime.now(UTC)
 
         await until_true(pilot, due_now)
         await until(pilot, lambda: "due now" in screen_text(app), what="shown due")
@@ -199,7 +199,7 @@ async def test_replay_all_states_the_count_asks_why_cancel_changes_nothing_a_rea
         assert [task_state(paycon.db_path, t) for t in dead_b] == [("pending", 0)] * 2
         assert [task_state(paycon.db_path, t)[0] for t in dead_a] == ["dead"] * 3
         assert task_state(paycon.db_path, died_since)[0] == "dead"
-        assert (await app.ctx.facade.count_matching(TaskQuery(state="dead"))).count == 4
+        assert (await app.ctx.facade.count_matching(TaskQuery(state="dead"))).matching == 4
         assert "Replayed 2 dead tasks for gateway_b." in list(app._notifications)[-1].message
 
         # Running tasks cannot be replayed: the key is shown greyed and does nothing.

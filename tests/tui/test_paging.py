@@ -3,7 +3,7 @@ pages a bounded number of times, and the cursor handed back where the reading st
 
 from __future__ import annotations
 
-from paycon.facade.models import Page
+from paycon.models.queries import Page
 from paycon.tui.screens.paged import read_rows
 
 

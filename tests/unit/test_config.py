@@ -36,6 +36,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "PAYCON_GATEWAY_B_URL": "http://127.0.0.1:7000",
             "PAYCON_SQLITE_SYNCHRONOUS": "normal",
             "PAYCON_BREAKER_FAIL_MAX": "3",
+            "PAYCON_OUTBOX_LEASE_S": "12",
         },
     )
     assert settings.server.port == 9999
@@ -44,6 +45,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert settings.gateways["gateway_b"].url == "http://127.0.0.1:7000"
     assert settings.database.sqlite_synchronous == "NORMAL"
     assert settings.breaker.fail_max == 3
+    assert settings.outbox.lease_s == 12
 
 
 @pytest.mark.parametrize(
@@ -53,6 +55,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ({"PAYCON_PORT": "70000"}, "PAYCON_PORT"),
         ({"PAYCON_DATABASE_URL": "mysql://x"}, "PAYCON_DATABASE_URL"),
         ({"PAYCON_WORKERS": "-1"}, "PAYCON_WORKERS"),
+        ({"PAYCON_OUTBOX_LEASE_S": "0.1"}, "PAYCON_OUTBOX_LEASE_S"),
         ({"PAYCON_MOCK_GATEWAYS": "sometimes"}, "PAYCON_MOCK_GATEWAYS"),
         ({"PAYCON_CLIENT_API_KEYS": "short"}, "PAYCON_CLIENT_API_KEYS"),
         ({"PAYCON_WEBHOOK_SECRETS": "short"}, "PAYCON_WEBHOOK_SECRETS"),

@@ -11,7 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
-from paycon.facade.models import GatewayStatus, TransactionQuery
+from paycon.models.gateways import GatewayOut
+from paycon.models.queries import TransactionQuery
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OpenTransaction, OverviewFetched, ShowTransactions
@@ -78,7 +79,7 @@ class DashboardScreen(LiveScreen):
         self._backlog: deque[float] = deque(maxlen=TREND_SAMPLES)
         # Rows that came in above the operator's row since they moved off the newest one.
         self._newer = 0
-        self._gateways: tuple[GatewayStatus, ...] = ()
+        self._gateways: tuple[GatewayOut, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="ledger-banner")
@@ -115,7 +116,7 @@ class DashboardScreen(LiveScreen):
         self.query_one("#outbox", Static).update(outbox_card(overview.outbox))
         self._backlog.append(float(overview.outbox.backlog))
         self.query_one("#backlog", Sparkline).data = list(self._backlog)
-        self._show_gateways(overview.gateways)
+        self._show_gateways(tuple(overview.gateways))
         self._show_ledger_breaks(overview.ledger_breaks)
         self._show_live([transaction_row(t, now) for t in message.transactions])
 
@@ -162,7 +163,7 @@ class DashboardScreen(LiveScreen):
         """The transactions list, showing only the payments held for review."""
         self.post_message(ShowTransactions("review:held"))
 
-    def _show_gateways(self, gateways: tuple[GatewayStatus, ...]) -> None:
+    def _show_gateways(self, gateways: tuple[GatewayOut, ...]) -> None:
         self._gateways = gateways
         box = self.query_one("#gateways", Horizontal)
         cards = {card.id: card for card in box.query(Static)}

@@ -15,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from paycon.domain.fault_text import fault_value
-from paycon.facade.models import AuditView, GatewayStatus
+from paycon.models.gateways import FaultChangeOut, GatewayOut
+from paycon.models.outbox import OutboxAuditOut
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import GatewaysFetched
@@ -41,7 +42,7 @@ SHOWN_FAULTS = (
 )
 
 
-def gateway_cells(gateway: GatewayStatus, now: datetime) -> tuple[Text, ...]:
+def gateway_cells(gateway: GatewayOut, now: datetime) -> tuple[Text, ...]:
     recent = gateway.recent
     health = breaker_line(gateway, now)
     if gateway.credentials_refused_since is not None:
@@ -72,7 +73,7 @@ def faults_text(faults: Mapping[str, Any]) -> Phrases:
     return Phrases(phrases, lead=Text("  "))
 
 
-def change_lines(changes: Sequence[AuditView]) -> list[Text]:
+def change_lines(changes: Sequence[OutboxAuditOut | FaultChangeOut]) -> list[Text]:
     """Audited changes, newest first: when, what, who, why (and what changed, if told)."""
     if not changes:
         return [Text("  none", style="dim")]
@@ -87,7 +88,7 @@ def change_lines(changes: Sequence[AuditView]) -> list[Text]:
     return lines
 
 
-def gateway_detail(gateway: GatewayStatus, now: datetime) -> Group:
+def gateway_detail(gateway: GatewayOut, now: datetime) -> Group:
     """Refused credentials, recent errors, routing changes and (for an embedded mock) its
     faults and their changes."""
     parts: list[RenderableType] = []
@@ -110,7 +111,7 @@ def gateway_detail(gateway: GatewayStatus, now: datetime) -> Group:
     if gateway.faults is None:
         parts.append(Text("  not an embedded mock: faults cannot be switched here", style="dim"))
         return Group(*parts)
-    parts.append(faults_text(gateway.faults))
+    parts.append(faults_text(gateway.faults.model_dump()))
     parts.append(Text("\nFault changes", style="bold"))
     parts += change_lines(gateway.fault_changes)
     return Group(*parts)
@@ -148,7 +149,7 @@ class GatewaysScreen(LiveScreen):
 
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__(ctx)
-        self._gateways: dict[str, GatewayStatus] = {}
+        self._gateways: dict[str, GatewayOut] = {}
 
     def compose_body(self) -> ComposeResult:
         yield RowTable(
@@ -186,11 +187,11 @@ class GatewaysScreen(LiveScreen):
         detail = self.query_one("#detail", Static)
         detail.update(Text("") if gateway is None else gateway_detail(gateway, self.ctx.now()))
 
-    def known_gateways(self) -> tuple[GatewayStatus, ...]:
+    def known_gateways(self) -> tuple[GatewayOut, ...]:
         """The gateways as last read."""
         return tuple(self._gateways.values())
 
-    def selected(self) -> GatewayStatus | None:
+    def selected(self) -> GatewayOut | None:
         """The gateway under the cursor."""
         key = selected_key(self.query_one("#gateways", DataTable))
         return None if key is None else self._gateways.get(key)
@@ -248,7 +249,7 @@ class GatewaysScreen(LiveScreen):
     def action_outage(self) -> None:
         gateway = self.selected()
         if gateway is not None and gateway.faults is not None:
-            outage: object = False if gateway.faults.get("outage") else "503"
+            outage: object = False if gateway.faults.outage else "503"
             self.switch_faults(gateway.name, {"outage": outage})
 
     def action_error_rate(self) -> None:
@@ -267,7 +268,7 @@ class GatewaysScreen(LiveScreen):
     def _ask_share(self, fault: str, title: str, prompt: str) -> None:
         gateway = self.selected()
         if gateway is not None and gateway.faults is not None:
-            current = str(gateway.faults.get(fault, 0))
+            current = str(gateway.faults.model_dump().get(fault, 0))
             self._ask_then_switch(
                 gateway.name, fault, f"{title} of {gateway.name}", prompt, current
             )

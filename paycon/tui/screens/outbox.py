@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
-from paycon.facade.models import Page, TaskSummary
+from paycon.models.outbox import OutboxTaskOut
+from paycon.models.queries import Page
 from paycon.tui.context import ConsoleContext
 from paycon.tui.filters import (
     FilterError,
@@ -33,7 +34,7 @@ BULK_STATES = ("dead", "pending")
 FILTER_HINT = "kind:submit gateway:gateway_b — or a task id to open it"
 
 
-class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
+class OutboxScreen(PagedListScreen[OutboxTaskOut], TaskActionScreen):
     """Tasks of one state (the tabs), filtered by kind and gateway, newest first."""
 
     MODE = "outbox"
@@ -121,14 +122,14 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
 
     # Reading.
 
-    async def read(self, limit: int, cursor: str | None) -> Page[TaskSummary] | None:
+    async def read(self, limit: int, cursor: str | None) -> Page[OutboxTaskOut] | None:
         return await self.attempt(
             self.ctx.facade.tasks(self._filter.query(self.state), limit=limit, cursor=cursor),
             doing="read outbox tasks",
             loud=False,
         )
 
-    def row(self, item: TaskSummary, now: datetime) -> Row:
+    def row(self, item: OutboxTaskOut, now: datetime) -> Row:
         return task_row(item, now)
 
     def describe(self) -> str:
@@ -136,7 +137,7 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
 
     # Acting on the selected task, or on everything that matches.
 
-    def selected_task(self) -> TaskSummary | None:
+    def selected_task(self) -> OutboxTaskOut | None:
         """The task under the cursor, as last read."""
         return self.selected_item()
 
@@ -179,7 +180,7 @@ class OutboxScreen(PagedListScreen[TaskSummary], TaskActionScreen):
         matching = await self.attempt(self.ctx.facade.count_matching(query), doing=f"count {what}")
         if matching is None:
             return
-        count = matching.count
+        count = matching.matching
         if count == 0:
             self.notify(f"No {what} to replay.", markup=False)
             return

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Input, Static
 
-from paycon.facade.models import Page
+from paycon.models.queries import Page
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import PageFetched
 from paycon.tui.screens.base import ConsoleScreen

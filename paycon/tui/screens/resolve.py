@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from paycon.facade.models import TransactionSummary
+from paycon.models.transactions import TransactionOut
 from paycon.tui import formatting as fmt
 from paycon.tui.screens.modals import MODAL_CSS, AnswerDialog, required
 
@@ -32,7 +32,7 @@ def review_reason(reason: str) -> str:
     return reason if meaning is None else f"{reason} — {meaning}"
 
 
-def resolution_effect(transaction: TransactionSummary, outcome: str) -> str:
+def resolution_effect(transaction: TransactionOut, outcome: str) -> str:
     """What deciding ``outcome`` books for ``transaction``, as the service's review rules do."""
     deposit = transaction.kind == "deposit"
     amount = fmt.money(transaction.amount, transaction.currency)
@@ -78,7 +78,7 @@ class ResolveScreen(AnswerDialog[tuple[str, str] | None]):
     """
     )
 
-    def __init__(self, transaction: TransactionSummary) -> None:
+    def __init__(self, transaction: TransactionOut) -> None:
         super().__init__()
         self._transaction = transaction
         self._outcome: str | None = None

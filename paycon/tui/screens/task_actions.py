@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 
-from paycon.facade.models import TaskSummary
+from paycon.models.outbox import OutboxTaskOut
 from paycon.tui.screens.base import CONSOLE_REPLAY_REASON, ConsoleScreen
 from paycon.tui.screens.modals import AskScreen
 
@@ -18,7 +18,7 @@ class TaskActionScreen(ConsoleScreen):
     cannot apply to the task's state."""
 
     @staticmethod
-    def task_action_allowed(action: str, task: TaskSummary | None) -> bool | None:
+    def task_action_allowed(action: str, task: OutboxTaskOut | None) -> bool | None:
         """True when ``action`` fits ``task``; None (shown, greyed) when it does not."""
         states = REPLAYABLE if action == "replay" else DISCARDABLE
         return True if task is not None and task.state in states else None

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
-from paycon.facade.models import AttemptView, TaskDetailView, TaskSummary
+from paycon.models.outbox import OutboxAttemptOut, OutboxTaskDetailOut, OutboxTaskOut
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OpenTransaction, TaskFetched
@@ -25,7 +25,7 @@ from paycon.tui.widgets.tables import RowTable, plain, refill
 OUTCOME_STYLES = {"done": "green", "retry": "yellow", "defer": "cyan", "dead": "bold red"}
 
 
-def task_facts(task: TaskSummary, now: datetime) -> Table:
+def task_facts(task: OutboxTaskOut, now: datetime) -> Table:
     """The task's fields as a two-column grid."""
     grid = Table.grid(padding=(0, 2))
     for style in ("dim", "", "dim", ""):
@@ -52,7 +52,7 @@ def task_facts(task: TaskSummary, now: datetime) -> Table:
     return grid
 
 
-def attempt_cells(attempt: AttemptView) -> tuple[Text, ...]:
+def attempt_cells(attempt: OutboxAttemptOut) -> tuple[Text, ...]:
     error = ": ".join(part for part in (attempt.error_class, attempt.error_message) if part)
     duration = fmt.NOTHING if attempt.duration_ms is None else f"{attempt.duration_ms:,} ms"
     outcome = attempt.outcome or "unfinished"
@@ -93,7 +93,7 @@ class TaskDetailScreen(TaskActionScreen):
     def __init__(self, ctx: ConsoleContext, task_id: int) -> None:
         super().__init__(ctx)
         self.task_id = task_id
-        self._shown_task: TaskSummary | None = None
+        self._shown_task: OutboxTaskOut | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
@@ -125,8 +125,8 @@ class TaskDetailScreen(TaskActionScreen):
             self.post_message(TaskFetched(detail))
 
     def on_task_fetched(self, message: TaskFetched) -> None:
-        detail: TaskDetailView = message.detail
-        task = self._shown_task = detail.task
+        detail: OutboxTaskDetailOut = message.detail
+        task = self._shown_task = detail
         self.query_one("#facts", Static).update(task_facts(task, self.ctx.now()))
         error = Text(task.last_error or fmt.NOTHING, style="red" if task.last_error else "dim")
         self.query_one("#last-error", Static).update(error)
@@ -134,7 +134,7 @@ class TaskDetailScreen(TaskActionScreen):
         self.query_one("#payload", Static).update(Text(payload))
         refill(
             self.query_one("#attempts", RowTable),
-            ((str(a.number), attempt_cells(a)) for a in detail.attempts),
+            ((str(a.number), attempt_cells(a)) for a in detail.attempts_log),
         )
         refill(
             self.query_one("#audit", RowTable),

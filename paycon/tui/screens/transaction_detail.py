@@ -14,7 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from paycon.domain.errors import Conflict, InvalidInput
-from paycon.facade.models import TimelineEvent, TransactionDetail
+from paycon.models.queries import TransactionDetail
+from paycon.models.transactions import EventOut
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OpenTask, TransactionFetched
@@ -85,7 +86,7 @@ def held_text(detail: TransactionDetail, now: datetime) -> Text:
     return text
 
 
-def event_cells(event: TimelineEvent) -> tuple[Text, ...]:
+def event_cells(event: EventOut) -> tuple[Text, ...]:
     """A timeline entry; holds for review stand out."""
     held = event.type == HELD_EVENT
     return (

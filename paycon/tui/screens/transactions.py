@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from paycon.facade.models import Page, TransactionSummary
+from paycon.models.queries import Page
+from paycon.models.transactions import TransactionOut
 from paycon.tui.context import ConsoleContext
 from paycon.tui.filters import (
     FilterError,
@@ -31,7 +32,7 @@ FILTER_HINT = (
 )
 
 
-class TransactionsScreen(PagedListScreen[TransactionSummary]):
+class TransactionsScreen(PagedListScreen[TransactionOut]):
     """Newest first, a page at a time (``n`` for the next); ``/`` to filter or search."""
 
     MODE = "transactions"
@@ -87,7 +88,7 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
             return
         self.start_over()
 
-    async def read(self, limit: int, cursor: str | None) -> Page[TransactionSummary] | None:
+    async def read(self, limit: int, cursor: str | None) -> Page[TransactionOut] | None:
         chosen = self._filter
         if chosen.search is None:
             return await self.attempt(
@@ -105,7 +106,7 @@ class TransactionsScreen(PagedListScreen[TransactionSummary]):
             return None
         return Page(tuple(t for t in found if chosen.admits(t)), None)
 
-    def row(self, item: TransactionSummary, now: datetime) -> Row:
+    def row(self, item: TransactionOut, now: datetime) -> Row:
         return transaction_row(item, now)
 
     def describe(self) -> str:

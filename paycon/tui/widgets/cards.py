@@ -7,7 +7,8 @@ from datetime import datetime
 from rich.console import Group
 from rich.text import Text
 
-from paycon.facade.models import GatewayStatus, OutboxFigures, Traffic
+from paycon.models.gateways import GatewayOut, TrafficOut
+from paycon.models.outbox import OutboxStatsOut
 from paycon.tui import formatting as fmt
 from paycon.tui.widgets.phrases import Phrases
 
@@ -18,7 +19,7 @@ def _label(text: Text, label: str) -> None:
     text.append(label, style="dim")
 
 
-def traffic_card(traffic: Traffic) -> Text:
+def traffic_card(traffic: TrafficOut) -> Text:
     """Accepted payments per second and the share of payment requests refused."""
     text = Text()
     text.append("Payments\n", style="bold")
@@ -42,7 +43,7 @@ def held_line(held_for_review: int) -> Text:
     return text
 
 
-def outbox_card(figures: OutboxFigures) -> Text:
+def outbox_card(figures: OutboxStatsOut) -> Text:
     """Tasks by state, the backlog (due work), scheduled tasks apart, the oldest due task's age
     and throughput."""
     text = Text()
@@ -51,7 +52,7 @@ def outbox_card(figures: OutboxFigures) -> Text:
         if number:
             _label(text, " · ")
         _label(text, f"{state} ")
-        value = figures.counts.get(state, 0)
+        value = figures.counts.model_dump().get(state, 0)
         style = fmt.TASK_STATE_STYLES[state] if state == "dead" and value else "bold"
         text.append(fmt.count(value), style=style)
     text.append("\n")
@@ -68,14 +69,14 @@ def outbox_card(figures: OutboxFigures) -> Text:
     return text
 
 
-def routing(gateway: GatewayStatus) -> Text:
+def routing(gateway: GatewayOut) -> Text:
     """``routing on`` / ``routing off`` (an operator took it out)."""
     if gateway.enabled:
         return Text("routing on", style="green")
     return Text("routing off", style="bold red")
 
 
-def credentials_refused(gateway: GatewayStatus, now: datetime, *, short: bool = False) -> Text:
+def credentials_refused(gateway: GatewayOut, now: datetime, *, short: bool = False) -> Text:
     """``credentials refused since 2026-11-27 09:27:10 (3 min ago)`` (``short``:
     ``credentials refused for 3 min``) while the gateway refuses paycon's credentials
     (401/403: its payments wait), else nothing."""
@@ -92,7 +93,7 @@ def credentials_refused(gateway: GatewayStatus, now: datetime, *, short: bool = 
     )
 
 
-def breaker_phrases(gateway: GatewayStatus, now: datetime) -> Phrases:
+def breaker_phrases(gateway: GatewayOut, now: datetime) -> Phrases:
     """What an operator needs of a breaker: ``closed 2/5 failures``; ``open for 3 min ·
     2 trials failed · next trial in 12 s``; ``half-open for 3 min · trial under way``."""
     breaker = gateway.breaker
@@ -107,12 +108,12 @@ def breaker_phrases(gateway: GatewayStatus, now: datetime) -> Phrases:
     return Phrases(phrases)
 
 
-def breaker_line(gateway: GatewayStatus, now: datetime) -> Text:
+def breaker_line(gateway: GatewayOut, now: datetime) -> Text:
     """The breaker on one line (see ``breaker_phrases``)."""
     return breaker_phrases(gateway, now).as_line()
 
 
-def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False) -> Group:
+def gateway_card(gateway: GatewayOut, now: datetime, *, compact: bool = False) -> Group:
     """A gateway at a glance: routing, refused credentials, breaker, latency and success rate
     (``compact``: routing, refused credentials and breaker only)."""
     recent = gateway.recent
@@ -141,8 +142,8 @@ def gateway_card(gateway: GatewayStatus, now: datetime, *, compact: bool = False
     return Group(*top, breaker, text)
 
 
-def _faulty(gateway: GatewayStatus) -> bool:
-    faults = gateway.faults or {}
-    return bool(
-        faults.get("outage") or faults.get("error_rate") or faults.get("callback_drop_rate")
+def _faulty(gateway: GatewayOut) -> bool:
+    faults = gateway.faults
+    return faults is not None and bool(
+        faults.outage or faults.error_rate or faults.callback_drop_rate
     )

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from paycon.facade.models import TaskSummary, TransactionSummary
+from paycon.models.outbox import OutboxTaskOut
+from paycon.models.transactions import TransactionOut
 from paycon.tui import formatting as fmt
 from paycon.tui.widgets.tables import Row, RowTable, plain
 
@@ -25,7 +26,7 @@ TRANSACTION_DROP_ORDER = (7, 6, 2, 4, 0)  # Reference, Gateway, Kind, Customer, 
 TASK_COLUMNS = ("ID", "Kind", "State", "Attempts", "Runs", "Updated", "Key", "Last error")
 
 
-def status_cell(transaction: TransactionSummary) -> Text:
+def status_cell(transaction: TransactionOut) -> Text:
     """The status in its colour, flagged (``HELD_MARK``) while the payment is held for
     review."""
     cell = fmt.styled(transaction.status, fmt.STATUS_STYLES)
@@ -35,7 +36,7 @@ def status_cell(transaction: TransactionSummary) -> Text:
     return cell
 
 
-def transaction_row(transaction: TransactionSummary, now: datetime) -> Row:
+def transaction_row(transaction: TransactionOut, now: datetime) -> Row:
     """A transaction as a row keyed by its id, its status in colour (marked while held)."""
     return transaction.id, (
         Text(fmt.age(transaction.created_at, now)),
@@ -49,7 +50,7 @@ def transaction_row(transaction: TransactionSummary, now: datetime) -> Row:
     )
 
 
-def runs(task: TaskSummary, now: datetime) -> Text:
+def runs(task: OutboxTaskOut, now: datetime) -> Text:
     """When a task runs: ``due 3 s ago`` or ``scheduled in 12 s`` while pending, who holds it
     while running."""
     if task.state == "pending":
@@ -62,7 +63,7 @@ def runs(task: TaskSummary, now: datetime) -> Text:
     return Text(fmt.NOTHING, style="dim")
 
 
-def task_row(task: TaskSummary, now: datetime) -> Row:
+def task_row(task: OutboxTaskOut, now: datetime) -> Row:
     """A task as a row keyed by its id, its state in colour."""
     return str(task.id), (
         Text(str(task.id), justify="right"),

@@ -4,10 +4,10 @@ Textual's ``DataTable`` renders every cell on its own, through Rich's padding
 and styling, and draws them all again after any change. ``RowTable`` lays the
 cells of a row out in one ``Text`` (columns as wide as their widest cell,
 right-aligned where the cell says so) and hands the ``DataTable`` a single
-column, so a redraw renders one cell per row instead of eight. A dashboard
-refresh at 160 by 48 drew for about 60 ms of the event loop the API shares
-before, about 30 ms now. Cursor, scrolling, zebra stripes and the row events
-are the ``DataTable``'s own.
+column, so a redraw renders one cell per row instead of eight, and holds the
+event loop the API shares for less time (docs/architecture.md has the figures
+measured). Cursor, scrolling, zebra stripes and the row events are the
+``DataTable``'s own.
 """
 
 from __future__ import annotations

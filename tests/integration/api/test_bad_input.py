@@ -104,8 +104,9 @@ async def test_a_bad_field_beside_an_amount_above_the_cap_is_400(paycon: Running
 
 
 EVERY_BAD_FIELD: list[tuple[str, str, Any, list[str]]] = [
-    # The README's own example: one field the schema refuses, one the currency's scale refuses.
-    ("deposits", "README example", with_(customer_id="cus 42", amount="1.234"),
+    # The API guide's own example (docs/api.md): one field the schema refuses, one the
+    # currency's scale refuses.
+    ("deposits", "API guide example", with_(customer_id="cus 42", amount="1.234"),
      ["customer_id", "amount"]),
     ("deposits", "schema and rules", with_(customer_id=42, country="XX", currency="JPY",
                                             amount="1.5", colour="red"),

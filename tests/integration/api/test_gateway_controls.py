@@ -317,3 +317,31 @@ async def test_a_switch_made_by_another_process_applies_within_seconds(
         await asyncio.sleep(0.1)
     assert listed["gateways"][0]["enabled"] is False
     assert (await deposit(paycon, "elsewhere"))["gateway"] == "gateway_b"
+
+
+async def test_money_faults_and_the_settlement_fee_are_switched_through_paycon(
+    embedded: RunningPaycon,
+) -> None:
+    body = {
+        "callback_amount_skew": 0.1,
+        "late_failure_rate": 0.05,
+        "submit_decline": "amount_limit_exceeded",
+        "settlement_fee_bps": 150,
+        "report_missing_rate": 0.2,
+    }
+    status, faults = await operator_call(embedded, "PUT", "/v1/gateways/gateway_a/faults", body)
+    assert status == 200, faults
+    assert {name: faults[name] for name in body} == body
+    assert embedded.service.mocks is not None
+    switched = embedded.service.mocks.gateway_a.faults
+    assert (switched.callback_amount_skew, switched.settlement_fee_bps) == (0.1, 150)
+    status, listed = await operator_call(embedded, "GET", "/v1/gateways")
+    assert status == 200
+    shown = listed["gateways"][0]["faults"]
+    assert (shown["submit_decline"], shown["report_missing_rate"]) == ("amount_limit_exceeded", 0.2)
+    status, problem = await operator_call(
+        embedded, "PUT", "/v1/gateways/gateway_a/faults", {"submit_decline": "maybe"}
+    )
+    assert status == 400
+    assert [e["field"] for e in problem["errors"]] == ["submit_decline"]
+    assert embedded.service.mocks.gateway_a.faults.submit_decline == "amount_limit_exceeded"

@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 from typing import Any
 
-from paycon.domain.routing import RoutingTable
 from paycon.storage.payments import SUBMIT_TASK
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
@@ -226,13 +225,12 @@ async def test_replay_survives_a_routing_change(paycon: RunningPaycon) -> None:
     )
     assert first[0] == 202
     # gateway_b is taken out of routing; the answer given with it still replays.
-    intake = paycon.service.intake
-    assert intake is not None
-    intake.use_routing(
-        RoutingTable(
-            rules=(), default=("gateway_a",), gateway_currencies={"gateway_a": frozenset()}
-        )
-    )
+    async with paycon.http.post(
+        paycon.url + "/v1/gateways/gateway_b/disable",
+        json={"reason": "provider incident"},
+        headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+    ) as response:
+        assert response.status == 200
     again = await paycon.post_json(
         "/v1/deposits", {**DEPOSIT, "gateway": "gateway_b"}, key="pinned-then-gone"
     )
@@ -242,3 +240,4 @@ async def test_replay_survives_a_routing_change(paycon: RunningPaycon) -> None:
         "/v1/deposits", {**DEPOSIT, "gateway": "gateway_b"}, key="pinned-new"
     )
     assert fresh[0] == 422
+    assert fresh[2]["code"] == "gateway_not_allowed"

@@ -111,3 +111,15 @@ async def test_payment_and_task_are_stored_together_or_not_at_all(db_path: Path)
             assert paycon.counts()["outbox_tasks"] == 1
     finally:
         await service.stop()
+
+
+async def test_the_outbox_lease_setting_reaches_both_worker_pools(tmp_path: Path) -> None:
+    service = Service(make_settings(tmp_path / "lease.db", outbox={"workers": 1, "lease_s": 7}))
+    await service.start()
+    try:
+        assert service.pool is not None
+        assert service.notify_pool is not None
+        assert service.pool.config.lease_s == 7
+        assert service.notify_pool.config.lease_s == 7
+    finally:
+        await service.stop()

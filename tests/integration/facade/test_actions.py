@@ -8,15 +8,15 @@ from datetime import datetime
 import pytest
 
 from paycon.domain.errors import Conflict, InvalidInput, NotFound
-from paycon.facade.models import TaskQuery
 from paycon.facade.remote import RemoteFacade
+from paycon.models.queries import TaskQuery
 from tests.integration.facade.conftest import Attached
 from tests.integration.facade.support import audit_rows, deposit, set_task_states, task_row
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
 
 async def counted(attached: Attached, query: TaskQuery) -> int:
-    return (await attached.facade.count_matching(query)).count
+    return (await attached.facade.count_matching(query)).matching
 
 
 async def _only_task(attached: Attached) -> int:
@@ -134,7 +134,7 @@ async def test_a_replay_given_the_count_leaves_tasks_that_died_since(
     set_task_states(paycon, "dead", where=f"dedupe_key LIKE '%{first['id']}'")
     dead = TaskQuery(state="dead")
     matching = await attached.facade.count_matching(dead)
-    assert matching.count == 1
+    assert matching.matching == 1
     assert matching.as_of.tzinfo is not None
     set_task_states(paycon, "dead", where=f"dedupe_key LIKE '%{second['id']}'")
     assert await counted(attached, dead) == 2

@@ -26,7 +26,7 @@ async def test_gateways_are_listed_by_name_with_their_switch(attached: Attached)
     ]
     assert gateways[0].breaker.state == "closed"
     assert gateways[0].faults is None
-    assert gateways[0].routing_changes == ()
+    assert gateways[0].routing_changes == []
 
 
 async def test_disable_stops_new_payments_routing_there_and_is_audited(
@@ -105,14 +105,14 @@ async def test_embedded_faults_are_switched_and_shown(
     assert service.mocks.gateway_a.faults.decline_rate == 0.5
     listed = {g.name: g for g in await facade.gateways()}
     assert listed["gateway_a"].faults is not None
-    assert listed["gateway_a"].faults["decline_rate"] == 0.5
+    assert listed["gateway_a"].faults.decline_rate == 0.5
     assert listed["gateway_b"].faults is not None
-    assert listed["gateway_b"].faults["decline_rate"] == 0.0
+    assert listed["gateway_b"].faults.decline_rate == 0.0
     (change,) = listed["gateway_a"].fault_changes
     assert (change.action, change.reason) == ("faults", "faults switched from the console")
     assert change.detail == "decline_rate: 0 → 0.5; callback_reorder: off → on"
     assert change.actor == LOCAL_ACTOR or change.actor.startswith("operator:key_")
-    assert listed["gateway_b"].fault_changes == ()
+    assert listed["gateway_b"].fault_changes == []
 
 
 async def test_a_bad_fault_is_invalid_input_and_changes_nothing(

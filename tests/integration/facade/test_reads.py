@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from paycon.domain.errors import InvalidInput, NotFound
-from paycon.facade.models import TaskQuery, TransactionQuery
+from paycon.models.queries import TaskQuery, TransactionQuery
 from tests.integration.facade.conftest import Attached
 from tests.integration.facade.support import complete, deposit, set_task_states
 from tests.paycon_fixtures import RunningPaycon
@@ -19,7 +19,7 @@ async def test_overview_counts_the_outbox_and_lists_every_gateway(
     await deposit(paycon, "k1")
     await deposit(paycon, "k2")
     overview = await attached.facade.overview()
-    assert overview.outbox.counts["pending"] == 2
+    assert overview.outbox.counts.pending == 2
     assert overview.outbox.backlog == 2
     assert [g.name for g in overview.gateways] == ["gateway_a", "gateway_b"]
     assert all(g.enabled for g in overview.gateways)
@@ -135,8 +135,8 @@ async def test_task_detail_and_unknown_task(attached: Attached, paycon: RunningP
     tx = await deposit(paycon, "k1")
     page = await attached.facade.tasks(TaskQuery())
     detail = await attached.facade.task(page.items[0].id)
-    assert detail.task.payload["transaction_id"] == tx["id"]
-    assert detail.attempts == ()
-    assert detail.audit == ()
+    assert detail.payload["transaction_id"] == tx["id"]
+    assert detail.attempts_log == []
+    assert detail.audit == []
     with pytest.raises(NotFound):
         await attached.facade.task(999_999)

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import TaskQuery
 from paycon.facade.protocol import OperatorFacade
 from paycon.facade.remote import RemoteFacade
+from paycon.models.queries import TaskQuery
 from paycon.runtime.service import Service
 from tests.integration.facade.conftest import LOCAL_ACTOR
 from tests.integration.facade.support import deposit, task_row
@@ -53,7 +53,7 @@ async def working(
 
 async def _dead_tasks(facade: OperatorFacade) -> int:
     for _ in range(100):
-        if count := (await facade.count_matching(TaskQuery(state="dead"))).count:
+        if count := (await facade.count_matching(TaskQuery(state="dead"))).matching:
             return count
         await asyncio.sleep(0.05)
     raise AssertionError("no task died")
@@ -67,19 +67,19 @@ async def test_a_dead_task_shows_why_and_runs_again_when_replayed(
     assert await _dead_tasks(facade) == 1
     [task] = (await facade.tasks(TaskQuery(state="dead", gateway="gateway_a"))).items
     detail = await facade.task(task.id)
-    assert [a.outcome for a in detail.attempts] == ["dead"]
-    assert detail.task.last_error is not None
-    assert "gateway_a" in detail.task.last_error
+    assert [a.outcome for a in detail.attempts_log] == ["dead"]
+    assert detail.last_error is not None
+    assert "gateway_a" in detail.last_error
     overview = await facade.overview()
-    assert overview.outbox.counts["dead"] == 1
+    assert overview.outbox.counts.dead == 1
     gateway_a = next(g for g in overview.gateways if g.name == "gateway_a")
     assert gateway_a.recent_errors[0].startswith("GatewayNotReached: ")
 
     assert await facade.replay_matching(TaskQuery(state="dead"), reason="try again") == 1
     for _ in range(100):  # the worker takes it again at once, and it dies again
         detail = await facade.task(task.id)
-        if len(detail.attempts) == 2 and task_row(paycon, task.id)[0] == "dead":
+        if len(detail.attempts_log) == 2 and task_row(paycon, task.id)[0] == "dead":
             break
         await asyncio.sleep(0.05)
-    assert [a.outcome for a in detail.attempts] == ["dead", "dead"]
+    assert [a.outcome for a in detail.attempts_log] == ["dead", "dead"]
     assert [(e.action, e.reason) for e in detail.audit] == [("replay", "try again")]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import TaskQuery, Traffic, TransactionQuery
 from paycon.facade.protocol import OperatorFacade
 from paycon.facade.remote import RemoteFacade
+from paycon.models.gateways import TrafficOut
+from paycon.models.queries import TaskQuery, TransactionQuery
 from tests.integration.facade.conftest import LOCAL_ACTOR
 from tests.integration.facade.support import complete, deposit, set_task_states
 from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
@@ -16,10 +16,10 @@ from tests.paycon_fixtures import OPERATOR_KEY, RunningPaycon
 
 async def dead_count(facade: OperatorFacade) -> int:
     """How many tasks are dead (the count's moment differs between two reads)."""
-    return (await facade.count_matching(TaskQuery(state="dead"))).count
+    return (await facade.count_matching(TaskQuery(state="dead"))).matching
 
 
-def payments_in(traffic: Traffic) -> int:
+def payments_in(traffic: TrafficOut) -> int:
     """The payments a traffic figure counts, whatever its window when it was read."""
     return round(traffic.payments_per_s * traffic.window_s)
 
@@ -50,8 +50,8 @@ async def test_every_read_is_the_same_through_both(paycon: RunningPaycon) -> Non
         # Only the moment of reading differs: the time, the oldest due task's age, and
         # the traffic window (the service's age while it is younger than the window).
         local_view, remote_view = await local.overview(), await remote.overview()
-        moment_free = dataclasses.replace(local_view.outbox, oldest_due_age_s=None)
-        assert moment_free == dataclasses.replace(remote_view.outbox, oldest_due_age_s=None)
+        moment_free = local_view.outbox.model_copy(update={"oldest_due_age_s": None})
+        assert moment_free == remote_view.outbox.model_copy(update={"oldest_due_age_s": None})
         assert local_view.held_for_review == remote_view.held_for_review == 0
         assert local_view.gateways == remote_view.gateways
         assert payments_in(local_view.traffic) == payments_in(remote_view.traffic)

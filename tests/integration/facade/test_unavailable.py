@@ -11,8 +11,8 @@ import pytest
 
 from paycon.domain.errors import FacadeUnavailable, Forbidden, Unauthorized
 from paycon.facade.local import LocalFacade
-from paycon.facade.models import TaskQuery, TransactionQuery
 from paycon.facade.remote import RemoteFacade
+from paycon.models.queries import TaskQuery, TransactionQuery
 from paycon.runtime.service import Service
 from tests.paycon_fixtures import CLIENT_KEY, RunningPaycon, make_settings
 

@@ -23,6 +23,7 @@ from paycon.domain.money import Money
 from paycon.domain.review import ReviewReason
 from paycon.domain.status import Kind, Status, Transition
 from paycon.domain.transactions import Transaction
+from paycon.models.transactions import TransactionOut
 from paycon.storage.holds import hold_for_review
 from paycon.storage.ledger import customer_balance
 from paycon.storage.ledger_check import verify
@@ -49,10 +50,11 @@ def accept(conn: Connection, kind: Kind, customer: str, minor: int) -> tuple[str
         reference=None, notify_url=None, destination_masked=None, failure_reason=None,
         created_at=now, updated_at=now,
     )  # fmt: skip
-    answer = accept_payment(
-        conn,
-        Acceptance("client", f"key-{tx.id}", "hash", tx, None, "test", max_attempts=10),
+    shown = TransactionOut.of(tx).model_dump_json()
+    acceptance = Acceptance(
+        "client", f"key-{tx.id}", "hash", tx, None, "test", max_attempts=10, accepted_answer=shown
     )
+    answer = accept_payment(conn, acceptance)
     return tx.id, answer.status
 
 

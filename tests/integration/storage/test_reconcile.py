@@ -21,6 +21,7 @@ from paycon.domain.reconcile import BreakKind, LineState, RunSummary
 from paycon.domain.settlement_report import LineType, ReportLine
 from paycon.domain.status import Kind, Status
 from paycon.domain.transactions import Transaction
+from paycon.models.transactions import TransactionOut
 from paycon.storage.ledger_check import verify
 from paycon.storage.payments import Acceptance, accept_payment
 from paycon.storage.reconcile import ReconcileRequest, list_breaks, reconcile_report
@@ -47,9 +48,11 @@ def pay(conn: Connection, kind: Kind, customer: str, gateway: str, minor: int) -
         reference=None, notify_url=None, destination_masked=None, failure_reason=None,
         created_at=now, updated_at=now,
     )  # fmt: skip
-    answer = accept_payment(
-        conn, Acceptance("client", f"key-{tx.id}", "hash", tx, None, "test", max_attempts=10)
+    shown = TransactionOut.of(tx).model_dump_json()
+    acceptance = Acceptance(
+        "client", f"key-{tx.id}", "hash", tx, None, "test", max_attempts=10, accepted_answer=shown
     )
+    answer = accept_payment(conn, acceptance)
     assert answer.status == 202
     return tx.id
 
