@@ -37,6 +37,11 @@ from paycon.models import outbox as outbox_models
 from paycon.models import transactions as transaction_models
 from paycon.models.gateways import FaultsOut, GatewayOut, GatewaysOut, OverviewOut
 from paycon.models.ledger import JournalPageOut, LedgerAccountPageOut
+from paycon.models.reconciliation import (
+    ReconciliationBreakOut,
+    ReconciliationBreaksOut,
+    ReconciliationRunsOut,
+)
 from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery
 
 
@@ -204,7 +209,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="Runs against the gateways' settlement reports, newest first",
         query=reconciliation.RunsQuery,
-        responses={200: reconciliation.ReconciliationRunsOut, **_OPERATOR_ERRORS},
+        responses={200: ReconciliationRunsOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -215,7 +220,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         role=Role.OPERATOR,
         summary="Report lines that do not match paycon (open by default), newest first",
         query=reconciliation.BreaksQuery,
-        responses={200: reconciliation.ReconciliationBreaksOut, **_OPERATOR_ERRORS},
+        responses={200: ReconciliationBreaksOut, **_OPERATOR_ERRORS},
         tags=("operators",),
     ),
     Endpoint(
@@ -229,7 +234,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         request=reconciliation.ResolveBreakIn,
         path_params=("id",),
         responses={
-            200: reconciliation.ReconciliationBreakOut,
+            200: ReconciliationBreakOut,
             **_OPERATOR_ERRORS,
             404: ProblemOut,
             409: ProblemOut,

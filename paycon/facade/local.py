@@ -17,7 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from outbox import TaskState
 from paycon.domain.errors import FacadeUnavailable, NotFound
-from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.domain.status import Status
 from paycon.domain.transactions import is_transaction_id
 from paycon.facade.checks import check_search_limit, check_task_id, replayable_state
@@ -31,6 +30,7 @@ from paycon.models.outbox import (
     OutboxTaskOut,
 )
 from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.reconciliation import ReconciliationBreakOut, ReconciliationRunOut
 from paycon.models.requests import ResolveIn, TaskListQuery, TransactionListQuery, parse_model
 from paycon.models.transactions import EventOut, LedgerLineOut, TransactionOut
 from paycon.storage.database import Database, DatabaseUnavailable
@@ -246,19 +246,22 @@ class LocalFacade:
                 name, changes, actor=self._actor, reason=CONSOLE_FAULTS_REASON
             )
 
-    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+    async def reconciliation_runs(self) -> tuple[ReconciliationRunOut, ...]:
         async with self._reading():
-            return tuple(await self._desk.reconciliation.runs(limit=RUNS_SHOWN))
+            runs = await self._desk.reconciliation.runs(limit=RUNS_SHOWN)
+        return tuple(ReconciliationRunOut.of(run) for run in runs)
 
-    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+    async def reconciliation_breaks(self) -> tuple[ReconciliationBreakOut, ...]:
         async with self._reading():
-            return tuple(await self._desk.reconciliation.breaks(limit=BREAKS_SHOWN))
+            found = await self._desk.reconciliation.breaks(limit=BREAKS_SHOWN)
+        return tuple(ReconciliationBreakOut.of(b) for b in found)
 
-    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+    async def resolve_break(self, break_id: int, *, reason: str) -> ReconciliationBreakOut:
         async with self._reading():
-            return await self._desk.reconciliation.resolve_break(
+            found = await self._desk.reconciliation.resolve_break(
                 break_id, reason=reason, actor=self._actor
             )
+        return ReconciliationBreakOut.of(found)
 
     async def aclose(self) -> None:
         """Nothing to release: whoever built the desk owns the database and closes it."""

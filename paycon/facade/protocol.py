@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.models.gateways import GatewayOut, OverviewOut
 from paycon.models.outbox import OutboxCountOut, OutboxStatsOut, OutboxTaskDetailOut, OutboxTaskOut
 from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.reconciliation import ReconciliationBreakOut, ReconciliationRunOut
 from paycon.models.transactions import TransactionOut
 
 # What a fault switch through a facade (the console's) is audited with.
@@ -122,15 +122,15 @@ class OperatorFacade(Protocol):
         """
         ...
 
-    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+    async def reconciliation_runs(self) -> tuple[ReconciliationRunOut, ...]:
         """The latest reconciliation runs, newest first."""
         ...
 
-    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+    async def reconciliation_breaks(self) -> tuple[ReconciliationBreakOut, ...]:
         """The open reconciliation breaks, newest first."""
         ...
 
-    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+    async def resolve_break(self, break_id: int, *, reason: str) -> ReconciliationBreakOut:
         """Mark an open break that no payment carries resolved, with a reason (audited).
 
         Raises NotFound, Conflict when it is not open, InvalidInput for the reason.

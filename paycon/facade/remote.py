@@ -32,7 +32,6 @@ from paycon.domain.errors import (
     PayconError,
     Unauthorized,
 )
-from paycon.domain.reconcile import BreakRecord, RunRecord
 from paycon.domain.transactions import MAX_REFERENCE_CHARS, is_transaction_id, rfc3339
 from paycon.facade.checks import (
     MAX_SEARCH_RESULTS,
@@ -41,12 +40,7 @@ from paycon.facade.checks import (
     replayable_state,
 )
 from paycon.facade.protocol import CONSOLE_FAULTS_REASON
-from paycon.facade.reconciliation import (
-    BREAKS_SHOWN,
-    RUNS_SHOWN,
-    break_from_json,
-    run_from_json,
-)
+from paycon.facade.reconciliation import BREAKS_SHOWN, RUNS_SHOWN
 from paycon.models.gateways import GatewayOut, GatewaysOut, OverviewOut
 from paycon.models.outbox import (
     OutboxCountOut,
@@ -58,6 +52,12 @@ from paycon.models.outbox import (
     TransactionTasksOut,
 )
 from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.reconciliation import (
+    ReconciliationBreakOut,
+    ReconciliationBreaksOut,
+    ReconciliationRunOut,
+    ReconciliationRunsOut,
+)
 from paycon.models.transactions import (
     LedgerOut,
     TransactionDetailOut,
@@ -316,19 +316,28 @@ class RemoteFacade:
         )
         return dict(body)
 
-    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
-        body = await self._call("GET", "/v1/reconciliation/runs", params={"limit": RUNS_SHOWN})
-        return tuple(run_from_json(run) for run in body["items"])
-
-    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
-        body = await self._call("GET", "/v1/reconciliation/breaks", params={"limit": BREAKS_SHOWN})
-        return tuple(break_from_json(found) for found in body["items"])
-
-    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
-        body = await self._call(
-            "POST", f"/v1/reconciliation/breaks/{int(break_id)}/resolve", body={"reason": reason}
+    async def reconciliation_runs(self) -> tuple[ReconciliationRunOut, ...]:
+        page = await self._read(
+            ReconciliationRunsOut, "GET", "/v1/reconciliation/runs", params={"limit": RUNS_SHOWN}
         )
-        return break_from_json(body)
+        return tuple(page.items)
+
+    async def reconciliation_breaks(self) -> tuple[ReconciliationBreakOut, ...]:
+        page = await self._read(
+            ReconciliationBreaksOut,
+            "GET",
+            "/v1/reconciliation/breaks",
+            params={"limit": BREAKS_SHOWN},
+        )
+        return tuple(page.items)
+
+    async def resolve_break(self, break_id: int, *, reason: str) -> ReconciliationBreakOut:
+        return await self._read(
+            ReconciliationBreakOut,
+            "POST",
+            f"/v1/reconciliation/breaks/{int(break_id)}/resolve",
+            body={"reason": reason},
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

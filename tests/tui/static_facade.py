@@ -8,14 +8,12 @@ before and after one. Functional tests use the real ``LocalFacade`` instead.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from paycon.domain.errors import Conflict, FacadeUnavailable, InvalidInput, NotFound
-from paycon.domain.reconcile import BreakRecord, CurrencyTotals, RunRecord
 from paycon.facade.protocol import OperatorFacade
 from paycon.models.gateways import (
     BreakerOut,
@@ -36,6 +34,11 @@ from paycon.models.outbox import (
     OutboxTaskOut,
 )
 from paycon.models.queries import Page, TaskQuery, TransactionDetail, TransactionQuery
+from paycon.models.reconciliation import (
+    CurrencyTotalsOut,
+    ReconciliationBreakOut,
+    ReconciliationRunOut,
+)
 from paycon.models.transactions import (
     AccountRefOut,
     EventOut,
@@ -121,41 +124,45 @@ def _tasks(transactions: list[TransactionOut]) -> list[OutboxTaskOut]:
     return [_task(100 + n, t, states[n % len(states)]) for n, t in enumerate(transactions)]
 
 
-def _runs() -> list[RunRecord]:
+def _runs() -> list[ReconciliationRunOut]:
     """The latest reconciliation runs, newest first: two of gateway_a's, one of gateway_b's."""
 
-    def run(run_id: int, gateway: str, seconds_ago: float, **counts: Any) -> RunRecord:
+    def run(run_id: int, gateway: str, seconds_ago: float, **counts: Any) -> ReconciliationRunOut:
         figures = {"lines": 40, "matched": 38, "booked": 2, "new_breaks": 0, "open_breaks": 1,
                    **counts}  # fmt: skip
-        return RunRecord(
+        totals = CurrencyTotalsOut(
+            lines=40, gross=Decimal("1250.00"), fee=Decimal("19.75"), net=Decimal("980.25")
+        )
+        return ReconciliationRunOut(
             id=run_id, gateway=gateway, report_date="2026-11-27", at=at(seconds_ago),
             actor="demo", source="http://127.0.0.1:8081/_mock/settlements?date=2026-11-27",
             breaks={"reversal": 1} if gateway == "gateway_a" else {"unknown_transaction": 1},
-            totals={"EUR": CurrencyTotals(40, 125_000, 1_975, 98_025)}, **figures,
+            totals={"EUR": totals}, **figures,
         )  # fmt: skip
 
     return [run(12, "gateway_a", 20), run(11, "gateway_b", 21, lines=7, matched=6, booked=0),
             run(10, "gateway_a", 80, booked=38, new_breaks=1)]  # fmt: skip
 
 
-def _breaks() -> list[BreakRecord]:
+def _breaks() -> list[ReconciliationBreakOut]:
     """Open breaks: a reversal of a held payment, and a line paycon never heard of."""
     return [
-        BreakRecord(
+        ReconciliationBreakOut(
             id=8, gateway="gateway_b", kind="unknown_transaction", state="open",
             transaction_id="tx_01ELSEWHERE0000000000000", gateway_reference="GB0000000077",
             type="deposit", currency="EUR", value_date="2026-11-27",
             report_says="deposit 3.00 EUR (fee 0.00, net 3.00), GB0000000077, value date "
-            "2026-11-27", paycon_says="no such payment", suspense_minor=-300, booked=True,
-            first_run_id=11, last_run_id=11,
+            "2026-11-27", paycon_says="no such payment", suspense=Decimal("-3.00"), booked=True,
+            first_run_id=11, last_run_id=11, resolution=None,
         ),
-        BreakRecord(
+        ReconciliationBreakOut(
             id=7, gateway="gateway_a", kind="reversal", state="open",
             transaction_id="tx_01STATIC00000000000000001", gateway_reference="GA0000000002",
             type="reversal", currency="EUR", value_date="2026-11-27",
             report_says="reversal 25.00 EUR (fee 0.00, net -25.00), GA0000000002, value date "
             "2026-11-27", paycon_says="completed deposit 25.00 EUR through gateway_a",
-            suspense_minor=0, booked=False, first_run_id=10, last_run_id=12,
+            suspense=Decimal("0.00"), booked=False, first_run_id=10, last_run_id=12,
+            resolution=None,
         ),
     ]  # fmt: skip
 
@@ -517,21 +524,21 @@ class StaticFacade:
         self.calls.append(("set_faults", (name, dict(changes))))
         return faults
 
-    async def reconciliation_runs(self) -> tuple[RunRecord, ...]:
+    async def reconciliation_runs(self) -> tuple[ReconciliationRunOut, ...]:
         self._read()
         return tuple(self.runs_)
 
-    async def reconciliation_breaks(self) -> tuple[BreakRecord, ...]:
+    async def reconciliation_breaks(self) -> tuple[ReconciliationBreakOut, ...]:
         self._read()
         return tuple(self.breaks_)
 
-    async def resolve_break(self, break_id: int, *, reason: str) -> BreakRecord:
+    async def resolve_break(self, break_id: int, *, reason: str) -> ReconciliationBreakOut:
         found = next((b for b in self.breaks_ if b.id == break_id), None)
         if found is None:
             raise NotFound(f"reconciliation break {break_id} does not exist")
         self.calls.append(("resolve_break", (break_id, reason)))
         self.breaks_.remove(found)
-        return dataclasses.replace(found, state="resolved", resolution=reason)
+        return found.model_copy(update={"state": "resolved", "resolution": reason})
 
     async def aclose(self) -> None:
         pass

@@ -17,8 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from paycon.domain.errors import Conflict, InvalidInput, PayconError
-from paycon.domain.money import Money
-from paycon.domain.reconcile import BreakRecord, RunRecord
+from paycon.models.reconciliation import ReconciliationBreakOut, ReconciliationRunOut
 from paycon.tui import formatting as fmt
 from paycon.tui.context import ConsoleContext
 from paycon.tui.messages import OpenTransaction
@@ -51,29 +50,24 @@ T = TypeVar("T")
 class ReconciliationFetched(Message):
     """The latest runs and the open breaks."""
 
-    def __init__(self, runs: tuple[RunRecord, ...], breaks: tuple[BreakRecord, ...]) -> None:
+    def __init__(
+        self, runs: tuple[ReconciliationRunOut, ...], breaks: tuple[ReconciliationBreakOut, ...]
+    ) -> None:
         super().__init__()
         self.runs = runs
         self.breaks = breaks
 
 
-def latest_per_gateway(runs: Sequence[RunRecord]) -> list[RunRecord]:
+def latest_per_gateway(runs: Sequence[ReconciliationRunOut]) -> list[ReconciliationRunOut]:
     """Each gateway's newest run (``runs`` come newest first), by gateway name."""
-    latest: dict[str, RunRecord] = {}
+    latest: dict[str, ReconciliationRunOut] = {}
     for run in runs:
         latest.setdefault(run.gateway, run)
     return [latest[name] for name in sorted(latest)]
 
 
-def _money(minor: int, currency: str) -> str:
-    return fmt.money(Money(minor, currency).amount, currency)
-
-
-def run_cells(run: RunRecord, now: datetime) -> tuple[Text, ...]:
-    net = ", ".join(
-        fmt.signed_money(Money(t.net_minor, currency).amount, currency)
-        for currency, t in run.totals.items()
-    )
+def run_cells(run: ReconciliationRunOut, now: datetime) -> tuple[Text, ...]:
+    net = ", ".join(fmt.signed_money(t.net, currency) for currency, t in run.totals.items())
     open_style = "bold red" if run.open_breaks else "green"
     return (
         Text(run.gateway, style="bold"),
@@ -87,8 +81,8 @@ def run_cells(run: RunRecord, now: datetime) -> tuple[Text, ...]:
     )
 
 
-def break_cells(found: BreakRecord) -> tuple[Text, ...]:
-    suspense = _money(found.suspense_minor, found.currency) if found.suspense_minor else fmt.NOTHING
+def break_cells(found: ReconciliationBreakOut) -> tuple[Text, ...]:
+    suspense = fmt.money(found.suspense, found.currency) if found.suspense else fmt.NOTHING
     return (
         Text(found.kind, style="bold red"),
         plain(found.gateway),
@@ -99,7 +93,7 @@ def break_cells(found: BreakRecord) -> tuple[Text, ...]:
     )
 
 
-def break_detail(found: BreakRecord) -> Group:
+def break_detail(found: ReconciliationBreakOut) -> Group:
     """What each side says about the break, and what resolving it does."""
     text = Text()
     text.append(f"Break {found.id} — {found.kind}", style="bold")
@@ -108,9 +102,9 @@ def break_detail(found: BreakRecord) -> Group:
     text.append(f"{found.report_says}\n")
     text.append("paycon      ", style="bold")
     text.append(f"{found.paycon_says}\n")
-    if found.suspense_minor:
+    if found.suspense:
         text.append("suspense    ", style="bold")
-        text.append(f"{_money(found.suspense_minor, found.currency)} (debit positive)\n")
+        text.append(f"{fmt.money(found.suspense, found.currency)} (debit positive)\n")
     text.append(
         f"first found by run {found.first_run_id}, last seen by run {found.last_run_id}\n",
         style="dim",
@@ -152,7 +146,7 @@ class ReconciliationScreen(LiveScreen):
 
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__(ctx)
-        self._breaks: dict[str, BreakRecord] = {}
+        self._breaks: dict[str, ReconciliationBreakOut] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static("Latest run per gateway", classes="heading")
@@ -222,7 +216,7 @@ class ReconciliationScreen(LiveScreen):
         else:
             detail.update(break_detail(found))
 
-    def selected(self) -> BreakRecord | None:
+    def selected(self) -> ReconciliationBreakOut | None:
         """The break under the cursor."""
         key = selected_key(self.query_one("#breaks", DataTable))
         return None if key is None else self._breaks.get(key)
@@ -253,14 +247,14 @@ class ReconciliationScreen(LiveScreen):
             self._resolve(found)
 
     @work(group="actions")
-    async def _resolve(self, found: BreakRecord) -> None:
+    async def _resolve(self, found: ReconciliationBreakOut) -> None:
         if found.kind == NO_PAYMENT:
             await self._resolve_line(found)
         else:
             await self._resolve_payment(found)
         self.fetch_now()
 
-    async def _resolve_line(self, found: BreakRecord) -> None:
+    async def _resolve_line(self, found: ReconciliationBreakOut) -> None:
         reason = await self.app.push_screen_wait(
             AskScreen(
                 f"Resolve break {found.id}",
@@ -276,7 +270,7 @@ class ReconciliationScreen(LiveScreen):
         if resolved is not None:
             self.notify(f"Break {found.id} resolved.", title="Resolved", markup=False)
 
-    async def _resolve_payment(self, found: BreakRecord) -> None:
+    async def _resolve_payment(self, found: ReconciliationBreakOut) -> None:
         detail = await self.attempt(
             self.ctx.facade.transaction(found.transaction_id),
             doing=f"read {found.transaction_id}",
@@ -306,7 +300,7 @@ class ReconciliationScreen(LiveScreen):
                 markup=False,
             )
 
-    async def _told(self, call: Awaitable[T], found: BreakRecord) -> T | None:
+    async def _told(self, call: Awaitable[T], found: ReconciliationBreakOut) -> T | None:
         """``call``'s answer; a refusal is told in the operator's terms (None)."""
         try:
             return await call

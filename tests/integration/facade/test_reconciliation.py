@@ -3,24 +3,17 @@ payment carries is resolved through it, once."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from paycon.domain.errors import Conflict
-from paycon.domain.reconcile import RunRecord
+from paycon.models.reconciliation import ReconciliationBreakOut, ReconciliationRunOut
 from paycon.usecases.reconcile import Reconciliation, Report
 from tests.integration.facade.conftest import Attached
 from tests.integration.facade.support import complete, deposit
 from tests.paycon_fixtures import RunningPaycon
-
-
-def to_ms(run: RunRecord) -> RunRecord:
-    """The run with its time to the millisecond, as the operator API tells it."""
-    return dataclasses.replace(
-        run, at=run.at.replace(microsecond=run.at.microsecond // 1000 * 1000)
-    )
 
 
 async def test_runs_and_breaks_read_as_stored_and_a_break_resolves_once(
@@ -40,12 +33,14 @@ async def test_runs_and_breaks_read_as_stored_and_a_break_resolves_once(
     )
 
     runs = await attached.facade.reconciliation_runs()
-    assert [to_ms(run) for run in runs] == [to_ms(run) for run in await desk.runs()]
-    assert (runs[0].lines, runs[0].matched, runs[0].totals["EUR"].net_minor) == (2, 1, 1275)
+    assert runs == tuple(ReconciliationRunOut.of(run) for run in await desk.runs())
+    totals = runs[0].totals["EUR"]
+    assert (runs[0].lines, runs[0].matched, totals.net) == (2, 1, Decimal("12.75"))
+    assert (totals.gross, totals.fee) == (Decimal("13.00"), Decimal("0.25"))
     breaks = await attached.facade.reconciliation_breaks()
-    assert breaks == tuple(await desk.breaks())
+    assert breaks == tuple(ReconciliationBreakOut.of(b) for b in await desk.breaks())
     [found] = breaks
-    assert (found.kind, found.suspense_minor) == ("unknown_transaction", -300)
+    assert (found.kind, found.suspense) == ("unknown_transaction", Decimal("-3.00"))
 
     resolved = await attached.facade.resolve_break(found.id, reason="the bank's own test")
     assert (resolved.state, resolved.resolution) == ("resolved", "the bank's own test")
