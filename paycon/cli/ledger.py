@@ -66,13 +66,17 @@ def add_parser(
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``paycon ledger verify``; returns the exit status (see EXIT_STATUS)."""
     try:
-        return asyncio.run(with_database(settings, lambda db: _verify(db, args.max_breaks)))
+        return asyncio.run(
+            with_database(settings, lambda db: verify_ledger(db, shown=args.max_breaks))
+        )
     except COMMAND_ERRORS as exc:
         return exit_for(exc, interrupted="run paycon ledger verify again")
 
 
-async def _verify(db: Database, shown: int) -> int:
-    async with db.read() as conn:
+async def verify_ledger(db: Database, *, shown: int) -> int:
+    """Check the ledger on ``db`` in one snapshot, print the first ``shown`` breaks and
+    return the exit status (EXIT_OK when clean, EXIT_REFUSED with breaks)."""
+    async with db.snapshot() as conn:  # its statements must agree
         breaks = await conn.run_sync(verify)
     if not breaks:
         print("ledger clean: every entry balances, every balance equals its postings, "

@@ -232,6 +232,27 @@ class Database:
         async with self.read_engine.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read connection whose statements all see one snapshot of the database, for
+        a read of several statements that must agree with each other (the ledger check).
+
+        One read transaction, rolled back at the end: on PostgreSQL REPEATABLE READ
+        and read only; on SQLite an explicit BEGIN, since the driver runs each SELECT
+        outside a transaction, each on the newest commit.
+        """
+        async with self.read() as conn:
+            if self.is_sqlite:
+                await conn.exec_driver_sql("BEGIN")
+            else:
+                await conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            try:
+                yield conn
+            finally:
+                await conn.rollback()
+
     async def ping(self) -> bool:
         """True when a read connection answers."""
         try:

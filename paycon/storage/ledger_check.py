@@ -64,6 +64,8 @@ def verify(
 
     ``since`` None checks everything; otherwise only what was booked or moved
     at or after ``since``, and the subjects of ``recheck`` (earlier breaks).
+    Its statements must see one snapshot (``Database.snapshot``): postings read
+    before an entry commits and balances read after it would differ.
     """
     recheck = list(recheck)
     entries = {b.entry_id for b in recheck if b.entry_id is not None}

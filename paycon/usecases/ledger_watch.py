@@ -51,7 +51,7 @@ class LedgerWatch:
         def check(conn: Connection) -> list[Break]:
             return verify(conn, since=since, recheck=known)
 
-        async with self._db.read() as conn:
+        async with self._db.snapshot() as conn:  # its statements must agree
             found = await conn.run_sync(check)
         new = [b for b in found if b not in known]
         for broken in new:
