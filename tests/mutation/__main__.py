@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 from collections import Counter
+from pathlib import Path
 
 # Area -> the tests that exercise it in-process (a subprocess would not see the mutants).
 AREAS: dict[str, list[str]] = {
@@ -79,6 +81,18 @@ def _configure(paths: list[str]) -> None:
     )
 
 
+def _start_afresh_unless_same(paths: list[str]) -> None:
+    """mutmut keeps its copies of files it found unchanged since its last run, mutated or not;
+    a run over other paths must start from new copies."""
+    marker = Path("mutants") / "paths.txt"
+    wanted = "\n".join(sorted(paths))
+    if marker.exists() and marker.read_text() == wanted:
+        return
+    shutil.rmtree("mutants", ignore_errors=True)
+    marker.parent.mkdir()
+    marker.write_text(wanted)
+
+
 def _survivors(paths: list[str]) -> Counter[str]:
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.stats import status_by_exit_code
@@ -104,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args(argv)
     paths = [path.rstrip("/") for path in args.paths]
+    _start_afresh_unless_same(paths)
     _configure(paths)
 
     from mutmut.__main__ import cli
