@@ -278,7 +278,9 @@ def test_what_is_owed_in_one_currency_is_not_paid_by_a_deposit_in_another(store:
             route=("gateway_a",), reference=None, notify_url=None, destination_masked=None,
             failure_reason=None, created_at=now, updated_at=now,
         )  # fmt: skip
-        answer = accept_payment(conn, Acceptance("client", f"k-{tx.id}", "h", tx, None, "t", 10))
+        shown = TransactionOut.of(tx).model_dump_json()
+        acceptance = Acceptance("client", f"k-{tx.id}", "h", tx, None, "t", 10, shown)
+        answer = accept_payment(conn, acceptance)
         assert answer.status == 202
         if complete:
             change_status(conn, tx.id, Status.COMPLETED, actor="t", now=now)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from paycon.domain.money import Money
 from paycon.domain.transactions import BalanceView, Destination
+from paycon.models.transactions import BalanceOut
 
 
 def test_a_balance_shows_its_amounts_and_owed_only_when_something_is_owed() -> None:
-    def view(owed: Money | None) -> dict[str, str]:
-        return BalanceView("EUR", Money(12_050, "EUR"), Money(300, "EUR"), owed).as_json()
+    def view(owed: Money | None) -> dict[str, Any]:
+        balance = BalanceView("EUR", Money(12_050, "EUR"), Money(300, "EUR"), owed)
+        return BalanceOut.of(balance).model_dump(mode="json")
 
     shown = {"currency": "EUR", "available": "120.50", "held": "3.00"}
     assert view(None) == shown
