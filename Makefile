@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz chaos bench install clean
+.PHONY: run test lint fuzz chaos bench mutate install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
+
+# Mutation testing (not part of `make test`): each area's code mutated one change at a time,
+# against the tests that cover it; MUTATE_PATHS="paycon/domain" runs one area or module.
+MUTATE_PATHS ?=
+mutate: $(STAMP)
+	$(BIN)/python -m tests.mutation $(MUTATE_PATHS)

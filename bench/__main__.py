@@ -5,7 +5,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-BENCHMARKS = ("bench.accept", "bench.outbox", "bench.e2e", "bench.console")
+BENCHMARKS = (
+    "bench.accept",
+    "bench.outbox",
+    "bench.hot_queries",
+    "bench.e2e",
+    "bench.console",
+)
 
 for name in BENCHMARKS:
     if importlib.util.find_spec(name) is None:

@@ -231,19 +231,26 @@ async def test_duplicate_and_reordered_callbacks_apply_once(
 async def test_timeouts_never_charge_twice(
     start_mock_gateways: MockGatewaysFactory, start_paycon: StartPaycon
 ) -> None:
+    """A timed-out submit may have charged: paycon keeps asking that gateway and never
+    sends the payment to the next one of its route, although both serve it."""
+    # gateway_a records and charges the payment, then keeps every answer back past paycon's
+    # read timeout; its callbacks are lost, so only asking gateway_a can settle the payment.
     mocks = await start_mock_gateways(
-        faults_a=Faults(callback_delay_ms=10, timeout_rate=1, timeout_hang_ms=2000)
+        faults_a=Faults(
+            callback_delay_ms=10, callback_drop_rate=1, timeout_rate=1, timeout_hang_ms=2000
+        )
     )
     paycon = await start_paycon(mocks)
-    _, _, dep = await paycon.post_json("/v1/deposits", deposit(gateway="gateway_a"), key="d1")
-    # A submit timed out (ambiguous) and its status check too: the run ended in a retry.
-    await wait_for_task(
-        paycon, dep["id"], lambda t: "retry" in [a["outcome"] for a in t["attempts_log"]]
-    )
+    _, _, dep = await paycon.post_json("/v1/deposits", deposit(), key="d1")
+    # The first run ended: its submit timed out (ambiguous), and so did its status check.
+    first = await wait_for_task(paycon, dep["id"], lambda t: bool(t["attempts_log"]))
     mocks.gateway_a.set_faults({"timeout_rate": 0})
-    await wait_for_status(paycon, dep["id"], "completed")
-    (payment,) = mocks.gateway_a.ledger.entries()
-    assert payment.charges == 1
+    done = await wait_for_status(paycon, dep["id"], "completed")
+
+    assert charged_by(mocks, "gateway_a") == {dep["id"]: 1}
+    assert charged_by(mocks, "gateway_b") == {}  # never sent there, so never charged there
+    assert done["gateway"] == "gateway_a"
+    assert [a["outcome"] for a in first["attempts_log"]] == ["retry"]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def withdrawal(amount: str, customer: str = "cus_1") -> dict[str, Any]:
 def credit(paycon: RunningPaycon, customer: str, currency: str, minor: int) -> None:
     """Give a customer an available balance, booked as a completed deposit's journal entry."""
     at = "2026-01-01 00:00:00.000000"
-    entry = f"jrn_{customer}"[:32]
+    entry = f"jrn_{currency}_{customer}"[:32]
     with sqlite3.connect(paycon.db_path) as conn:
         conn.execute(
             "INSERT INTO journal_entries (id, transaction_id, reason, currency, at) "
@@ -90,6 +90,22 @@ async def test_withdrawal_holds_funds_and_masks_the_account(paycon: RunningPayco
         everything = "\n".join(conn.iterdump())
     assert sealed
     assert IBAN not in everything
+
+
+async def test_a_withdrawal_moves_only_the_balance_in_its_own_currency(
+    paycon: RunningPaycon,
+) -> None:
+    credit(paycon, "cus_1", "EUR", 10000)
+    credit(paycon, "cus_1", "USD", 5000)
+
+    status, _, _ = await paycon.post_json("/v1/withdrawals", withdrawal("30.00"))
+
+    assert status == 202
+    _, balances = await paycon.get("/v1/customers/cus_1/balances")
+    assert balances["balances"] == [
+        {"currency": "EUR", "available": "70.00", "held": "30.00"},
+        {"currency": "USD", "available": "50.00", "held": "0.00"},
+    ]
 
 
 async def test_insufficient_funds_stores_only_the_answer(paycon: RunningPaycon) -> None:

@@ -113,3 +113,20 @@ async def wait_all_done(db: SqliteOutboxDatabase, *, timeout_s: float = 30.0) ->
         return counts["pending"] == 0 and counts["running"] == 0
 
     await wait_until(drained, timeout_s=timeout_s, what="every task to finish")
+
+
+# A kind every pool that checks "nothing else happened" also handles, doing nothing.
+MARKER = "marker"
+
+
+async def mark(task: Task) -> None:
+    """The handler of ``MARKER`` tasks."""
+
+
+async def after_a_claim_cycle(db: SqliteOutboxDatabase) -> None:
+    """Enqueue a ``MARKER`` task and wait until it is done: the pool (which must handle
+    ``MARKER``) has then claimed since now, and its claims took every task due before the
+    marker that it would ever take. What did not happen by then did not happen for lack of
+    waiting."""
+    marker = await add(db, MARKER)
+    await wait_for_state(db, marker, TaskState.DONE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,9 +27,12 @@ from outbox.schema import tasks
 from outbox.testing import SqliteOutboxDatabase
 from tests.integration.outbox.conftest import MakePool
 from tests.integration.outbox.support import (
+    MARKER,
     add,
     add_many,
+    after_a_claim_cycle,
     load,
+    mark,
     wait_for_state,
     wait_until,
 )
@@ -60,8 +62,8 @@ async def test_replaying_a_dead_task_runs_it_again_with_fresh_attempts(
         runs.append(task.attempts)
 
     task_id = await dead_task(db)
-    await make_pool({"pay": handle}).start()
-    await asyncio.sleep(0.1)
+    await make_pool({"pay": handle, MARKER: mark}).start()
+    await after_a_claim_cycle(db)
     assert runs == []
 
     replayed = await replay(db, task_id, actor="ops:alice", reason="gateway fixed")
@@ -109,9 +111,9 @@ async def test_run_now_makes_a_scheduled_task_due_at_once(
     async def handle(task: Task) -> None:
         return None
 
-    await make_pool({"later": handle}).start()
+    await make_pool({"later": handle, MARKER: mark}).start()
     task_id = await add(db, "later", run_at=datetime.now(UTC) + timedelta(hours=1))
-    await asyncio.sleep(0.1)
+    await after_a_claim_cycle(db)
     assert (await load(db, task_id)).state is TaskState.PENDING
 
     await run_now(db, task_id, actor="ops:bob", reason="customer waiting")

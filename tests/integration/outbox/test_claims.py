@@ -1,20 +1,25 @@
-"""Claiming never hands one task to two live workers, and wakes up at once."""
+"""Claiming never hands one task to two live workers, and a commit wakes an idle pool."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import Connection
-
-from outbox import Handler, Pool, Task, enqueue
+from outbox import Handler, Pool, Task, wakeup
 from outbox.testing import SqliteOutboxDatabase
-from outbox.writer import AFTER_COMMIT
 from tests.integration.outbox.conftest import MakePool, database
-from tests.integration.outbox.support import FAST, add_many, state_counts, wait_all_done
+from tests.integration.outbox.support import (
+    FAST,
+    MARKER,
+    add,
+    add_many,
+    after_a_claim_cycle,
+    mark,
+    state_counts,
+    wait_all_done,
+)
 
 
 async def test_eight_workers_run_each_of_20000_tasks_exactly_once(
@@ -73,33 +78,35 @@ async def test_two_processes_sharing_the_file_never_run_a_task_twice(tmp_path: P
     assert by_pool["second"] > 0
 
 
-async def test_a_commit_that_enqueues_wakes_an_idle_pool_at_once(
+async def test_a_commit_that_enqueues_wakes_an_idle_pool(
     db: SqliteOutboxDatabase, make_pool: MakePool
 ) -> None:
-    """With a whole second between polls, a task still starts within milliseconds."""
-    started: dict[int, float] = {}
-    waiters: dict[int, asyncio.Future[float]] = {}
+    """Each task is enqueued once the pool waits on its poll and the task before it is done;
+    every commit signals the pools of the process, and all 30 tasks start. How soon after
+    the commit (what a lost wake-up would show, as half a poll) is measured by
+    ``python -m bench`` (commit-to-start latency, against huey's), not asserted here."""
+    started: list[int] = []
+    waiters: dict[int, asyncio.Future[None]] = {}
+    signals: list[int] = []
 
     async def handle(task: Task) -> None:
-        waiters[task.payload["n"]].set_result(time.perf_counter())
+        started.append(task.payload["n"])
+        waiters[task.payload["n"]].set_result(None)
 
-    await make_pool({"ping": handle}, poll_interval_s=1.0).start()
-    await asyncio.sleep(0.2)  # idle: the fetcher now sleeps on its poll
-    latencies_ms: list[float] = []
-    loop = asyncio.get_running_loop()
-    for n in range(30):
-        waiters[n] = loop.create_future()
+    def heard() -> None:
+        signals.append(len(started))
 
-        def work(conn: Connection, n: int = n) -> None:
-            enqueue(conn, "ping", {"n": n})
-            conn.info[AFTER_COMMIT].append(lambda: started.setdefault(n, time.perf_counter()))
+    await make_pool({"ping": handle, MARKER: mark}, poll_interval_s=1.0).start()
+    await after_a_claim_cycle(db)  # the pool found nothing more: it now waits on its poll
+    wakeup.hub.subscribe(heard)
+    try:
+        loop = asyncio.get_running_loop()
+        for n in range(30):
+            waiters[n] = loop.create_future()
+            await add(db, "ping", {"n": n})
+            await asyncio.wait_for(waiters[n], timeout=5)
+    finally:
+        wakeup.hub.unsubscribe(heard)
 
-        await db.write(work)
-        began = await asyncio.wait_for(waiters[n], timeout=5)
-        latencies_ms.append((began - started[n]) * 1000)
-        await asyncio.sleep(0.01)
-
-    latencies_ms.sort()
-    # Polling would average 500 ms; the benchmark reports the real figure (~2 ms).
-    assert latencies_ms[len(latencies_ms) // 2] < 50, latencies_ms
-    assert latencies_ms[-1] < 500, latencies_ms
+    assert started == list(range(30))
+    assert signals == list(range(30))  # one signal per commit, each before its task started

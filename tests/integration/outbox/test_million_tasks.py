@@ -1,12 +1,11 @@
-"""The hot queries stay index lookups with a million done tasks in the table."""
+"""The hot queries stay index lookups with a million done tasks in the table (how long they
+take is a figure of ``python -m bench``)."""
 
 from __future__ import annotations
 
 import contextlib
 import re
 import sqlite3
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,12 +69,6 @@ class Plans:
         return found
 
 
-async def _timed_ms(call: Callable[[], Awaitable[object]]) -> float:
-    began = time.perf_counter()
-    await call()
-    return (time.perf_counter() - began) * 1000
-
-
 @pytest.mark.slow
 async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_tasks(
     db: SqliteOutboxDatabase, tmp_path: Path
@@ -89,23 +82,17 @@ async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_ta
     plans_read = Plans(reader.sync_engine)
     try:
         with writer_engine.begin() as conn:
-            began = time.perf_counter()
             claimed = claims.claim(conn, owner="t", kinds=["kind1"], limit=100, lease_s=30)
-            claim_ms = (time.perf_counter() - began) * 1000
             cutoff = datetime.now(UTC) - timedelta(days=1)
-            began = time.perf_counter()
             pruned = prune_batch(conn, cutoff=cutoff, limit=500)
-            prune_ms = (time.perf_counter() - began) * 1000
-        stats_ms = await _timed_ms(lambda: outbox_stats(reader))
-        list_ms = [
-            await _timed_ms(lambda f=filters: list_tasks(reader, limit=50, **f))  # type: ignore[misc]
-            for filters in (
-                {"state": TaskState.DONE},
-                {"state": TaskState.PENDING},
-                {"kind": "kind2"},
-                {"kind": "kind1", "state": TaskState.RUNNING},
-            )
+        filters: list[dict[str, Any]] = [
+            {"state": TaskState.DONE},
+            {"state": TaskState.PENDING},
+            {"kind": "kind2"},
+            {"kind": "kind1", "state": TaskState.RUNNING},
         ]
+        for listed in filters:
+            await list_tasks(reader, limit=50, **listed)
         stats = await outbox_stats(reader)
     finally:
         writer_engine.dispose()
@@ -117,8 +104,3 @@ async def test_claims_counts_and_lists_stay_index_lookups_with_a_million_done_ta
     assert stats.counts[TaskState.RUNNING] == 100
     assert plans.full_scans(path) == []
     assert plans_read.full_scans(path) == []
-    # Generous bounds for a shared machine; each is a few milliseconds here.
-    assert claim_ms < 100, claim_ms
-    assert prune_ms < 500, prune_ms
-    assert stats_ms < 100, stats_ms
-    assert max(list_ms) < 100, list_ms

@@ -265,3 +265,36 @@ def test_withdrawal_beyond_balance_writes_nothing_but_its_answer(store: Store) -
         ]
     )
     assert counts == [0, 0, 0]
+
+
+def test_what_is_owed_in_one_currency_is_not_paid_by_a_deposit_in_another(store: Store) -> None:
+    customer = f"owed_fx_{next(_customers)}"
+
+    def pay(conn: Connection, kind: Kind, minor: int, currency: str, *, complete: bool) -> str:
+        now = datetime.now(UTC)
+        tx = Transaction(
+            id=transaction_ids.new(), kind=kind, status=Status.PENDING, customer_id=customer,
+            money=Money(minor, currency), country="DE", gateway="gateway_a",
+            route=("gateway_a",), reference=None, notify_url=None, destination_masked=None,
+            failure_reason=None, created_at=now, updated_at=now,
+        )  # fmt: skip
+        shown = TransactionOut.of(tx).model_dump_json()
+        acceptance = Acceptance("client", f"k-{tx.id}", "h", tx, None, "t", 10, shown)
+        answer = accept_payment(conn, acceptance)
+        assert answer.status == 202
+        if complete:
+            change_status(conn, tx.id, Status.COMPLETED, actor="t", now=now)
+        return tx.id
+
+    def balance(currency: str) -> tuple[int, int, int]:
+        found = store.run(lambda conn: customer_balance(conn, customer, currency))
+        return found.available_minor, found.held_minor, found.owed_minor
+
+    usd_deposit = store.run(lambda conn: pay(conn, Kind.DEPOSIT, 5_000, "USD", complete=True))
+    store.run(lambda conn: pay(conn, Kind.WITHDRAWAL, 4_000, "USD", complete=False))
+    assert store.run(lambda conn: resolve(conn, usd_deposit, Status.FAILED)) is Status.REVERSED
+    assert balance("USD") == (0, 4_000, 4_000)
+    store.run(lambda conn: pay(conn, Kind.DEPOSIT, 1_000, "EUR", complete=True))
+    assert balance("EUR") == (1_000, 0, 0)  # all of it available: nothing is owed in EUR
+    assert balance("USD") == (0, 4_000, 4_000)  # still owed, in USD
+    assert store.run(verify) == []

@@ -16,6 +16,7 @@ from paycon.domain.balances import (
     Payment,
     Posting,
     acceptance_movement,
+    balances_after,
     book,
     settlement_movement,
 )
@@ -42,7 +43,7 @@ def test_a_withdrawal_moves_its_amount_from_available_to_held() -> None:
 
 
 def test_a_withdrawal_beyond_available_is_refused() -> None:
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(InsufficientFunds, match=r"^the available balance does not cover this "):
         book(Movement.WITHDRAWAL_HOLD, PAYMENT, CustomerBalance(available_minor=299))
 
 
@@ -58,6 +59,37 @@ def test_a_deposit_pays_what_is_owed_first() -> None:
     entry = book(Movement.DEPOSIT_CREDIT, PAYMENT, CustomerBalance(owed_minor=200))
     assert changes(entry) == {AccountName.CLEARING: 300, AccountName.OWED: -200,
                               AccountName.AVAILABLE: 100}  # fmt: skip
+
+
+def test_owed_is_booked_on_the_customers_own_account_in_the_payments_currency() -> None:
+    """The changes above name accounts; these name whose and in which currency."""
+    repaid = book(Movement.DEPOSIT_CREDIT, PAYMENT, CustomerBalance(owed_minor=200))
+    assert repaid.postings == (Posting(CLEARING, 300), Posting(OWED, -200),
+                               Posting(AVAILABLE, -100))  # fmt: skip
+    reversed_ = book(Movement.DEPOSIT_REVERSAL, PAYMENT, CustomerBalance(available_minor=120))
+    assert reversed_.postings == (Posting(AVAILABLE, 120), Posting(OWED, 180),
+                                  Posting(CLEARING, -300))  # fmt: skip
+
+
+def test_no_posting_of_nothing_when_owed_or_available_covers_it_all() -> None:
+    """A journal entry lists only accounts that moved."""
+    all_owed = book(Movement.DEPOSIT_CREDIT, PAYMENT, CustomerBalance(owed_minor=500))
+    assert all_owed.postings == (Posting(CLEARING, 300), Posting(OWED, -300))
+    all_available = book(Movement.LATE_PAYOUT, PAYMENT, CustomerBalance(available_minor=500))
+    assert all_available.postings == (Posting(AVAILABLE, 300), Posting(CLEARING, -300))
+    nothing_available = book(Movement.DEPOSIT_REVERSAL, PAYMENT, CustomerBalance())
+    assert nothing_available.postings == (Posting(OWED, 300), Posting(CLEARING, -300))
+
+
+def test_balances_after_adds_each_posting_to_its_account() -> None:
+    before = {AVAILABLE: -1000, CLEARING: 1000}
+    entries = [
+        book(Movement.WITHDRAWAL_HOLD, PAYMENT, CustomerBalance(available_minor=1000)),
+        book(Movement.WITHDRAWAL_SETTLE, PAYMENT, CustomerBalance(held_minor=300)),
+    ]
+
+    assert balances_after(before, entries) == {AVAILABLE: -700, HELD: 0, CLEARING: 700}
+    assert before == {AVAILABLE: -1000, CLEARING: 1000}  # the given balances stay as they were
 
 
 def test_a_reversal_takes_available_down_to_zero_and_the_rest_becomes_owed() -> None:

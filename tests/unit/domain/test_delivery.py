@@ -133,6 +133,8 @@ def submit_facts(**changes: Any) -> SubmitFacts:
         ({"submitted": BREAKER_OPEN, "next_breaker": OPEN},
          WaitFor("gateway_a", LATER, "gateway_a unavailable: breaker open")),
         ({"submitted": NOT_REACHED, "next_breaker": DUE}, ProbeGateway("gateway_b")),
+        ({"submitted": NOT_REACHED, "next_breaker": Breaker("open", NOW)},
+         ProbeGateway("gateway_b")),
         ({"submitted": NOT_REACHED, "next_breaker": HALF_OPEN}, ProbeGateway("gateway_b")),
         ({"submitted": NOT_REACHED, "next_breaker": HALF_OPEN, "next_probed": True},
          RetryWithError(reached=False)),
@@ -183,6 +185,8 @@ INSIDE_MARGIN = LastSend(NOW - timedelta(seconds=60))
         ({**OUT}, LookAtBreaker("gateway_b")),
         ({**OUT, "next_breaker": OPEN},
          WaitFor("gateway_b", LATER, "gateway_a is out of routing; gateway_b down")),
+        ({**OUT, "next_breaker": HALF_OPEN, "next_probed": True},
+         WaitFor("gateway_b", NOW + TRIAL_WAIT, "gateway_a is out of routing; gateway_b down")),
         ({**OUT, "next_breaker": CLOSED}, CheckHistory()),
         ({**OUT, "next_breaker": CLOSED, "never_sent": True},
          FailOver("gateway_b", "gateway_a is out of routing; never sent")),
@@ -209,6 +213,11 @@ INSIDE_MARGIN = LastSend(NOW - timedelta(seconds=60))
         ({**OUT, "next_breaker": CLOSED, "never_sent": False, "asked": BREAKER_OPEN},
          WaitFor("gateway_a", LATER,
                  "gateway_a is out of routing and may hold tx_1; cannot ask it: breaker open")),
+        ({**OUT, "next_breaker": CLOSED, "never_sent": False, "asked": NOT_REACHED,
+          "own_breaker": OPEN},
+         WaitFor("gateway_a", LATER,
+                 "gateway_a is out of routing and may hold tx_1; cannot ask it: "
+                 "connection refused")),
         ({**OUT, "next_breaker": CLOSED, "never_sent": False, "asked": NOT_REACHED},
          NotFinal("gateway_a is out of routing and may hold tx_1; cannot ask it: "
                   "connection refused")),
@@ -236,6 +245,7 @@ def test_what_moves_a_payment_off_a_gateway_out_of_routing(
         (Status.SUBMITTED, CREDENTIALS,
          WaitFor("gateway_b", CREDENTIALS_UNTIL, "gateway_b refuses our credentials: 401")),
         (Status.SUBMITTED, AMBIGUOUS, RetryWithError()),
+        (Status.SUBMITTED, NOT_REACHED, RetryWithError()),
     ],
 )  # fmt: skip
 def test_what_follows_a_status_question(
@@ -243,6 +253,22 @@ def test_what_follows_a_status_question(
 ) -> None:
     facts = StatusFacts("tx_1", status, "gateway_b", NOW, 30.0, asked)
     assert decide_status_check(facts) == expected
+
+
+def test_a_status_check_that_did_not_reach_an_open_gateway_waits_for_its_breaker() -> None:
+    """No attempt is used: used-up attempts would hold the payment for review."""
+    facts = StatusFacts(
+        "tx_1", Status.SUBMITTED, "gateway_b", NOW, 30.0, NOT_REACHED, own_breaker=OPEN
+    )
+    assert decide_status_check(facts) == WaitFor(
+        "gateway_b", LATER, "gateway_b unavailable: connection refused"
+    )
+
+
+def test_a_closed_breaker_reopens_at_no_time_whatever_it_last_said() -> None:
+    assert Breaker("closed", LATER).reopens_at() is None
+    assert Breaker("open", LATER).reopens_at() == LATER
+    assert Breaker("half_open", LATER).reopens_at() == LATER
 
 
 def test_a_status_check_refused_by_an_open_breaker_waits_without_an_attempt() -> None:

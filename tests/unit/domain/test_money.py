@@ -69,3 +69,10 @@ def test_any_two_place_decimal_is_exact_in_eur(value: Decimal) -> None:
     money = parse_amount(format(value, "f"), "EUR", max_amount=CAP)
     assert money.amount == value
     assert money.minor == int(value * 100)
+
+
+def test_nothing_is_written_as_zero_at_the_currencys_scale() -> None:
+    """A held balance of nothing reads "0.00", never "0E-2"."""
+    assert Money(0, "EUR").wire() == "0.00"
+    assert Money(0, "JPY").wire() == "0"
+    assert Money(0, "BHD").wire() == "0.000"

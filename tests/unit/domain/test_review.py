@@ -114,3 +114,11 @@ def test_only_completed_or_failed_can_be_decided(requested: Status) -> None:
 def test_a_reversed_payment_is_final() -> None:
     with pytest.raises(ResolutionRefused, match="reversed"):
         resolve(Kind.DEPOSIT, Status.REVERSED, Status.COMPLETED)
+
+
+def test_what_a_gateway_said_reads_as_plain_figures() -> None:
+    said = GatewayWord("gateway_b", Status.COMPLETED, amount=Decimal("1E+2"), currency="EUR")
+    unknown_currency = GatewayWord("gateway_b", Status.FAILED, "declined", Decimal("0.50"))
+
+    assert said.describe() == "gateway_b says completed for 100 EUR"
+    assert unknown_currency.describe() == "gateway_b says failed for 0.50 ? (declined)"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import aiohttp
 import httpx
@@ -25,7 +26,7 @@ from gateways import (
     GatewayTransient,
     RetryPolicy,
 )
-from gateways.classify import parse_retry_after, status_error, transport_verdict
+from gateways.classify import parse_retry_after, status_error, transport_error, transport_verdict
 from gateways.errors import Operation
 from gateways.registry import build_gateway
 from tests.unit.gateways.conftest import GatewayFactory, submit_request
@@ -356,6 +357,57 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_retry_after_as_a_date_counts_from_now_by_default() -> None:
+    in_an_hour = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+
+    waited_s = parse_retry_after(in_an_hour)
+
+    assert waited_s is not None
+    assert 3500 < waited_s <= 3600
+
+
+@pytest.mark.parametrize(
+    ("operation", "last_5xx"), [("submit", GatewayServerError), ("status", GatewayTransient)]
+)
+def test_a_status_past_599_is_no_server_error_but_an_answer_that_makes_no_sense(
+    operation: Operation, last_5xx: type[GatewayError]
+) -> None:
+    def classed(status_code: int) -> type[GatewayError]:
+        error = status_error(status_code, gateway="gw", operation=operation, code="x", message="")
+        return type(error)
+
+    assert classed(599) is last_5xx
+    assert classed(600) is GatewayProtocolError
+
+
+def test_each_error_says_which_gateway_operation_and_failure() -> None:
+    """What the attempts log and the transaction's events show an operator."""
+    not_reached = transport_error(httpx.ConnectError("refused"), gateway="gw", operation="submit")
+    lost = transport_error(httpx.ReadTimeout("slow"), gateway="gw", operation="status")
+    sent = transport_error(httpx.ReadTimeout("slow"), gateway="gw", operation="submit")
+    moved = status_error(302, gateway="gw", operation="submit", code="moved", message="elsewhere")
+    down = status_error(503, gateway="gw", operation="status", code=None, message="down")
+
+    assert str(not_reached) == "gw submit: ConnectError: refused (never reached)"
+    assert str(lost) == "gw status: ReadTimeout: slow"
+    assert (type(lost), lost.gateway, lost.operation) == (GatewayTransient, "gw", "status")
+    assert str(sent) == "gw submit: ReadTimeout: slow (sent; outcome unknown)"
+    assert str(moved) == "gw submit: HTTP 302 moved: elsewhere"
+    assert str(down) == "gw status: HTTP 503 http_503: down"
+
+
+def test_a_gateways_long_message_is_cut_to_200_characters() -> None:
+    def shown(message: str) -> str:
+        error = status_error(400, gateway="gw", operation="submit", code="c", message=message)
+        return str(error)
+
+    assert "x" * 200 + " (refused" in shown("x" * 200)
+    cut = shown("x" * 300)
+    assert "x" * 199 + "… (refused" in cut
+    assert "x" * 200 not in cut
+    assert "a b c (refused" in shown("a\n  b\tc")
 
 
 def test_protocol_errors_are_ambiguous_because_the_request_arrived() -> None:
